@@ -1,0 +1,62 @@
+"""``python -m devstack`` (what ``make run`` calls): start the whole suite, print
+where the gateway listens, and stop everything on Ctrl-C."""
+
+from __future__ import annotations
+
+import signal
+import sys
+import time
+
+from devstack.stack import Stack, ensure_infra
+
+
+def main() -> int:
+    ensure_infra()
+    stack = Stack.local()
+    from services.common.settings import LOCAL_PLATFORM_ADMIN_PASSWORD
+
+    stopping = False
+
+    def _stop(*_: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        print("starting: S3 stand-in, migrations, services, gateway …", flush=True)
+        stack.start()
+        s3 = stack.env.get("MINIO_ENDPOINT")
+        print(
+            "\nGongwen is running.\n"
+            f"  gateway:   {stack.gateway_url}/api/v1\n"
+            f"  API docs:  {stack.gateway_url}/docs\n"
+            f"  metrics:   {stack.gateway_url}/metrics and service ports "
+            f"{min(stack.metrics_ports.values())}-{max(stack.metrics_ports.values())}\n"
+            f"  S3:        {s3}\n"
+            f"  logs:      {stack.log_dir}\n",
+            flush=True,
+        )
+        if stack.env.get("PLATFORM_ADMIN_PASSWORD") is None:
+            print(
+                "  platform administrator: username 'admin', password "
+                f"'{LOCAL_PLATFORM_ADMIN_PASSWORD}' (local default; set PLATFORM_ADMIN_PASSWORD)\n",
+                flush=True,
+            )
+        print("Press Ctrl-C to stop everything.", flush=True)
+        while not stopping:
+            for name, proc in list(stack.processes.items()):
+                if proc.poll() is not None:
+                    print(f"{name} exited with {proc.returncode}; see {stack.log_dir}/{name}.log")
+                    stack.processes.pop(name)
+            time.sleep(1)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        print("\nstopping …", flush=True)
+        stack.stop()
+        print("stopped.", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

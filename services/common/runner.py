@@ -1,0 +1,58 @@
+"""Start one service process: ``python -m services.common.runner <service>``.
+
+Patches the process with eventlet first, configures JSON logging and the
+metrics port from the environment, then hands over to nameko's runner (which
+stops cleanly on SIGTERM / Ctrl-C).
+"""
+
+from __future__ import annotations
+
+import warnings
+
+warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
+
+import eventlet  # noqa: E402
+
+eventlet.monkey_patch()
+
+import importlib  # noqa: E402
+import sys  # noqa: E402
+
+SERVICES = ("identity", "documents", "routing", "notify", "ledger", "metrics")
+
+
+def service_class(name: str) -> type:
+    module = importlib.import_module(f"services.{name}.service")
+    cls: type = module.SERVICE
+    return cls
+
+
+def nameko_config() -> dict[str, object]:
+    from services.common.settings import get_settings
+
+    settings = get_settings()
+    return {
+        "AMQP_URI": settings.amqp_uri,
+        "serializer": "json",
+        "max_workers": 10,
+        "parent_calls_tracked": 10,
+    }
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 1 or argv[0] not in SERVICES:
+        print(f"usage: python -m services.common.runner {{{'|'.join(SERVICES)}}}", file=sys.stderr)
+        return 2
+    name = argv[0]
+    from nameko.cli.run import run
+
+    from services.common.observability import configure_logging
+    from services.common.settings import get_settings
+
+    configure_logging(name, get_settings().log_level)
+    run([service_class(name)], nameko_config())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,99 @@
+"""Settings from the environment (pydantic-settings).
+
+Every process reads the same variables; each has a local default so that
+`make run` works on a developer machine with nothing set. In production
+(`GONGWEN_ENV=production`) the secrets have no default and must be given.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+LOCAL_PLATFORM_ADMIN_PASSWORD = "gongwen-admin-local"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", case_sensitive=False)
+
+    gongwen_env: str = Field(default="local", description="local | test | production")
+
+    # RabbitMQ (nameko RPC and events)
+    amqp_uri: str = "amqp://guest:guest@127.0.0.1:5672/"
+    rpc_timeout: float = Field(default=10.0, gt=0, description="seconds before a call gives 504")
+    broker_connect_timeout: float = Field(default=1.5, gt=0)
+
+    # PostgreSQL: one database per service, named <db_prefix><service>
+    pg_host: str = "127.0.0.1"
+    pg_port: int = 5432
+    pg_admin_user: str = "postgres"
+    pg_admin_password: str = ""
+    pg_app_user: str = "gongwen_app"
+    pg_app_password: str = ""
+    db_prefix: str = "gongwen_"
+    db_pool_size: int = 10
+
+    # Redis
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    redis_key_prefix: str = "gw:"
+
+    # Object storage (MinIO in production; moto's S3 server locally)
+    minio_endpoint: str = ""
+    minio_access_key: str = "gongwen"
+    minio_secret_key: str = "gongwen-secret"
+    minio_secure: bool = False
+    minio_bucket: str = "gongwen-scans"
+
+    # Identity
+    platform_admin_username: str = "admin"
+    platform_admin_password: str = ""
+    access_token_ttl: int = Field(default=900, gt=0, description="seconds")
+    refresh_token_ttl: int = Field(default=30 * 24 * 3600, gt=0, description="seconds")
+    jwt_issuer: str = "gongwen-identity"
+    login_fail_window: int = Field(default=900, gt=0, description="seconds")
+    login_max_failures_account: int = Field(default=5, gt=0)
+    login_max_failures_address: int = Field(default=20, gt=0)
+
+    # Gateway
+    gateway_host: str = "127.0.0.1"
+    gateway_port: int = 8000
+    gateway_rate_limit_per_minute: int = Field(default=600, gt=0)
+
+    # Prometheus: each service process serves /metrics on its own port (0 = off)
+    metrics_port: int = 0
+    metrics_host: str = "127.0.0.1"
+
+    log_level: str = "INFO"
+
+    @model_validator(mode="after")
+    def _secrets_in_production(self) -> Settings:
+        if self.gongwen_env == "production":
+            if not self.platform_admin_password:
+                raise ValueError("PLATFORM_ADMIN_PASSWORD is required in production")
+        elif not self.platform_admin_password:
+            self.platform_admin_password = LOCAL_PLATFORM_ADMIN_PASSWORD
+        return self
+
+    def database_name(self, service: str) -> str:
+        return f"{self.db_prefix}{service}"
+
+    def app_database_url(self, service: str) -> str:
+        pw = f":{self.pg_app_password}" if self.pg_app_password else ""
+        return (
+            f"postgresql+psycopg2://{self.pg_app_user}{pw}@{self.pg_host}:{self.pg_port}/"
+            f"{self.database_name(service)}"
+        )
+
+    def admin_database_url(self, database: str) -> str:
+        pw = f":{self.pg_admin_password}" if self.pg_admin_password else ""
+        return (
+            f"postgresql+psycopg2://{self.pg_admin_user}{pw}@{self.pg_host}:{self.pg_port}/"
+            f"{database}"
+        )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,1 @@
+"""documents: document records, scans, processing slips, opinions, instructions, forwarding, archive (公文)."""

@@ -1,0 +1,1 @@
+"""identity: tenants, org tree, users, roles, delegations, login and tokens."""

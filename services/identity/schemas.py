@@ -1,0 +1,296 @@
+"""The contract of the identity service: pydantic models of its RPC methods.
+
+Shared by the service (validation of what arrives) and the gateway (request and
+response bodies). Imports nothing but pydantic, so the gateway can use it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import uuid
+from enum import StrEnum
+from typing import Annotated, Generic, TypeVar
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+
+class Role(StrEnum):
+    """Roles a user of a tenant may hold (platform_admin is platform-level only)."""
+
+    tenant_admin = "tenant_admin"
+    registrar = "registrar"  # 文书/收发员
+    handler = "handler"  # 承办人
+    division_head = "division_head"  # 处室领导
+    office_leader = "office_leader"  # 厅领导
+    gov_leader = "gov_leader"  # 省政府领导
+    secretary = "secretary"  # 秘书
+    supplier = "supplier"  # 供应商
+    ops = "ops"  # 运维
+    auditor = "auditor"  # 审计
+    platform_admin = "platform_admin"
+
+
+TENANT_ROLES = frozenset(r for r in Role if r is not Role.platform_admin)
+LEADER_ROLES = frozenset({Role.office_leader, Role.gov_leader})
+
+
+class OrgUnitKind(StrEnum):
+    unit = "unit"  # 单位, e.g. 省政府办公厅
+    division = "division"  # 处室, e.g. 文书处
+    section = "section"  # 科室
+
+
+# A unit may contain units and divisions; a division sections; a section sections.
+ALLOWED_CHILD_KINDS: dict[OrgUnitKind, frozenset[OrgUnitKind]] = {
+    OrgUnitKind.unit: frozenset({OrgUnitKind.unit, OrgUnitKind.division}),
+    OrgUnitKind.division: frozenset({OrgUnitKind.section}),
+    OrgUnitKind.section: frozenset({OrgUnitKind.section}),
+}
+
+_TENANT_CODE_RE = re.compile(r"^[a-z][a-z0-9]{0,15}(-[a-z0-9]{1,16}){0,4}$")
+
+
+def _tenant_code(value: str) -> str:
+    if not _TENANT_CODE_RE.match(value):
+        raise ValueError("tenant code: lower-case letters and digits in parts joined by '-'")
+    return value
+
+
+TenantCode = Annotated[str, StringConstraints(min_length=2, max_length=64), AfterValidator(_tenant_code)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Username = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, min_length=2, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$"
+    ),
+]
+Password = Annotated[str, StringConstraints(min_length=8, max_length=256)]
+
+
+T = TypeVar("T")
+
+
+class Strict(BaseModel):
+    """Base of every input: unknown fields are refused."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+# -- auth ---------------------------------------------------------------------------------
+
+
+class LoginRequest(Strict):
+    tenant: TenantCode | None = Field(
+        default=None, description="tenant code (omit for the platform administrator)"
+    )
+    username: Username
+    password: Annotated[str, StringConstraints(min_length=1, max_length=256)]
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"tenant": "gz", "username": "wenshu1", "password": "…"}]},
+    )
+
+
+class RefreshRequest(Strict):
+    refresh_token: Annotated[str, StringConstraints(min_length=10, max_length=512)]
+
+
+class TokenPair(BaseModel):
+    access_token: str
+    refresh_token: str
+    token_type: str = "Bearer"
+    expires_in: int = Field(description="seconds until the access token expires")
+
+
+# -- tenants ------------------------------------------------------------------------------
+
+
+class TenantAdminSpec(Strict):
+    username: Username
+    full_name: Name
+    password: Password
+
+
+class TenantCreate(Strict):
+    code: TenantCode
+    name: Name
+    parent_code: TenantCode | None = Field(default=None, description="parent tenant's code")
+    admin: TenantAdminSpec
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "code": "gz-gy",
+                    "name": "贵阳市",
+                    "parent_code": "gz",
+                    "admin": {"username": "gy-admin", "full_name": "贵阳管理员", "password": "…"},
+                }
+            ]
+        },
+    )
+
+
+class TenantOut(BaseModel):
+    id: uuid.UUID
+    code: str
+    name: str
+    parent_id: uuid.UUID | None
+    path: str = Field(description="materialised path of tenant codes, e.g. gz/gz-gy")
+    created_at: dt.datetime
+
+
+# -- org units ----------------------------------------------------------------------------
+
+
+class OrgUnitCreate(Strict):
+    name: Name
+    kind: OrgUnitKind
+    parent_id: uuid.UUID | None = None
+    code: Annotated[str, StringConstraints(max_length=32, pattern=r"^[A-Za-z0-9_\-]*$")] | None = None
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"name": "文书处", "kind": "division", "parent_id": "…"}]},
+    )
+
+
+class OrgUnitUpdate(Strict):
+    name: Name | None = None
+    parent_id: uuid.UUID | None = Field(default=None, description="move under this unit")
+
+
+class OrgUnitOut(BaseModel):
+    id: uuid.UUID
+    tenant_id: uuid.UUID
+    name: str
+    kind: OrgUnitKind
+    code: str | None
+    parent_id: uuid.UUID | None
+    path: str = Field(description="materialised path of ids from the root")
+    depth: int
+    active: bool
+
+
+# -- users --------------------------------------------------------------------------------
+
+
+class UserCreate(Strict):
+    username: Username
+    full_name: Name
+    password: Password
+    org_unit_id: uuid.UUID
+    roles: list[Role] = Field(min_length=1, max_length=len(Role))
+    phone: Annotated[str, StringConstraints(max_length=32, pattern=r"^[0-9+\- ]*$")] | None = None
+    email: Annotated[str, StringConstraints(max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")] | None = None
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "username": "wenshu1",
+                    "full_name": "张文书",
+                    "password": "…",
+                    "org_unit_id": "…",
+                    "roles": ["registrar"],
+                }
+            ]
+        },
+    )
+
+
+class UserUpdate(Strict):
+    full_name: Name | None = None
+    org_unit_id: uuid.UUID | None = Field(default=None, description="move to this org unit")
+    roles: list[Role] | None = Field(default=None, min_length=1, max_length=len(Role))
+    phone: Annotated[str, StringConstraints(max_length=32, pattern=r"^[0-9+\- ]*$")] | None = None
+    email: Annotated[str, StringConstraints(max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")] | None = None
+
+
+class PasswordChange(Strict):
+    current_password: Annotated[str, StringConstraints(min_length=1, max_length=256)]
+    new_password: Password
+
+
+class UserOut(BaseModel):
+    id: uuid.UUID
+    tenant_id: uuid.UUID | None
+    username: str
+    full_name: str
+    org_unit_id: uuid.UUID | None
+    roles: list[Role]
+    phone: str | None = None
+    email: str | None = None
+    active: bool
+    created_at: dt.datetime
+
+
+class UserSearch(Strict):
+    q: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] | None = Field(
+        default=None, description="part of the full name or username"
+    )
+    org_unit_id: uuid.UUID | None = None
+    include_subtree: bool = True
+    role: Role | None = None
+    active: bool | None = True
+    limit: int = Field(default=50, ge=1, le=200)
+    offset: int = Field(default=0, ge=0)
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    total: int
+    limit: int
+    offset: int
+
+
+# -- delegations (授权) ------------------------------------------------------------------
+
+
+class DelegationCreate(Strict):
+    secretary_id: uuid.UUID
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    scope: Annotated[str, StringConstraints(pattern=r"^instructions$")] = "instructions"
+    note: Annotated[str, StringConstraints(max_length=500)] | None = None
+
+
+class DelegationOut(BaseModel):
+    id: uuid.UUID
+    tenant_id: uuid.UUID
+    leader_id: uuid.UUID
+    secretary_id: uuid.UUID
+    scope: str
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    revoked_at: dt.datetime | None
+    note: str | None
+    active: bool = Field(description="valid now: started, not ended, not revoked")
+
+
+class MeOut(UserOut):
+    tenant_code: str | None
+    tenant_name: str | None
+    org_unit_name: str | None
+    delegations_received: list[DelegationOut] = Field(
+        default_factory=list, description="active delegations held as a secretary"
+    )
+
+
+class AuditEntryOut(BaseModel):
+    id: int
+    tenant_id: uuid.UUID | None
+    occurred_at: dt.datetime
+    actor_id: uuid.UUID | None
+    on_behalf_of: uuid.UUID | None
+    action: str
+    target_type: str
+    target_id: str | None
+    client_ip: str | None
+    request_id: str | None
+    before: dict | None
+    after: dict | None

@@ -1,0 +1,28 @@
+"""nameko entrypoints of the metrics service (monthly operations indicators (运维指标数据) and Prometheus business gauges)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nameko.rpc import rpc
+from sqlalchemy.orm import Session
+
+from services.common.db import DatabaseSession
+from services.common.errors import EXPECTED_ERRORS
+from services.common.health import health_report
+from services.common.observability import Observability
+
+
+class MetricsService:
+    name = "metrics"
+
+    db: Session = DatabaseSession("metrics")  # type: ignore[assignment]
+    obs = Observability()
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def health(self) -> dict[str, Any]:
+        """Liveness and database check."""
+        return health_report(self.name, self.db)
+
+
+SERVICE = MetricsService
