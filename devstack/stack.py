@@ -162,9 +162,17 @@ class Stack:
         self._spawn(
             "gateway",
             [
-                sys.executable, "-m", "uvicorn", "gateway.app:app",
-                "--host", self.gateway_host, "--port", str(self.gateway_port),
-                "--no-access-log", "--log-level", "warning",
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "gateway.app:app",
+                "--host",
+                self.gateway_host,
+                "--port",
+                str(self.gateway_port),
+                "--no-access-log",
+                "--log-level",
+                "warning",
             ],
             self.env,
         )

@@ -97,9 +97,7 @@ ENTRYPOINT_CALLS = Counter(
     "Entrypoint calls by outcome (ok, expected_error, error).",
     ["service", "entrypoint", "kind", "outcome"],
 )
-WORKERS_BUSY = Gauge(
-    "gongwen_workers_busy", "Workers running right now.", ["service"]
-)
+WORKERS_BUSY = Gauge("gongwen_workers_busy", "Workers running right now.", ["service"])
 
 
 def _kind(entrypoint: Any) -> str:

@@ -90,9 +90,9 @@ class AsyncRpcClient:
 
     async def _open(self) -> None:
         await self._discard()
-        connection = await aio_pika.connect(self.amqp_uri, client_properties={
-            "connection_name": f"gongwen-{self.client_name}"
-        })
+        connection = await aio_pika.connect(
+            self.amqp_uri, client_properties={"connection_name": f"gongwen-{self.client_name}"}
+        )
         connection.close_callbacks.add(self._on_connection_closed)
         # No publisher confirms: they would add a broker round trip to every call.
         channel = await connection.channel(publisher_confirms=False)
@@ -178,7 +178,9 @@ class AsyncRpcClient:
             try:
                 await asyncio.wait_for(self._check_service(service), self.connect_timeout)
             except (TimeoutError, OSError, aio_pika.exceptions.AMQPError) as exc:
-                raise ServiceUnavailable("broker_unavailable", "message broker unreachable") from exc
+                raise ServiceUnavailable(
+                    "broker_unavailable", "message broker unreachable"
+                ) from exc
         assert self._exchange is not None
         timeout = timeout or self.timeout
         correlation_id = str(uuid.uuid4())

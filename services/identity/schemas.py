@@ -57,7 +57,9 @@ def _tenant_code(value: str) -> str:
     return value
 
 
-TenantCode = Annotated[str, StringConstraints(min_length=2, max_length=64), AfterValidator(_tenant_code)]
+TenantCode = Annotated[
+    str, StringConstraints(min_length=2, max_length=64), AfterValidator(_tenant_code)
+]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 Username = Annotated[
     str,
@@ -150,7 +152,9 @@ class OrgUnitCreate(Strict):
     name: Name
     kind: OrgUnitKind
     parent_id: uuid.UUID | None = None
-    code: Annotated[str, StringConstraints(max_length=32, pattern=r"^[A-Za-z0-9_\-]*$")] | None = None
+    code: Annotated[str, StringConstraints(max_length=32, pattern=r"^[A-Za-z0-9_\-]*$")] | None = (
+        None
+    )
 
     model_config = ConfigDict(
         extra="forbid",
@@ -185,7 +189,9 @@ class UserCreate(Strict):
     org_unit_id: uuid.UUID
     roles: list[Role] = Field(min_length=1, max_length=len(Role))
     phone: Annotated[str, StringConstraints(max_length=32, pattern=r"^[0-9+\- ]*$")] | None = None
-    email: Annotated[str, StringConstraints(max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")] | None = None
+    email: (
+        Annotated[str, StringConstraints(max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")] | None
+    ) = None
 
     model_config = ConfigDict(
         extra="forbid",
@@ -208,7 +214,9 @@ class UserUpdate(Strict):
     org_unit_id: uuid.UUID | None = Field(default=None, description="move to this org unit")
     roles: list[Role] | None = Field(default=None, min_length=1, max_length=len(Role))
     phone: Annotated[str, StringConstraints(max_length=32, pattern=r"^[0-9+\- ]*$")] | None = None
-    email: Annotated[str, StringConstraints(max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")] | None = None
+    email: (
+        Annotated[str, StringConstraints(max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")] | None
+    ) = None
 
 
 class PasswordChange(Strict):
