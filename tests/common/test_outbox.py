@@ -1,0 +1,144 @@
+"""The transactional outbox and its relay, against the real database and broker.
+
+A change and its event are committed together; the relay publishes the event
+once the service is running, also when the process died between commit and
+publish, and two instances of a service never publish one row twice.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from kombu import Connection, Exchange, Queue
+from sqlalchemy import create_engine, select, text
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from devstack.stack import Stack
+from services.common.context import CallContext
+from services.common.events import _OUTBOX, consume_once, emit
+from services.common.settings import get_settings
+
+
+@pytest.fixture(scope="module")
+def ledger_db(stack_env: dict[str, str]) -> Iterator[Engine]:
+    settings = get_settings()
+    engine = create_engine(settings.admin_database_url(settings.database_name("ledger")))
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture()
+def listener(stack: Stack) -> Iterator[tuple[Queue, str]]:
+    """A queue bound to the ledger service's event exchange for one new event type."""
+    event_type = f"test.{uuid.uuid4().hex[:8]}"
+    with Connection(stack.env["AMQP_URI"]) as conn:
+        exchange = Exchange("ledger.events", type="topic", durable=True)
+        queue = Queue(f"tests-{event_type}", exchange, routing_key=event_type, exclusive=True)(
+            conn.default_channel
+        )
+        queue.declare()
+        yield queue, event_type
+
+
+def _drain(queue: Queue, expected: int, timeout: float = 15.0) -> list[dict]:
+    """Collect messages until ``expected`` arrived and half a second passed with no more."""
+    got: list[dict] = []
+    deadline = time.monotonic() + timeout
+    quiet_since: float | None = None
+    while time.monotonic() < deadline:
+        message = queue.get(no_ack=True)
+        if message is None:
+            if len(got) >= expected:
+                quiet_since = quiet_since or time.monotonic()
+                if time.monotonic() - quiet_since > 0.5:
+                    return got
+            time.sleep(0.05)
+            continue
+        quiet_since = None
+        got.append(json.loads(message.body))
+    return got
+
+
+def _record(engine: Engine, event_type: str, n: int = 1) -> list[str]:
+    ids = []
+    with Session(engine) as session, session.begin():
+        for i in range(n):
+            env = emit(
+                session,
+                "ledger",
+                event_type,
+                {"n": i},
+                ctx=CallContext(request_id="req-outbox-test"),
+            )
+            ids.append(str(env.id))
+    return ids
+
+
+def test_event_committed_with_a_change_is_published_once(stack, ledger_db, listener):
+    queue, event_type = listener
+    [event_id] = _record(ledger_db, event_type)
+    got = _drain(queue, expected=1)
+    assert [m["id"] for m in got] == [event_id]
+    assert got[0]["type"] == event_type and got[0]["source"] == "ledger"
+    assert got[0]["request_id"] == "req-outbox-test"
+    with ledger_db.connect() as conn:
+        published = conn.execute(
+            select(_OUTBOX.c.published_at).where(_OUTBOX.c.id == uuid.UUID(event_id))
+        ).scalar_one()
+    assert published is not None
+
+
+def test_rolled_back_change_announces_nothing(stack, ledger_db, listener):
+    queue, event_type = listener
+    with Session(ledger_db) as session:
+        session.begin()
+        emit(session, "ledger", event_type, {"x": 1}, ctx=CallContext())
+        session.rollback()
+    assert _drain(queue, expected=0, timeout=2.5) == []
+    with ledger_db.connect() as conn:
+        count = conn.execute(
+            text("SELECT count(*) FROM outbox WHERE event_type = :t"), {"t": event_type}
+        ).scalar_one()
+    assert count == 0
+
+
+def test_event_written_while_service_was_down_is_published_when_it_is_back(
+    stack, ledger_db, listener
+):
+    queue, event_type = listener
+    stack.stop_process("ledger")
+    try:
+        ids = _record(ledger_db, event_type, n=3)
+        assert _drain(queue, expected=0, timeout=1.5) == []
+    finally:
+        stack.start_service("ledger")
+    got = _drain(queue, expected=3, timeout=30)
+    assert sorted(m["id"] for m in got) == sorted(ids)
+
+
+def test_two_instances_publish_each_event_exactly_once(stack, ledger_db, listener):
+    queue, event_type = listener
+    stack.start_service("ledger", instance=1)
+    try:
+        time.sleep(3)  # let the second instance's relay start
+        ids = _record(ledger_db, event_type, n=200)
+        got = _drain(queue, expected=200, timeout=30)
+    finally:
+        stack.stop_process("ledger-1")
+    received = [m["id"] for m in got]
+    assert len(received) == 200
+    assert set(received) == set(ids)
+
+
+def test_consumer_applies_a_redelivered_event_once(ledger_db):
+    envelope = {"id": str(uuid.uuid4())}
+    with Session(ledger_db) as session, session.begin():
+        first = consume_once(session, "tests.handler", envelope)
+    with Session(ledger_db) as session, session.begin():
+        second = consume_once(session, "tests.handler", envelope)
+    assert (first, second) == (True, False)
