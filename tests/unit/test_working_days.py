@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 import chinese_calendar
 import pytest
 
-from services.routing.calendar import (
+from services.routing.working_days import (
     SHANGHAI,
     CalendarError,
     Deadline,
