@@ -1,0 +1,130 @@
+"""The isolated stack one benchmark run uses, started on first need and
+destroyed at the end of the run.
+
+The stack is ``Stack.isolated("b")``: its own RabbitMQ vhost, databases, Redis
+key prefix and ports, so a run can go on beside ``make run`` or the tests. The
+gateway's per-address rate limit is lifted (every request of a benchmark comes
+from 127.0.0.1).
+
+While parts of the suite are still being written, the run starts what exists:
+if the gateway or a service has no code yet, the services that do exist are
+started without the gateway, and the benchmarks that need the gateway report
+themselves as skipped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from pathlib import Path
+
+from devstack.stack import SERVICES, Stack, ensure_infra
+from services.common.rpc_client import AsyncRpcClient
+
+ROOT = Path(__file__).resolve().parents[1]
+
+BENCH_ENV = {
+    # every request of a benchmark comes from one address
+    "GATEWAY_RATE_LIMIT_PER_MINUTE": "100000000",
+    "RPC_TIMEOUT": "10",
+}
+
+
+def services_with_code() -> tuple[str, ...]:
+    return tuple(s for s in SERVICES if (ROOT / "services" / s / "service.py").is_file())
+
+
+def gateway_has_code() -> bool:
+    return (ROOT / "gateway" / "app.py").is_file()
+
+
+class BenchContext:
+    """Shared by the benchmarks of one run."""
+
+    def __init__(self) -> None:
+        self._stack: Stack | None = None
+        self.gateway_ready = False
+        self.notes: list[str] = []
+        self.scale = 1.0  # size of every benchmark's loads (``--quick``: 0.2)
+
+    # -- the stack -------------------------------------------------------------------------
+    @property
+    def stack(self) -> Stack:
+        if self._stack is None:
+            self._stack = self._start()
+        return self._stack
+
+    @property
+    def started(self) -> bool:
+        return self._stack is not None
+
+    def _start(self) -> Stack:
+        ensure_infra()
+        stack = Stack.isolated("b", extra_env=BENCH_ENV)
+        self._stack = stack  # destroyed by close() even if starting fails half-way
+        available = services_with_code()
+        started = time.perf_counter()
+        if available == SERVICES and gateway_has_code():
+            print("bench: starting the whole suite (isolated stack) …", flush=True)
+            try:
+                stack.start()
+                self.gateway_ready = True
+            except (RuntimeError, OSError) as exc:
+                first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                self.notes.append(f"the gateway did not become ready: {first}")
+                print(f"bench: {self.notes[-1]} (logs: {stack.log_dir})", flush=True)
+        else:
+            missing = [s for s in SERVICES if s not in available]
+            if not gateway_has_code():
+                missing.append("gateway")
+            self.notes.append(f"not written yet, not started: {', '.join(missing)}")
+            print(f"bench: {self.notes[-1]}; starting {', '.join(available)} …", flush=True)
+            stack.services = available
+            stack.run_dir.mkdir(parents=True, exist_ok=True)
+            stack.start_object_store()
+            stack.migrate()
+            for service in available:
+                stack.start_service(service)
+        print(f"bench: stack up in {time.perf_counter() - started:.1f}s", flush=True)
+        return stack
+
+    @property
+    def amqp_uri(self) -> str:
+        return self.stack.env["AMQP_URI"]
+
+    def pid(self, process: str) -> int | None:
+        proc = self.stack.processes.get(process)
+        return proc.pid if proc is not None and proc.poll() is None else None
+
+    def wait_for_service(self, service: str, timeout: float = 60.0) -> None:
+        """Block until ``service.ping`` answers (its consumers are up)."""
+
+        async def wait() -> None:
+            client = AsyncRpcClient(self.amqp_uri, timeout=1.0, client_name="bench-wait")
+            deadline = time.monotonic() + timeout
+            try:
+                while True:
+                    try:
+                        if await client.call(service, "ping") == "pong":
+                            return
+                    except Exception:
+                        if time.monotonic() > deadline:
+                            raise
+                    proc = self.stack.processes.get(service)
+                    if proc is not None and proc.poll() is not None:
+                        raise RuntimeError(
+                            f"{service} exited with {proc.returncode}; see {self.stack.log_dir}"
+                        )
+                    await asyncio.sleep(0.2)
+            finally:
+                await client.close()
+
+        asyncio.run(wait())
+
+    def close(self) -> None:
+        if self._stack is not None:
+            print("bench: destroying the benchmark stack …", flush=True)
+            with contextlib.suppress(Exception):
+                self._stack.destroy()
+            self._stack = None
