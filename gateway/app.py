@@ -1,0 +1,133 @@
+"""The FastAPI application: ``python -m uvicorn gateway.app:app``.
+
+The lifespan opens the one shared asyncio RPC client (nameko's AMQP RPC
+protocol over aio-pika; never the blocking standalone proxy), the Redis client
+of the rate limiter and the cache of the identity service's signing keys. The
+broker is not required at start-up: calls made while it is unreachable give
+503 ``broker_unavailable`` and the client reconnects on the next call.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+from fastapi import FastAPI
+from redis.asyncio import Redis
+
+from gateway.auth import KeySet, TokenVerifier
+from gateway.deps import GatewayState
+from gateway.errors import install_error_handlers
+from gateway.logs import configure_logging, current_request_id
+from gateway.middleware import GatewayMiddleware
+from gateway.ratelimit import RateLimiter
+from gateway.routers import audit, auth, delegations, me, ops, org_units, tenants, users
+from gateway.rpc import ServiceRpc
+from services.common.context import CallContext
+from services.common.rpc_client import AsyncRpcClient
+from services.common.settings import Settings, get_settings
+
+log = logging.getLogger("gateway")
+
+TAGS: list[dict[str, Any]] = [
+    {"name": "auth", "description": "Sign in (登录), token refresh and sign out; signing keys."},
+    {"name": "me", "description": "The signed-in user (本人)."},
+    {"name": "tenants", "description": "Tenants (租户): province, cities, counties."},
+    {"name": "org units", "description": "Org tree: units (单位), divisions (处室), sections."},
+    {"name": "users", "description": "Users (用户) and their roles."},
+    {"name": "delegations", "description": "Delegations (授权) from leaders to secretaries."},
+    {"name": "audit", "description": "Audit trail (全程留痕), hash-chained per tenant."},
+    {"name": "ops", "description": "Liveness, readiness and metrics."},
+]
+
+
+def build_state(settings: Settings) -> GatewayState:
+    client = AsyncRpcClient(
+        settings.amqp_uri,
+        timeout=settings.rpc_timeout,
+        connect_timeout=settings.broker_connect_timeout,
+        client_name="gateway",
+    )
+    rpc = ServiceRpc(client)
+
+    async def fetch_jwks() -> dict[str, Any]:
+        context = CallContext(request_id=current_request_id(), username="gateway").to_context_data()
+        result: dict[str, Any] = await rpc.call("identity", "jwks", context=context)
+        return result
+
+    keys = KeySet(fetch_jwks)
+    redis = Redis.from_url(
+        settings.redis_url,
+        socket_connect_timeout=0.25,
+        socket_timeout=0.25,
+        health_check_interval=0,
+    )
+    limiter = RateLimiter(
+        redis,
+        prefix=settings.redis_key_prefix,
+        limit_per_minute=settings.gateway_rate_limit_per_minute,
+    )
+    return GatewayState(
+        settings=settings,
+        rpc=rpc,
+        keys=keys,
+        verifier=TokenVerifier(keys, issuer=settings.jwt_issuer),
+        limiter=limiter,
+    )
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    configure_logs: bool = True,
+    state_factory: Callable[[Settings], GatewayState] = build_state,
+) -> FastAPI:
+    """The application; tests pass their own settings and ``state_factory``."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        current = settings or get_settings()
+        if configure_logs:
+            configure_logging(current.log_level)
+        state = state_factory(current)
+        app.state.gateway = state
+        try:
+            await state.rpc.client.connect()
+        except Exception as exc:  # not fatal: every call retries the connection
+            log.warning("broker not reachable at start-up: %s", exc)
+        log.info("gateway started", extra={"outcome": "started"})
+        try:
+            yield
+        finally:
+            app.state.gateway = None
+            await state.rpc.close()
+            if state.limiter is not None:
+                await state.limiter.close()
+
+    app = FastAPI(
+        title="Gongwen API",
+        summary="公文 — e-government document platform",
+        description=(
+            "The public HTTP API of Gongwen. Sign in at `POST /api/v1/auth/login`, then send "
+            "`Authorization: Bearer <access_token>`. Every error answers "
+            '`{"error": {"code": "…", "message": "…"}}`; every response carries `X-Request-ID`.'
+        ),
+        version="1.0.0",
+        openapi_tags=TAGS,
+        lifespan=lifespan,
+        docs_url="/docs",
+        redoc_url="/redoc",
+    )
+    install_error_handlers(app)
+    app.add_middleware(GatewayMiddleware)
+
+    # Each router carries its full prefix, so a route's path is its full template
+    # (the label of the HTTP metrics).
+    for module in (auth, me, tenants, org_units, users, delegations, audit, ops):
+        app.include_router(module.router)
+    return app
+
+
+app = create_app()

@@ -1,0 +1,3 @@
+"""HTTP routers, one per area (tag)."""
+
+API_PREFIX = "/api/v1"

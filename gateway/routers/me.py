@@ -1,0 +1,43 @@
+"""The signed-in user (本人)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import BaseModel
+
+from gateway.deps import AuthCaller
+from gateway.errors import error_responses
+from gateway.routers import API_PREFIX
+from services.identity.schemas import MeOut, PasswordChange
+
+router = APIRouter(prefix=API_PREFIX + "/me", tags=["me"])
+
+
+class PasswordChanged(BaseModel):
+    changed: bool
+
+
+@router.get(
+    "",
+    response_model=MeOut,
+    summary="Who am I: user, tenant, org unit, delegations received",
+    responses=error_responses(401, 503, 504),
+)
+async def me(caller: AuthCaller) -> Any:
+    return await caller.identity("me")
+
+
+@router.post(
+    "/password",
+    response_model=PasswordChanged,
+    summary="Change my password",
+    responses=error_responses(401, 422, 503, 504),
+)
+async def change_password(body: PasswordChange, caller: AuthCaller) -> Any:
+    return await caller.identity(
+        "change_password",
+        current_password=body.current_password,
+        new_password=body.new_password,
+    )
