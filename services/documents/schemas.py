@@ -1,0 +1,234 @@
+"""The contract of the documents service (公文): pydantic models of its RPC methods.
+
+Shared by the service and the gateway; imports nothing but pydantic.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+
+
+class Urgency(StrEnum):
+    """缓急: 特急 / 加急 / 平件 (the Chinese labels are accepted as input too)."""
+
+    extra_urgent = "extra_urgent"  # 特急
+    urgent = "urgent"  # 加急
+    normal = "normal"  # 平件
+
+
+URGENCY_LABELS = {Urgency.extra_urgent: "特急", Urgency.urgent: "加急", Urgency.normal: "平件"}
+#: sort rank: most urgent first
+URGENCY_RANK = {Urgency.extra_urgent: 0, Urgency.urgent: 1, Urgency.normal: 2}
+
+
+class Secrecy(StrEnum):
+    """密级. Only 非密 and 内部 may be stored; 秘密/机密/绝密 are refused (DESIGN 4.7)."""
+
+    none = "none"  # 非密
+    internal = "internal"  # 内部
+    secret = "secret"  # 秘密 — refused
+    confidential = "confidential"  # 机密 — refused
+    top_secret = "top_secret"  # 绝密 — refused
+
+
+SECRECY_LABELS = {
+    Secrecy.none: "非密",
+    Secrecy.internal: "内部",
+    Secrecy.secret: "秘密",
+    Secrecy.confidential: "机密",
+    Secrecy.top_secret: "绝密",
+}
+CLASSIFIED = frozenset({Secrecy.secret, Secrecy.confidential, Secrecy.top_secret})
+
+
+def _from_label(labels: dict[Any, str]) -> Any:
+    reverse = {v: k.value for k, v in labels.items()}
+
+    def convert(value: Any) -> Any:
+        if isinstance(value, str) and value.strip() in reverse:
+            return reverse[value.strip()]
+        return value
+
+    return convert
+
+
+UrgencyIn = Annotated[Urgency, BeforeValidator(_from_label(URGENCY_LABELS))]
+SecrecyIn = Annotated[Secrecy, BeforeValidator(_from_label(SECRECY_LABELS))]
+
+
+class DocumentStatus(StrEnum):
+    registered = "registered"  # 已登记, waiting for distribution (待分办)
+    distributed = "distributed"  # 已分办, divisions working on it
+    completed = "completed"  # 已办结
+    archived = "archived"  # 已归档: nothing about it can change any more
+
+
+class OpinionKind(StrEnum):
+    proposal = "proposal"  # 拟办意见 (handler)
+    review = "review"  # 审核意见 (division head)
+    instruction = "instruction"  # 批示 (leader, or a secretary on the leader's behalf)
+    handling = "handling"  # 办理情况 (what the handler did)
+    return_reason = "return_reason"  # 退回理由
+    completion = "completion"  # 办结意见 (registry)
+
+
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+OpinionText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class DocumentRegister(Strict):
+    """收文登记: what the registry clerk types from a paper document."""
+
+    title: Title
+    source_org: ShortText = Field(description="来文单位")
+    doc_number: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] | None = (
+        Field(default=None, description="文号, e.g. 国办发〔2026〕12号")
+    )
+    received_date: dt.date = Field(description="收文日期 (Asia/Shanghai)")
+    urgency: UrgencyIn = Urgency.normal
+    secrecy: SecrecyIn = Secrecy.none
+    page_count: int = Field(default=1, ge=1, le=10000)
+    note: Annotated[str, StringConstraints(max_length=2000)] | None = None
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "title": "国务院办公厅关于加强政务数据共享的通知",
+                    "source_org": "国务院办公厅",
+                    "doc_number": "国办发〔2026〕12号",
+                    "received_date": "2026-11-20",
+                    "urgency": "加急",
+                    "secrecy": "非密",
+                    "page_count": 6,
+                }
+            ]
+        },
+    )
+
+
+class FileOut(BaseModel):
+    id: uuid.UUID
+    document_id: uuid.UUID
+    filename: str = Field(description="the name the uploader gave (display only)")
+    content_type: str = Field(description="sniffed from the bytes")
+    size: int
+    sha256: str
+    uploaded_by: uuid.UUID
+    uploaded_at: dt.datetime
+
+
+class DocumentOut(BaseModel):
+    id: uuid.UUID
+    tenant_id: uuid.UUID
+    title: str
+    source_org: str
+    doc_number: str | None
+    received_date: dt.date
+    urgency: Urgency
+    secrecy: Secrecy
+    page_count: int
+    note: str | None
+    status: DocumentStatus
+    registry_unit_id: uuid.UUID = Field(description="the registry (文书处) that registered it")
+    registered_by: uuid.UUID
+    registered_at: dt.datetime
+    lead_unit_id: uuid.UUID | None = Field(default=None, description="主办处室")
+    assisting_unit_ids: list[uuid.UUID] = Field(default_factory=list, description="协办处室")
+    is_leader_instruction: bool = False
+    overdue: bool = Field(default=False, description="red flag: some division missed its deadline")
+    completed_at: dt.datetime | None = None
+    archived_at: dt.datetime | None = None
+    files: list[FileOut] = Field(default_factory=list)
+
+
+class OpinionOut(BaseModel):
+    id: uuid.UUID
+    seq: int = Field(description="order on the processing slip")
+    kind: OpinionKind
+    text: str
+    author_id: uuid.UUID
+    author_name: str
+    on_behalf_of_id: uuid.UUID | None = Field(default=None, description="代领导批示: the leader")
+    on_behalf_of_name: str | None = None
+    org_unit_id: uuid.UUID | None
+    step: str | None
+    created_at: dt.datetime
+
+
+class TraceEntryOut(BaseModel):
+    seq: int
+    occurred_at: dt.datetime
+    action: str
+    actor_id: uuid.UUID | None
+    on_behalf_of: uuid.UUID | None
+    detail: dict[str, Any] | None
+
+
+class ProcessingSlipOut(BaseModel):
+    """处理笺: the document with every opinion in order and the full trace."""
+
+    document: DocumentOut
+    opinions: list[OpinionOut]
+    trace: list[TraceEntryOut]
+
+
+class DocumentSearch(Strict):
+    q: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] | None = Field(
+        default=None, description="words of the title (Chinese included)"
+    )
+    doc_number: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] | None = None
+    source_org: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = None
+    received_from: dt.date | None = None
+    received_to: dt.date | None = None
+    status: DocumentStatus | None = None
+    unit_id: uuid.UUID | None = Field(default=None, description="distributed to this division")
+    limit: int = Field(default=20, ge=1, le=200)
+    offset: int = Field(default=0, ge=0)
+
+
+class DocumentPage(BaseModel):
+    items: list[DocumentOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class FileAttach(Strict):
+    """What the gateway reports after streaming an upload into the staging area."""
+
+    staging_key: Annotated[str, StringConstraints(min_length=1, max_length=300)]
+    filename: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
+    size: int = Field(ge=1)
+    sha256: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+    content_type: Annotated[str, StringConstraints(max_length=100)]
+
+
+class FileDownload(BaseModel):
+    file_id: uuid.UUID
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    bucket: str
+    object_key: str
+    url: str | None = Field(default=None, description="short-lived presigned link")
+    url_expires_at: dt.datetime | None = None
+
+
+class AuditVerification(BaseModel):
+    ok: bool
+    checked: int
+    first_broken_id: int | None = None
+    reason: str | None = None

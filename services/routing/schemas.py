@@ -1,0 +1,173 @@
+"""The contract of the routing service: templates, workflow instances, tasks (待办),
+to-do/done/to-read lists. Shared by the service and the gateway; pydantic only."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from services.documents.schemas import Urgency
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class TaskStatus(StrEnum):
+    open = "open"
+    done = "done"
+    returned = "returned"  # given back (退回) to the previous holder
+    cancelled = "cancelled"  # closed without action (e.g. a parallel sibling, or forwarded)
+
+
+class Action(StrEnum):
+    """What a task holder can do; a template step lists which actions it allows."""
+
+    distribute = "distribute"  # 分办 (registry)
+    sign = "sign"  # 签收 (division)
+    propose = "propose"  # 拟办意见 (handler)
+    approve = "approve"  # 审核通过 (division head)
+    instruct = "instruct"  # 批示 (leader, or secretary on the leader's behalf)
+    handle = "handle"  # 办理完毕, back to the registry (handler)
+    complete = "complete"  # 办结 (registry)
+    archive = "archive"  # 归档 (registry)
+    return_ = "return"  # 退回 to the previous holder, with a reason
+
+
+# -- templates -----------------------------------------------------------------------------
+
+
+class StepDef(Strict):
+    key: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{1,40}$")]
+    name: Annotated[str, StringConstraints(min_length=1, max_length=50)] = Field(
+        description="label, e.g. 承办节点"
+    )
+    roles: list[str] = Field(min_length=1, description="roles that may act at this step")
+    actions: dict[str, str | None] = Field(
+        description="action → next step key (None = the branch ends)"
+    )
+    time_limit_days: int | None = Field(
+        default=3, ge=1, le=365, description="working days; None = no limit"
+    )
+    allow_return: bool = True
+    allow_urge: bool = True
+    allow_circulate: bool = True
+
+
+class TemplateDef(Strict):
+    code: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_\-]{1,40}$")]
+    name: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+    kind: Annotated[str, StringConstraints(pattern=r"^(incoming|outgoing)$")] = "incoming"
+    first_step: str
+    steps: list[StepDef] = Field(min_length=1, max_length=50)
+
+
+class TemplateOut(TemplateDef):
+    id: uuid.UUID
+    tenant_id: uuid.UUID | None = Field(description="None = the platform's default template")
+    version: int
+    assigned_unit_ids: list[uuid.UUID]
+
+
+# -- distribution and actions ---------------------------------------------------------------
+
+
+class Distribute(Strict):
+    """分办: the registry sends a document to one lead division and optional assisting ones."""
+
+    document_id: uuid.UUID
+    lead_unit_id: uuid.UUID = Field(description="主办处室")
+    assisting_unit_ids: list[uuid.UUID] = Field(default_factory=list, max_length=50)
+    note: Annotated[str, StringConstraints(max_length=2000)] | None = None
+
+
+class TaskAction(Strict):
+    action: Action
+    opinion: Text | None = Field(default=None, description="the text this action puts on the slip")
+    leader_ids: list[uuid.UUID] = Field(
+        default_factory=list, description="approve: send to these leaders for instructions (批示)"
+    )
+    handler_id: uuid.UUID | None = Field(default=None, description="who handles next, if chosen")
+    on_behalf_of: uuid.UUID | None = Field(
+        default=None, description="instruct: the leader a secretary enters the instruction for"
+    )
+    is_leader_instruction: bool | None = Field(
+        default=None, description="sign: the division declares a 领导批示件"
+    )
+    expected_version: int | None = Field(
+        default=None, description="optimistic check: the task version the client saw"
+    )
+
+
+class Urge(Strict):
+    message: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] | None = None
+
+
+class Circulate(Strict):
+    """传阅: send the document to people for reading."""
+
+    document_id: uuid.UUID
+    user_ids: list[uuid.UUID] = Field(min_length=1, max_length=200)
+    note: Annotated[str, StringConstraints(max_length=500)] | None = None
+
+
+# -- lists ----------------------------------------------------------------------------------
+
+
+class TaskOut(BaseModel):
+    id: uuid.UUID
+    tenant_id: uuid.UUID
+    document_id: uuid.UUID
+    instance_id: uuid.UUID
+    step: str
+    step_name: str
+    unit_id: uuid.UUID | None = Field(description="the division (or registry) holding it")
+    assignee_id: uuid.UUID | None = Field(description="None = any holder of the step's roles in the unit")
+    status: TaskStatus
+    title: str
+    doc_number: str | None
+    urgency: Urgency
+    role_in_document: str = Field(description="lead (主办) | assisting (协办) | registry")
+    created_at: dt.datetime
+    due_at: dt.datetime | None
+    due_provisional: bool = False
+    overdue: bool = Field(description="red flag: due_at has passed (or it was finished late)")
+    completed_at: dt.datetime | None = None
+    completed_by: uuid.UUID | None = None
+    version: int
+    allowed_actions: list[str] = Field(default_factory=list)
+
+
+class ReadItemOut(BaseModel):
+    id: uuid.UUID
+    document_id: uuid.UUID
+    title: str
+    urgency: Urgency
+    sent_by: uuid.UUID
+    sent_at: dt.datetime
+    read_at: dt.datetime | None
+
+
+class ListQuery(Strict):
+    limit: int = Field(default=20, ge=1, le=200)
+    offset: int = Field(default=0, ge=0)
+
+
+class TaskPage(BaseModel):
+    items: list[TaskOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class ReadPage(BaseModel):
+    items: list[ReadItemOut]
+    total: int
+    limit: int
+    offset: int
