@@ -38,18 +38,29 @@ def _header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
+def _match_template(routes: Any, scope: Scope) -> str | None:
+    for candidate in routes or ():
+        nested = getattr(candidate, "original_router", None)  # a router included by FastAPI
+        if nested is not None:
+            found = _match_template(getattr(nested, "routes", ()), scope)
+            if found:
+                return found
+            continue
+        match, _ = candidate.matches(dict(scope))
+        if match is not Match.NONE and isinstance(getattr(candidate, "path", None), str):
+            return str(candidate.path)
+    return None
+
+
 def _route_template(scope: Scope) -> str:
+    """The route's path template (``/api/v1/users/{user_id}``): a bounded metrics label."""
     route = scope.get("route")
     path = getattr(route, "path", None)
     if isinstance(path, str):
         return path
-    app = scope.get("app")
-    router = getattr(app, "router", None)
-    for candidate in getattr(router, "routes", ()):
-        match, _ = candidate.matches(dict(scope))
-        if match is Match.FULL:
-            return str(getattr(candidate, "path", UNMATCHED))
-    return UNMATCHED
+    # Not routed (refused before routing, e.g. rate limited): match it here.
+    router = getattr(scope.get("app"), "router", None)
+    return _match_template(getattr(router, "routes", ()), scope) or UNMATCHED
 
 
 class GatewayMiddleware:
