@@ -87,10 +87,17 @@ def main(argv: list[str]) -> int:
             "cpus": os.cpu_count(),
             "python": platform.python_version(),
             "platform": platform.platform(),
+            "load_average_before": list(os.getloadavg()),
         },
         "quick": args.quick,
         "benchmarks": {},
     }
+    load1, load5, _ = os.getloadavg()
+    print(
+        f"bench: {os.cpu_count()} cores, load average {load1:.2f} (1 min) {load5:.2f} (5 min)"
+        " before the run: other work on the machine disturbs the figures",
+        flush=True,
+    )
     started = time.perf_counter()
     try:
         for name in names:
