@@ -1,0 +1,181 @@
+"""The org tree of a tenant: units (单位), divisions (处室), sections (科室).
+
+Stored as a materialised path of ids (``/root/…/unit/``): a subtree is one
+prefix query on an index, and a move rewrites the subtree's paths in a single
+UPDATE. Changes to the tree's shape are serialised per tenant with an advisory
+lock so that two concurrent moves cannot build a cycle between them.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from services.common.context import CallContext
+from services.common.errors import Conflict, Forbidden, NotFound
+from services.identity import queries
+from services.identity.models import OrgUnit, utcnow
+from services.identity.rules import (
+    check_child_kind,
+    check_move,
+    check_org_depth,
+    org_depth,
+    org_path,
+)
+from services.identity.schemas import OrgUnitCreate, OrgUnitOut, OrgUnitUpdate, Role
+from services.identity.trail import record
+from services.identity.views import changed, org_unit_out, org_unit_snapshot
+
+
+def require_tenant_admin(ctx: CallContext) -> uuid.UUID:
+    ctx.require_user()
+    tenant_id = ctx.require_tenant()
+    if Role.tenant_admin.value not in ctx.roles:
+        raise Forbidden("tenant_admin_required", "only the tenant administrator does this")
+    return tenant_id
+
+
+def tenant_reader(ctx: CallContext) -> uuid.UUID:
+    """Any signed-in user of a tenant may read its directory."""
+    ctx.require_user()
+    return ctx.require_tenant()
+
+
+def _lock_tree(session: Session, tenant_id: uuid.UUID) -> None:
+    queries.advisory_lock(session, f"identity:org_tree:{tenant_id}")
+
+
+def _name_taken() -> Conflict:
+    return Conflict("org_unit_name_taken", "a sibling unit already has this name")
+
+
+def _flush(session: Session) -> None:
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        session.rollback()
+        if "uq_org_units_code" in str(exc.orig):
+            raise Conflict("org_unit_code_taken", "another unit has this code") from None
+        raise _name_taken() from None
+
+
+def get_unit(session: Session, tenant_id: uuid.UUID, unit_id: uuid.UUID, code: str) -> OrgUnit:
+    unit = queries.org_unit(session, tenant_id, unit_id)
+    if unit is None:
+        raise NotFound(code, "no such org unit in this tenant")
+    return unit
+
+
+def create_org_unit(session: Session, ctx: CallContext, req: OrgUnitCreate) -> OrgUnitOut:
+    tenant_id = require_tenant_admin(ctx)
+    _lock_tree(session, tenant_id)
+    parent = None
+    if req.parent_id is not None:
+        parent = get_unit(session, tenant_id, req.parent_id, "parent_not_found")
+    check_child_kind(parent.kind if parent else None, req.kind)
+    unit_id = uuid.uuid4()
+    path = org_path(parent.path if parent else None, unit_id)
+    check_org_depth(path)
+    if queries.sibling_name_taken(session, tenant_id, req.parent_id, req.name):
+        raise _name_taken()
+    if req.code and queries.org_code_taken(session, tenant_id, req.code):
+        raise Conflict("org_unit_code_taken", "another unit has this code")
+    unit = OrgUnit(
+        id=unit_id,
+        tenant_id=tenant_id,
+        name=req.name,
+        kind=req.kind.value,
+        code=req.code or None,
+        parent_id=req.parent_id,
+        path=path,
+        depth=org_depth(path),
+    )
+    session.add(unit)
+    _flush(session)
+    after = org_unit_snapshot(unit)
+    record(
+        session,
+        ctx,
+        tenant_id=tenant_id,
+        action="org_unit.created",
+        target_type="org_unit",
+        target_id=unit.id,
+        after=after,
+        event="org_unit.created",
+    )
+    session.commit()
+    return org_unit_out(unit)
+
+
+def get_org_unit(session: Session, ctx: CallContext, unit_id: uuid.UUID) -> OrgUnitOut:
+    tenant_id = tenant_reader(ctx)
+    return org_unit_out(get_unit(session, tenant_id, unit_id, "org_unit_not_found"))
+
+
+def list_org_units(
+    session: Session, ctx: CallContext, root_id: uuid.UUID | None
+) -> list[OrgUnitOut]:
+    tenant_id = tenant_reader(ctx)
+    path = None
+    if root_id is not None:
+        path = get_unit(session, tenant_id, root_id, "org_unit_not_found").path
+    return [org_unit_out(u) for u in queries.org_subtree(session, tenant_id, path)]
+
+
+def update_org_unit(
+    session: Session, ctx: CallContext, unit_id: uuid.UUID, changes: OrgUnitUpdate
+) -> OrgUnitOut:
+    """Rename and/or move a unit (with its whole subtree) under another parent."""
+    tenant_id = require_tenant_admin(ctx)
+    _lock_tree(session, tenant_id)
+    unit = get_unit(session, tenant_id, unit_id, "org_unit_not_found")
+    before = org_unit_snapshot(unit)
+    new_name = changes.name if changes.name is not None else unit.name
+    new_parent_id = unit.parent_id
+
+    if changes.parent_id is not None and changes.parent_id != unit.parent_id:
+        parent = get_unit(session, tenant_id, changes.parent_id, "parent_not_found")
+        check_move(unit.path, parent.path)
+        check_child_kind(parent.kind, unit.kind)
+        new_path = org_path(parent.path, unit.id)
+        check_org_depth(new_path, queries.org_subtree_height(session, tenant_id, unit))
+        new_parent_id = parent.id
+    else:
+        new_path = unit.path
+
+    if (new_name, new_parent_id) != (unit.name, unit.parent_id) and queries.sibling_name_taken(
+        session, tenant_id, new_parent_id, new_name, exclude_id=unit.id
+    ):
+        raise _name_taken()
+
+    if (new_name, new_path) == (unit.name, unit.path):
+        return org_unit_out(unit)
+    if new_path != unit.path:
+        queries.move_subtree(
+            session, tenant_id, unit.path, new_path, org_depth(new_path) - unit.depth
+        )
+        session.expire(unit)  # path and depth were rewritten by the UPDATE
+    unit.name = new_name
+    unit.parent_id = new_parent_id
+    unit.updated_at = utcnow()
+    _flush(session)
+    session.refresh(unit)
+    after = org_unit_snapshot(unit)
+    old, new = changed(before, after)
+    moved = "parent_id" in new
+    record(
+        session,
+        ctx,
+        tenant_id=tenant_id,
+        action="org_unit.moved" if moved else "org_unit.updated",
+        target_type="org_unit",
+        target_id=unit.id,
+        before=old,
+        after=new,
+        event="org_unit.updated",
+        event_data={**after, "moved": moved},
+    )
+    session.commit()
+    return org_unit_out(unit)
