@@ -2,8 +2,8 @@
 
 Logs in once as the platform administrator (``POST /api/v1/auth/login``), then
 sends ``GET /api/v1/me`` with the bearer token from 32 concurrent clients
-(``httpx.AsyncClient``, keep-alive connections), and from 1 for the latency
-without queueing. Prints requests/s and p50/p99.
+over 32 keep-alive connections (:mod:`bench.httpload`), and from 1 for the
+latency without queueing. Prints requests/s and p50/p99.
 
 The load generator shares the machine's 2 cores with the gateway, the
 services and the broker: its own CPU per request is printed beside the
@@ -19,6 +19,7 @@ import httpx
 
 from bench.context import BenchContext
 from bench.harness import CpuProbe, Measurement, async_load, find_broker_pid, format_table
+from bench.httpload import KeepAliveClient
 from services.common.settings import LOCAL_PLATFORM_ADMIN_PASSWORD
 
 NAME = "gateway_me"
@@ -52,19 +53,20 @@ async def _load(ctx: BenchContext, token: str) -> list[Measurement]:
         "broker": find_broker_pid(),
     }
     rows = []
-    limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
-    async with httpx.AsyncClient(
-        base_url=ctx.stack.gateway_url,
-        headers={"Authorization": f"Bearer {token}"},
-        limits=limits,
-        timeout=15,
-    ) as client:
+    client = KeepAliveClient(
+        ctx.stack.gateway_url,
+        headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
+        size=max(p["concurrency"] for p in PHASES),
+    )
+    await client.open()
+    request = client.build_get("/api/v1/me")
 
-        async def me() -> None:
-            response = await client.get("/api/v1/me")
-            if response.status_code != 200:
-                raise RuntimeError(f"HTTP {response.status_code}: {response.text[:200]}")
+    async def me() -> None:
+        status, body = await client.send(request)
+        if status != 200:
+            raise RuntimeError(f"HTTP {status}: {body[:200]!r}")
 
+    try:
         for phase in PHASES:
             total = max(20, int(phase["total"] * ctx.scale))
             warmup = max(5, int(phase["warmup"] * ctx.scale))
@@ -79,6 +81,8 @@ async def _load(ctx: BenchContext, token: str) -> list[Measurement]:
             )
             print(f"  GET /me ×{m.concurrency}: {m.throughput:.0f} req/s p50 {m.p50_ms:.2f} ms")
             rows.append(m)
+    finally:
+        await client.close()
     return rows
 
 
