@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 from services.common.context import CallContext
 from services.common.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.identity import queries
+from services.identity.access import tenant_reader
 from services.identity.models import Delegation, utcnow
-from services.identity.org_units import tenant_reader
 from services.identity.rules import check_delegation_window, is_leader
 from services.identity.schemas import DelegationCreate, DelegationOut, Role
 from services.identity.trail import record

@@ -14,8 +14,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from services.common.context import CallContext
-from services.common.errors import Conflict, Forbidden, NotFound
+from services.common.errors import Conflict, NotFound
 from services.identity import queries
+from services.identity.access import require_tenant_admin, tenant_reader
 from services.identity.models import OrgUnit, utcnow
 from services.identity.rules import (
     check_child_kind,
@@ -24,23 +25,9 @@ from services.identity.rules import (
     org_depth,
     org_path,
 )
-from services.identity.schemas import OrgUnitCreate, OrgUnitOut, OrgUnitUpdate, Role
+from services.identity.schemas import OrgUnitCreate, OrgUnitOut, OrgUnitUpdate
 from services.identity.trail import record
 from services.identity.views import changed, org_unit_out, org_unit_snapshot
-
-
-def require_tenant_admin(ctx: CallContext) -> uuid.UUID:
-    ctx.require_user()
-    tenant_id = ctx.require_tenant()
-    if Role.tenant_admin.value not in ctx.roles:
-        raise Forbidden("tenant_admin_required", "only the tenant administrator does this")
-    return tenant_id
-
-
-def tenant_reader(ctx: CallContext) -> uuid.UUID:
-    """Any signed-in user of a tenant may read its directory."""
-    ctx.require_user()
-    return ctx.require_tenant()
 
 
 def _lock_tree(session: Session, tenant_id: uuid.UUID) -> None:

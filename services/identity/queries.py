@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import ColumnElement, func, or_, select, text, update
@@ -52,18 +51,6 @@ def org_unit(session: Session, tenant_id: uuid.UUID, unit_id: uuid.UUID) -> OrgU
     return session.scalars(
         select(OrgUnit).where(OrgUnit.tenant_id == tenant_id, OrgUnit.id == unit_id)
     ).one_or_none()
-
-
-def org_units_by_id(
-    session: Session, tenant_id: uuid.UUID, unit_ids: Iterable[uuid.UUID]
-) -> dict[uuid.UUID, OrgUnit]:
-    ids = list(set(unit_ids))
-    if not ids:
-        return {}
-    rows = session.scalars(
-        select(OrgUnit).where(OrgUnit.tenant_id == tenant_id, OrgUnit.id.in_(ids))
-    ).all()
-    return {row.id: row for row in rows}
 
 
 def org_subtree(session: Session, tenant_id: uuid.UUID, path: str | None) -> list[OrgUnit]:

@@ -83,13 +83,6 @@ def check_move(unit_path: str, new_parent_path: str) -> None:
         raise InvalidInput("org_cycle", "a unit cannot be moved under itself or its descendants")
 
 
-def moved_path(path: str, old_prefix: str, new_prefix: str) -> str:
-    """The path of a subtree member after its subtree root moved from old to new prefix."""
-    if not path.startswith(old_prefix):
-        raise ValueError(f"{path!r} is not under {old_prefix!r}")
-    return new_prefix + path[len(old_prefix) :]
-
-
 # -- roles -------------------------------------------------------------------------------------
 
 

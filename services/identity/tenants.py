@@ -13,8 +13,9 @@ from sqlalchemy.orm import Session
 
 from services.common.context import CallContext
 from services.common.db import scope_session
-from services.common.errors import Conflict, Forbidden, NotFound
+from services.common.errors import Conflict, NotFound
 from services.identity import passwords, queries
+from services.identity.access import require_platform_admin
 from services.identity.models import OrgUnit, Tenant, User
 from services.identity.rules import org_path, tenant_path, tenant_within
 from services.identity.schemas import OrgUnitKind, Role, TenantCreate, TenantOut
@@ -22,15 +23,9 @@ from services.identity.trail import record
 from services.identity.views import org_unit_snapshot, tenant_out, tenant_snapshot, user_snapshot
 
 
-def _require_platform_admin(ctx: CallContext) -> None:
-    ctx.require_user()
-    if not ctx.is_platform_admin:
-        raise Forbidden("platform_admin_required", "only the platform administrator does this")
-
-
 def create_tenant(session: Session, ctx: CallContext, req: TenantCreate) -> TenantOut:
     """Onboard a tenant with its root org unit (named after it) and its administrator."""
-    _require_platform_admin(ctx)
+    require_platform_admin(ctx)
     scope_session(session, bypass_rls=True)
     parent = None
     if req.parent_code is not None:

@@ -27,11 +27,12 @@ from typing import Any
 import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.common.settings import Settings
 from services.identity.models import SigningKey
+from services.identity.queries import advisory_lock
 
 JWT_ALGORITHM = "EdDSA"
 
@@ -78,9 +79,7 @@ class KeyRing:
         up with one key between them.
         """
         with factory() as session, session.begin():
-            session.execute(
-                text("SELECT pg_advisory_xact_lock(hashtextextended('identity:signing_keys', 0))")
-            )
+            advisory_lock(session, "identity:signing_keys")
             rows = list(
                 session.scalars(select(SigningKey).order_by(SigningKey.created_at.desc())).all()
             )

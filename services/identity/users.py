@@ -11,8 +11,9 @@ from sqlalchemy.orm import Session
 from services.common.context import CallContext
 from services.common.errors import Conflict, NotFound
 from services.identity import passwords, queries
+from services.identity.access import require_tenant_admin, tenant_reader
 from services.identity.models import User, utcnow
-from services.identity.org_units import get_unit, require_tenant_admin, tenant_reader
+from services.identity.org_units import get_unit
 from services.identity.rules import check_grantable
 from services.identity.schemas import Page, Role, UserCreate, UserOut, UserSearch, UserUpdate
 from services.identity.tokens import RefreshFamilies
