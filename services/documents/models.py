@@ -1,15 +1,180 @@
-"""Tables of the documents service: document records, scans, processing slips, opinions, instructions, forwarding, archive (公文).
+"""Tables of the documents service (公文): document records, their scans, who may see
+them, the opinions of the processing slip (处理笺), the audit trail and the outbox.
 
-Its features arrive in later issues; for now it owns the outbox of its events.
+Every tenant table has row-level security keyed on ``tenant_id`` (see the
+migration). ``audit_log`` is append-only and hash-chained per tenant
+(``services.common.audit``); a document's trace is read from it.
 """
 
-from sqlalchemy.orm import DeclarativeBase
+from __future__ import annotations
 
+import datetime as dt
+import uuid
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR, UUID
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from services.common.audit import audit_table
 from services.common.events import outbox_tables
 
 
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
 class Base(DeclarativeBase):
-    pass
+    type_annotation_map = {
+        uuid.UUID: UUID(as_uuid=True),
+        dt.datetime: DateTime(timezone=True),
+        dt.date: Date,
+        dict[str, Any]: JSONB,
+    }
 
 
 OUTBOX, PROCESSED_EVENTS = outbox_tables(Base.metadata)
+AUDIT_LOG = audit_table(Base.metadata)
+#: a document's trace is the audit rows that target it
+Index("ix_audit_log_target", AUDIT_LOG.c.target_type, AUDIT_LOG.c.target_id, AUDIT_LOG.c.id)
+
+#: Read by services.common.migrate: the app role may only INSERT and SELECT these.
+APPEND_ONLY_TABLES = ("audit_log",)
+
+#: the tables of tenant data (row-level security on each)
+TENANT_TABLES = ("documents", "document_files", "document_access", "opinions", "audit_log")
+
+
+class Document(Base):
+    """A received document (收文) as the registry registered it, and where it stands."""
+
+    __tablename__ = "documents"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    tenant_id: Mapped[uuid.UUID]
+    title: Mapped[str] = mapped_column(String(300))
+    #: the title normalised for matching (NFKC, case-folded), see rules.normalise_text
+    title_search: Mapped[str] = mapped_column(Text)
+    #: character unigrams and bigrams of the title (Chinese has no spaces between words)
+    title_grams: Mapped[Any] = mapped_column(TSVECTOR)
+    source_org: Mapped[str] = mapped_column(String(200))
+    doc_number: Mapped[str | None] = mapped_column(String(100))
+    received_date: Mapped[dt.date]
+    urgency: Mapped[str] = mapped_column(String(20))
+    secrecy: Mapped[str] = mapped_column(String(20))
+    page_count: Mapped[int]
+    note: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20), default="registered")
+    registry_unit_id: Mapped[uuid.UUID]
+    registered_by: Mapped[uuid.UUID]
+    registered_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    lead_unit_id: Mapped[uuid.UUID | None]
+    assisting_unit_ids: Mapped[list[uuid.UUID]] = mapped_column(
+        ARRAY(UUID(as_uuid=True)), default=list, server_default=text("'{}'")
+    )
+    is_leader_instruction: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
+    overdue: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
+    distributed_at: Mapped[dt.datetime | None]
+    completed_at: Mapped[dt.datetime | None]
+    archived_at: Mapped[dt.datetime | None]
+    #: the last opinion number given on this document's processing slip
+    opinion_seq: Mapped[int] = mapped_column(default=0, server_default=text("0"))
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (
+        # the database refuses classified documents too (DESIGN 4.7)
+        CheckConstraint("secrecy IN ('none', 'internal')", name="ck_documents_not_classified"),
+        CheckConstraint(
+            "status IN ('registered', 'distributed', 'completed', 'archived')",
+            name="ck_documents_status",
+        ),
+        CheckConstraint(
+            "urgency IN ('extra_urgent', 'urgent', 'normal')", name="ck_documents_urgency"
+        ),
+        Index("ix_documents_tenant_registered", "tenant_id", "registered_at", "id"),
+        Index("ix_documents_tenant_received", "tenant_id", "received_date"),
+        Index("ix_documents_tenant_status", "tenant_id", "status"),
+        Index("ix_documents_lead_unit", "lead_unit_id"),
+        Index("ix_documents_assisting_units", "assisting_unit_ids", postgresql_using="gin"),
+        Index("ix_documents_title_grams", "title_grams", postgresql_using="gin"),
+        # doc_number prefix search: text_pattern_ops index created in the migration
+    )
+
+
+class DocumentFile(Base):
+    """A scan (扫描件) of a document, kept in object storage under an id-derived key."""
+
+    __tablename__ = "document_files"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    tenant_id: Mapped[uuid.UUID]
+    document_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("documents.id"))
+    #: the staging upload it came from (attached once)
+    upload_id: Mapped[uuid.UUID]
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    bucket: Mapped[str] = mapped_column(String(100))
+    object_key: Mapped[str] = mapped_column(String(300))
+    uploaded_by: Mapped[uuid.UUID]
+    uploaded_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "upload_id", name="uq_document_files_upload"),
+        Index("ix_document_files_document", "document_id", "uploaded_at"),
+    )
+
+
+class DocumentAccess(Base):
+    """Who besides the registry and the leaders may open a document (a projection of
+    routing's events): a division it was sent to, or a person (a task, a circulation)."""
+
+    __tablename__ = "document_access"
+
+    document_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("documents.id"), primary_key=True)
+    principal_kind: Mapped[str] = mapped_column(String(10), primary_key=True)  # unit | user
+    principal_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    tenant_id: Mapped[uuid.UUID]
+    reason: Mapped[str] = mapped_column(String(20))  # lead | assisting | task | circulation
+    granted_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (
+        CheckConstraint("principal_kind IN ('unit', 'user')", name="ck_document_access_kind"),
+        Index("ix_document_access_principal", "tenant_id", "principal_kind", "principal_id"),
+    )
+
+
+class Opinion(Base):
+    """One opinion on the processing slip (处理笺), in order; names are a snapshot
+    taken when it was written, as on paper."""
+
+    __tablename__ = "opinions"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    tenant_id: Mapped[uuid.UUID]
+    document_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("documents.id"))
+    seq: Mapped[int]
+    kind: Mapped[str] = mapped_column(String(20))
+    text: Mapped[str] = mapped_column(Text)
+    author_id: Mapped[uuid.UUID]
+    author_name: Mapped[str | None] = mapped_column(String(100))
+    on_behalf_of_id: Mapped[uuid.UUID | None]
+    on_behalf_of_name: Mapped[str | None] = mapped_column(String(100))
+    org_unit_id: Mapped[uuid.UUID | None]
+    step: Mapped[str | None] = mapped_column(String(50))
+    task_id: Mapped[uuid.UUID | None]
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (UniqueConstraint("document_id", "seq", name="uq_opinions_document_seq"),)
