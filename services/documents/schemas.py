@@ -79,7 +79,9 @@ class OpinionKind(StrEnum):
 
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-OpinionText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)]
+OpinionText = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)
+]
 
 
 class Strict(BaseModel):
@@ -188,8 +190,12 @@ class DocumentSearch(Strict):
     q: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] | None = Field(
         default=None, description="words of the title (Chinese included)"
     )
-    doc_number: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] | None = None
-    source_org: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = None
+    doc_number: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] | None = (
+        None
+    )
+    source_org: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = (
+        None
+    )
     received_from: dt.date | None = None
     received_to: dt.date | None = None
     status: DocumentStatus | None = None
