@@ -1,12 +1,51 @@
-"""nameko entrypoints of the documents service (document records, scans, processing slips, opinions, instructions, forwarding, archive (公文))."""
+"""nameko entrypoints of the documents service (公文): document records, scans,
+processing slips and opinions, visibility, search, and the document's trail.
+
+Entrypoints are thin: they validate input, call the domain modules
+(registry, scans, slip, trail) and return pydantic-dumped results. The caller's
+identity comes only from the call context.
+"""
 
 from __future__ import annotations
 
+import logging
+import uuid
+from typing import Any
+
+import eventlet
+from nameko.events import event_handler
+from nameko.extensions import DependencyProvider
+from nameko.rpc import RpcProxy, rpc
+from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from services.common.db import DatabaseSession
+from services.common.context import CallContext, Caller
+from services.common.db import DatabaseSession, scope_session
+from services.common.errors import EXPECTED_ERRORS
+from services.common.events import EventEnvelope, consume_once
 from services.common.health import CommonEntrypoints
 from services.common.observability import Observability
+from services.documents import registry, scans, slip, storage, trail
+from services.documents.inputs import parse, parse_id
+from services.documents.schemas import DocumentRegister, DocumentSearch, FileAttach
+
+log = logging.getLogger(__name__)
+
+#: seconds to wait for identity to give a name for the slip
+IDENTITY_TIMEOUT = 5.0
+
+
+class ScanStoreProvider(DependencyProvider):
+    """The object store of the scans; the bucket is ensured when the service starts."""
+
+    def setup(self) -> None:
+        client = storage.make_client()
+        bucket = storage.bucket_name()
+        storage.ensure_bucket(client, bucket)
+        self.store = scans.ScanStore(client=client, bucket=bucket)
+
+    def get_dependency(self, worker_ctx: Any) -> scans.ScanStore:
+        return self.store
 
 
 class DocumentsService(CommonEntrypoints):
@@ -14,6 +53,136 @@ class DocumentsService(CommonEntrypoints):
 
     db: Session = DatabaseSession("documents")  # type: ignore[assignment]
     obs = Observability()
+    caller: CallContext = Caller()  # type: ignore[assignment]
+    store: scans.ScanStore = ScanStoreProvider()  # type: ignore[assignment]
+    identity = RpcProxy("identity")
+
+    # -- registry ---------------------------------------------------------------------------
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def register_document(self, document: dict[str, Any]) -> dict[str, Any]:
+        """收文登记 (registrar): a received paper document; classified ones are refused."""
+        req = parse(DocumentRegister, document)
+        return registry.register_document(self.db, self.caller, req).model_dump(mode="json")
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def get_document(self, document_id: str) -> dict[str, Any]:
+        doc_id = parse_id(document_id, "document_id")
+        return registry.get_document(self.db, self.caller, doc_id).model_dump(mode="json")
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def search_documents(self, query: dict[str, Any] | None = None) -> dict[str, Any]:
+        req = parse(DocumentSearch, query)
+        return registry.search_documents(self.db, self.caller, req).model_dump(mode="json")
+
+    # -- scans ------------------------------------------------------------------------------------
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def attach_file(self, document_id: str, file: dict[str, Any]) -> dict[str, Any]:
+        """Check a staged upload again and attach it to the document (registrar)."""
+        doc_id = parse_id(document_id, "document_id")
+        req = parse(FileAttach, file)
+        out = scans.attach_file(self.db, self.caller, self.store, doc_id, req)
+        return out.model_dump(mode="json")
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def file_download(self, file_id: str, presign: bool = False) -> dict[str, Any]:
+        fid = parse_id(file_id, "file_id")
+        out = scans.file_download(self.db, self.caller, self.store, fid, bool(presign))
+        return out.model_dump(mode="json")
+
+    # -- processing slip and trail -------------------------------------------------------------
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def get_slip(self, document_id: str) -> dict[str, Any]:
+        """处理笺: the document, its opinions in order and its whole trace."""
+        doc_id = parse_id(document_id, "document_id")
+        missing = slip.missing_names(self.db, self.caller, doc_id)
+        self.db.rollback()  # no transaction stays open while identity is asked
+        names = self._names(missing) if missing else {}
+        return slip.get_slip(self.db, self.caller, doc_id, names).model_dump(mode="json")
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def verify_audit_chain(self) -> dict[str, Any]:
+        """Recompute the caller's tenant's hash chain (auditor)."""
+        return trail.verify(self.db, self.caller).model_dump(mode="json")
+
+    # -- routing's events -------------------------------------------------------------------------
+    def _names(self, people: list[uuid.UUID]) -> dict[uuid.UUID, str | None]:
+        """Full names from identity, each asked once; None where identity cannot say."""
+        names: dict[uuid.UUID, str | None] = {}
+        for person in dict.fromkeys(people):
+            try:
+                with eventlet.Timeout(IDENTITY_TIMEOUT):
+                    user = self.identity.get_user(user_id=str(person))
+                names[person] = (user or {}).get("full_name") or None
+            except (Exception, eventlet.Timeout) as exc:
+                log.warning("identity could not name user %s: %r", person, exc)
+                names[person] = None
+        return names
+
+    def _apply(self, handler: str, event_type: str, payload: Any) -> None:
+        """Apply one of routing's events once, in the event's tenant."""
+        try:
+            env = EventEnvelope.model_validate(payload)
+        except ValidationError:
+            log.error("%s: not an event envelope; dropped: %r", handler, payload)
+            return
+        if env.type != event_type:
+            env = env.model_copy(update={"type": event_type})
+        if env.tenant_id is None:
+            log.error("%s: event %s has no tenant; dropped", handler, env.id)
+            return
+        people = slip.people_to_name(env)
+        names = self._names(people) if people else {}
+        scope_session(self.db, tenant_id=env.tenant_id)
+        if not consume_once(self.db, f"documents.{handler}", env):
+            self.db.rollback()
+            log.info("%s: event %s applied before; skipped", handler, env.id)
+            return
+        slip.apply_routing_event(self.db, self.caller, env, names)
+        self.db.commit()
+
+    @event_handler("routing", "document.distributed", requeue_on_error=True)
+    def on_document_distributed(self, payload: Any) -> None:
+        self._apply("on_document_distributed", "document.distributed", payload)
+
+    @event_handler("routing", "task.created", requeue_on_error=True)
+    def on_task_created(self, payload: Any) -> None:
+        self._apply("on_task_created", "task.created", payload)
+
+    @event_handler("routing", "task.completed", requeue_on_error=True)
+    def on_task_completed(self, payload: Any) -> None:
+        self._apply("on_task_completed", "task.completed", payload)
+
+    @event_handler("routing", "task.returned", requeue_on_error=True)
+    def on_task_returned(self, payload: Any) -> None:
+        self._apply("on_task_returned", "task.returned", payload)
+
+    @event_handler("routing", "task.urged", requeue_on_error=True)
+    def on_task_urged(self, payload: Any) -> None:
+        self._apply("on_task_urged", "task.urged", payload)
+
+    @event_handler("routing", "task.cancelled", requeue_on_error=True)
+    def on_task_cancelled(self, payload: Any) -> None:
+        self._apply("on_task_cancelled", "task.cancelled", payload)
+
+    @event_handler("routing", "task.overdue", requeue_on_error=True)
+    def on_task_overdue(self, payload: Any) -> None:
+        self._apply("on_task_overdue", "task.overdue", payload)
+
+    @event_handler("routing", "document.circulated", requeue_on_error=True)
+    def on_document_circulated(self, payload: Any) -> None:
+        self._apply("on_document_circulated", "document.circulated", payload)
+
+    @event_handler("routing", "read_item.read", requeue_on_error=True)
+    def on_read_item_read(self, payload: Any) -> None:
+        self._apply("on_read_item_read", "read_item.read", payload)
+
+    @event_handler("routing", "document.completed", requeue_on_error=True)
+    def on_document_completed(self, payload: Any) -> None:
+        self._apply("on_document_completed", "document.completed", payload)
+
+    @event_handler("routing", "document.archived", requeue_on_error=True)
+    def on_document_archived(self, payload: Any) -> None:
+        self._apply("on_document_archived", "document.archived", payload)
 
 
 SERVICE = DocumentsService

@@ -1,0 +1,146 @@
+"""收文登记 and finding documents: register, open one, search.
+
+A document of another tenant, or one the caller may not see, is simply not
+found: the caller learns nothing of it.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import Text, cast, func
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import Session
+
+from services.common.context import CallContext
+from services.common.errors import Forbidden, NotFound
+from services.common.events import emit
+from services.documents import queries, rules
+from services.documents.models import Document, utcnow
+from services.documents.schemas import (
+    DocumentOut,
+    DocumentPage,
+    DocumentRegister,
+    DocumentSearch,
+    DocumentStatus,
+)
+from services.documents.trail import record
+from services.documents.views import document_out, document_snapshot
+
+SOURCE = "documents"
+
+
+def document_not_found() -> NotFound:
+    return NotFound("document_not_found", "no such document")
+
+
+def load_visible(
+    session: Session, ctx: CallContext, document_id: uuid.UUID, *, for_update: bool = False
+) -> Document:
+    """The document if it is of the caller's tenant and the caller may see it."""
+    tenant_id = ctx.require_tenant()
+    ctx.require_user()
+    doc = queries.document(session, tenant_id, document_id, for_update=for_update)
+    if doc is None:
+        raise document_not_found()
+    if not rules.sees_all(ctx.roles) and not rules.may_see(
+        ctx.roles, ctx.user_id, ctx.org_unit_id, queries.grants_of(session, doc.id)
+    ):
+        raise document_not_found()
+    return doc
+
+
+def register_document(session: Session, ctx: CallContext, req: DocumentRegister) -> DocumentOut:
+    """收文登记: the registry records a received paper document (its scans follow)."""
+    tenant_id = ctx.require_tenant()
+    user_id = ctx.require_user()
+    rules.require_registrar(ctx.roles)
+    rules.check_storable(req.secrecy)
+    if ctx.org_unit_id is None:
+        raise Forbidden("org_unit_required", "the registrar belongs to no registry unit")
+    now = utcnow()
+    doc = Document(
+        id=uuid.uuid4(),
+        tenant_id=tenant_id,
+        title=req.title,
+        title_search=rules.normalise_text(req.title),
+        title_grams=func.array_to_tsvector(cast(rules.title_grams(req.title), ARRAY(Text))),
+        source_org=req.source_org,
+        doc_number=req.doc_number or None,
+        received_date=req.received_date,
+        urgency=req.urgency.value,
+        secrecy=req.secrecy.value,
+        page_count=req.page_count,
+        note=req.note or None,
+        status=DocumentStatus.registered.value,
+        registry_unit_id=ctx.org_unit_id,
+        registered_by=user_id,
+        registered_at=now,
+        assisting_unit_ids=[],
+        updated_at=now,
+    )
+    session.add(doc)
+    session.flush()
+    record(
+        session,
+        ctx,
+        tenant_id=tenant_id,
+        document_id=doc.id,
+        action="document.register",
+        after=document_snapshot(doc),
+        occurred_at=now,
+    )
+    emit(
+        session,
+        SOURCE,
+        "document.registered",
+        {
+            "document_id": str(doc.id),
+            "title": doc.title,
+            "doc_number": doc.doc_number,
+            "urgency": doc.urgency,
+            "registry_unit_id": str(doc.registry_unit_id),
+            "registered_by": str(doc.registered_by),
+            "received_date": doc.received_date.isoformat(),
+        },
+        tenant_id=tenant_id,
+        ctx=ctx,
+    )
+    session.commit()
+    return document_out(doc)
+
+
+def get_document(session: Session, ctx: CallContext, document_id: uuid.UUID) -> DocumentOut:
+    doc = load_visible(session, ctx, document_id)
+    return document_out(doc, queries.files_of(session, [doc.id])[doc.id])
+
+
+def search_documents(session: Session, ctx: CallContext, query: DocumentSearch) -> DocumentPage:
+    """Documents the caller may see, by title words, 文号, 来文单位, dates, status, division."""
+    tenant_id = ctx.require_tenant()
+    ctx.require_user()
+    grams = rules.query_grams(query.q or "")
+    rows, total = queries.search(
+        session,
+        tenant_id,
+        sees_all=rules.sees_all(ctx.roles),
+        user_id=ctx.user_id,
+        org_unit_id=ctx.org_unit_id,
+        tsquery=rules.tsquery_text(grams) if grams else None,
+        terms=rules.query_terms(query.q or ""),
+        doc_number=query.doc_number or None,
+        source_org=query.source_org or None,
+        received_from=query.received_from,
+        received_to=query.received_to,
+        status=query.status.value if query.status else None,
+        unit_id=query.unit_id,
+        limit=query.limit,
+        offset=query.offset,
+    )
+    files = queries.files_of(session, [d.id for d in rows])
+    return DocumentPage(
+        items=[document_out(d, files[d.id]) for d in rows],
+        total=total,
+        limit=query.limit,
+        offset=query.offset,
+    )

@@ -1,0 +1,135 @@
+"""Pure rules of the documents service: secrecy, who sees what, document states,
+and how titles are cut into grams for search. No database, broker or store here."""
+
+from __future__ import annotations
+
+import unicodedata
+import uuid
+from collections.abc import Iterable
+
+from services.common.errors import Conflict, Forbidden, InvalidInput
+from services.documents.schemas import CLASSIFIED, SECRECY_LABELS, DocumentStatus, Secrecy
+
+# -- roles --------------------------------------------------------------------------------------
+
+REGISTRAR = "registrar"  # 文书 / 收发员 of the registry (文书处)
+AUDITOR = "auditor"
+OFFICE_LEADER = "office_leader"  # 厅领导
+GOV_LEADER = "gov_leader"  # 省政府领导
+
+#: roles that see every document of their tenant
+SEES_ALL_ROLES = frozenset({REGISTRAR, AUDITOR, OFFICE_LEADER, GOV_LEADER})
+
+
+def sees_all(roles: Iterable[str]) -> bool:
+    return not SEES_ALL_ROLES.isdisjoint(roles)
+
+
+def may_see(
+    roles: Iterable[str],
+    user_id: uuid.UUID | None,
+    org_unit_id: uuid.UUID | None,
+    grants: Iterable[tuple[str, uuid.UUID]],
+) -> bool:
+    """Whether a caller may open a document given its access grants ``(kind, id)``:
+    the registry, auditors and leaders always; others if it was sent to their
+    division or to them."""
+    if sees_all(roles):
+        return True
+    mine = {("user", user_id), ("unit", org_unit_id)}
+    return any(grant in mine for grant in grants)
+
+
+def require_registrar(roles: Iterable[str]) -> None:
+    if REGISTRAR not in set(roles):
+        raise Forbidden("role_required", "needs the role: registrar")
+
+
+# -- secrecy (DESIGN 4.7) --------------------------------------------------------------------------
+
+
+def check_storable(secrecy: Secrecy) -> None:
+    """Classified documents (秘密, 机密, 绝密) are never stored on the platform."""
+    if secrecy in CLASSIFIED:
+        raise InvalidInput(
+            "classified_refused",
+            f"{SECRECY_LABELS[secrecy]} documents may not be registered on the platform",
+        )
+
+
+# -- states ---------------------------------------------------------------------------------------
+
+
+def ensure_changeable(status: str) -> None:
+    """An archived document (and its files) cannot be changed any more."""
+    if status == DocumentStatus.archived:
+        raise Conflict("document_archived", "the document is archived and cannot be changed")
+
+
+def status_after(current: str, event: str) -> str | None:
+    """The status a document moves to on ``event`` (distributed | completed |
+    archived), or None when it stays (never backwards, never out of archived)."""
+    order = [
+        DocumentStatus.registered,
+        DocumentStatus.distributed,
+        DocumentStatus.completed,
+        DocumentStatus.archived,
+    ]
+    target = DocumentStatus(event)
+    if order.index(DocumentStatus(current)) >= order.index(target):
+        return None
+    return target.value
+
+
+# -- title search ---------------------------------------------------------------------------------
+
+
+def normalise_text(value: str) -> str:
+    """NFKC (full-width letters and digits become plain ones) and case-folded."""
+    return unicodedata.normalize("NFKC", value).casefold()
+
+
+def _tokens(value: str) -> list[str]:
+    """Runs of letters and digits (Chinese characters included); the rest separates."""
+    tokens: list[str] = []
+    current: list[str] = []
+    for ch in normalise_text(value):
+        if ch.isalnum():
+            current.append(ch)
+        elif current:
+            tokens.append("".join(current))
+            current = []
+    if current:
+        tokens.append("".join(current))
+    return tokens
+
+
+def _bigrams(token: str) -> list[str]:
+    return [token[i : i + 2] for i in range(len(token) - 1)]
+
+
+def title_grams(title: str) -> list[str]:
+    """Lexemes stored for a title: every character and every pair of adjacent ones."""
+    grams: set[str] = set()
+    for token in _tokens(title):
+        grams.update(token)
+        grams.update(_bigrams(token))
+    return sorted(grams)
+
+
+def query_terms(q: str) -> list[str]:
+    """The words of a title query (each must occur in the title as written)."""
+    return _tokens(q)
+
+
+def query_grams(q: str) -> list[str]:
+    """Lexemes a matching title must contain: a one-character word itself, else its pairs."""
+    grams: set[str] = set()
+    for token in _tokens(q):
+        grams.update([token] if len(token) == 1 else _bigrams(token))
+    return sorted(grams)
+
+
+def tsquery_text(grams: Iterable[str]) -> str:
+    """A tsquery that needs every gram (grams are letters and digits only)."""
+    return " & ".join(f"'{gram}'" for gram in grams)

@@ -1,0 +1,454 @@
+"""The processing slip (处理笺) and the route of a document, fed by routing's events.
+
+Routing decides every step; documents learns of each from routing's events and
+records what it means for the document: its status and divisions, who may see
+it, the opinions on the slip (in order, with names as on paper), and a trace
+row in the tenant's hash-chained trail. Each event is applied once (the
+service marks it consumed in the same transaction). An archived document
+accepts no further opinion or change: such events are logged and skipped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import uuid
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from services.common.context import CallContext
+from services.common.events import EventEnvelope, emit
+from services.documents import queries, rules
+from services.documents.inputs import id_list, instant, optional_id
+from services.documents.models import Document, Opinion
+from services.documents.registry import SOURCE, load_visible
+from services.documents.schemas import DocumentStatus, OpinionKind, ProcessingSlipOut
+from services.documents.trail import record
+from services.documents.views import document_out, opinion_out, plain, trace_out
+
+log = logging.getLogger(__name__)
+
+#: names of people as identity gave them (None: identity could not say)
+NameBook = Mapping[uuid.UUID, str | None]
+
+ROUTING = "routing"
+#: what the service subscribes to (routing's event types)
+ROUTING_EVENTS = (
+    "document.distributed",
+    "task.created",
+    "task.completed",
+    "task.returned",
+    "task.urged",
+    "task.cancelled",
+    "task.overdue",
+    "document.circulated",
+    "read_item.read",
+    "document.completed",
+    "document.archived",
+)
+
+
+def _actor(env: EventEnvelope, *keys: str) -> uuid.UUID | None:
+    for key in keys:
+        found = optional_id(env.data.get(key))
+        if found is not None:
+            return found
+    return env.actor_id
+
+
+def _at(env: EventEnvelope, key: str) -> dt.datetime:
+    return instant(env.data.get(key), env.occurred_at)
+
+
+def _details(env: EventEnvelope, *skip: str) -> dict[str, Any]:
+    """The event's payload as the trail keeps it (without the document id)."""
+    return plain({k: v for k, v in env.data.items() if k not in ("document_id", *skip)})
+
+
+def _opinion_text(value: Any) -> str | None:
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    return text[:5000] or None
+
+
+def people_to_name(env: EventEnvelope) -> list[uuid.UUID]:
+    """Whose names the opinion an event carries needs (fetched before it is applied)."""
+    data = env.data
+    if (
+        env.type == "task.completed"
+        and data.get("opinion_kind")
+        and _opinion_text(data.get("opinion"))
+    ):
+        people = [_actor(env, "actor_id"), optional_id(data.get("on_behalf_of_id"))]
+    elif env.type == "task.returned" and _opinion_text(data.get("reason") or data.get("opinion")):
+        people = [_actor(env, "actor_id", "returned_by"), optional_id(data.get("on_behalf_of_id"))]
+    else:
+        return []
+    return [p for p in people if p is not None]
+
+
+def _add_opinion(
+    session: Session,
+    doc: Document,
+    env: EventEnvelope,
+    *,
+    kind: OpinionKind,
+    text: str,
+    author_id: uuid.UUID,
+    on_behalf_of_id: uuid.UUID | None,
+    at: dt.datetime,
+    names: NameBook,
+) -> Opinion:
+    data = env.data
+    opinion = Opinion(
+        id=uuid.uuid4(),
+        tenant_id=doc.tenant_id,
+        document_id=doc.id,
+        seq=queries.next_opinion_seq(session, doc),
+        kind=kind.value,
+        text=text,
+        author_id=author_id,
+        author_name=names.get(author_id),
+        on_behalf_of_id=on_behalf_of_id,
+        on_behalf_of_name=names.get(on_behalf_of_id) if on_behalf_of_id else None,
+        org_unit_id=optional_id(data.get("unit_id")),
+        step=str(data["step"])[:50] if data.get("step") else None,
+        task_id=optional_id(data.get("task_id")),
+        created_at=at,
+    )
+    session.add(opinion)
+    session.flush()
+    return opinion
+
+
+def _skip_archived(doc: Document, env: EventEnvelope) -> bool:
+    if doc.status == DocumentStatus.archived:
+        log.warning(
+            "document %s is archived: %s %s not applied",
+            doc.id,
+            env.type,
+            env.id,
+        )
+        return True
+    return False
+
+
+# -- one function per event type -----------------------------------------------------------------
+
+
+def _distributed(
+    session: Session, ctx: CallContext, doc: Document, env: EventEnvelope, names: NameBook
+) -> None:
+    if _skip_archived(doc, env):
+        return
+    data = env.data
+    at = _at(env, "distributed_at")
+    lead = optional_id(data.get("lead_unit_id"))
+    assisting = [u for u in id_list(data.get("assisting_unit_ids")) if u != lead]
+    new_status = rules.status_after(doc.status, DocumentStatus.distributed)
+    if new_status:
+        doc.status = new_status
+    if lead is not None:
+        doc.lead_unit_id = lead
+    doc.assisting_unit_ids = list(dict.fromkeys([*(doc.assisting_unit_ids or []), *assisting]))
+    doc.distributed_at = doc.distributed_at or at
+    doc.updated_at = at
+    grants = [("unit", u, "assisting") for u in assisting]
+    if lead is not None:
+        grants.insert(0, ("unit", lead, "lead"))
+    queries.grant_access(session, doc.tenant_id, doc.id, grants, at)
+    record(
+        session,
+        ctx,
+        tenant_id=doc.tenant_id,
+        document_id=doc.id,
+        action="document.distribute",
+        actor_id=_actor(env, "distributed_by", "actor_id"),
+        after={**_details(env), "status": doc.status},
+        occurred_at=at,
+    )
+
+
+def _task_created(
+    session: Session, ctx: CallContext, doc: Document, env: EventEnvelope, names: NameBook
+) -> None:
+    data = env.data
+    at = _at(env, "created_at")
+    grants = []
+    unit = optional_id(data.get("unit_id"))
+    assignee = optional_id(data.get("assignee_id"))
+    if unit is not None:
+        grants.append(("unit", unit, "task"))
+    if assignee is not None:
+        grants.append(("user", assignee, "task"))
+    queries.grant_access(session, doc.tenant_id, doc.id, grants, at)
+    record(
+        session,
+        ctx,
+        tenant_id=doc.tenant_id,
+        document_id=doc.id,
+        action="task.create",
+        actor_id=env.actor_id,
+        after=_details(env),
+        occurred_at=at,
+    )
+
+
+def _task_completed(
+    session: Session, ctx: CallContext, doc: Document, env: EventEnvelope, names: NameBook
+) -> None:
+    if _skip_archived(doc, env):
+        return
+    data = env.data
+    at = _at(env, "completed_at")
+    action = str(data.get("action") or "act")[:60]
+    actor = _actor(env, "actor_id")
+    on_behalf_of = optional_id(data.get("on_behalf_of_id"))
+    after = _details(env)
+    text = _opinion_text(data.get("opinion"))
+    kind_raw = data.get("opinion_kind")
+    if kind_raw and text and actor is not None:
+        try:
+            kind = OpinionKind(kind_raw)
+        except ValueError:
+            log.warning("unknown opinion kind %r in %s %s: trace only", kind_raw, env.type, env.id)
+        else:
+            opinion = _add_opinion(
+                session,
+                doc,
+                env,
+                kind=kind,
+                text=text,
+                author_id=actor,
+                on_behalf_of_id=on_behalf_of,
+                at=at,
+                names=names,
+            )
+            after.update({"opinion_id": str(opinion.id), "opinion_seq": opinion.seq})
+    if action == "sign" and data.get("is_leader_instruction") is True:
+        doc.is_leader_instruction = True
+    doc.updated_at = max(doc.updated_at, at)
+    record(
+        session,
+        ctx,
+        tenant_id=doc.tenant_id,
+        document_id=doc.id,
+        action=f"task.{action}",
+        actor_id=actor,
+        on_behalf_of=on_behalf_of,
+        after=after,
+        occurred_at=at,
+    )
+
+
+def _task_returned(
+    session: Session, ctx: CallContext, doc: Document, env: EventEnvelope, names: NameBook
+) -> None:
+    if _skip_archived(doc, env):
+        return
+    data = env.data
+    at = _at(env, "returned_at")
+    actor = _actor(env, "actor_id", "returned_by")
+    on_behalf_of = optional_id(data.get("on_behalf_of_id"))
+    after = _details(env)
+    text = _opinion_text(data.get("reason") or data.get("opinion"))
+    if text and actor is not None:
+        opinion = _add_opinion(
+            session,
+            doc,
+            env,
+            kind=OpinionKind.return_reason,
+            text=text,
+            author_id=actor,
+            on_behalf_of_id=on_behalf_of,
+            at=at,
+            names=names,
+        )
+        after.update({"opinion_id": str(opinion.id), "opinion_seq": opinion.seq})
+    doc.updated_at = max(doc.updated_at, at)
+    record(
+        session,
+        ctx,
+        tenant_id=doc.tenant_id,
+        document_id=doc.id,
+        action="task.return",
+        actor_id=actor,
+        on_behalf_of=on_behalf_of,
+        after=after,
+        occurred_at=at,
+    )
+
+
+def _trace_only(action: str, actor_keys: tuple[str, ...], at_key: str) -> Callable[..., None]:
+    def apply(
+        session: Session, ctx: CallContext, doc: Document, env: EventEnvelope, names: NameBook
+    ) -> None:
+        record(
+            session,
+            ctx,
+            tenant_id=doc.tenant_id,
+            document_id=doc.id,
+            action=action,
+            actor_id=_actor(env, *actor_keys),
+            after=_details(env),
+            occurred_at=_at(env, at_key),
+        )
+
+    return apply
+
+
+def _task_overdue(
+    session: Session, ctx: CallContext, doc: Document, env: EventEnvelope, names: NameBook
+) -> None:
+    if _skip_archived(doc, env):
+        return
+    doc.overdue = True
+    _trace_only("task.overdue", (), "overdue_at")(session, ctx, doc, env, names)
+
+
+def _circulated(
+    session: Session, ctx: CallContext, doc: Document, env: EventEnvelope, names: NameBook
+) -> None:
+    at = _at(env, "sent_at")
+    users = id_list(env.data.get("user_ids"))
+    queries.grant_access(
+        session, doc.tenant_id, doc.id, [("user", u, "circulation") for u in users], at
+    )
+    _trace_only("document.circulate", ("sent_by", "actor_id"), "sent_at")(
+        session, ctx, doc, env, names
+    )
+
+
+def _state_change(state: DocumentStatus, at_key: str, action: str) -> Callable[..., None]:
+    def apply(
+        session: Session, ctx: CallContext, doc: Document, env: EventEnvelope, names: NameBook
+    ) -> None:
+        new_status = rules.status_after(doc.status, state)
+        if new_status is None:
+            log.info(
+                "document %s is %s already: %s %s changes nothing",
+                doc.id,
+                doc.status,
+                env.type,
+                env.id,
+            )
+            return
+        at = _at(env, at_key)
+        before = {"status": doc.status}
+        doc.status = new_status
+        setattr(doc, at_key, at)
+        doc.updated_at = at
+        record(
+            session,
+            ctx,
+            tenant_id=doc.tenant_id,
+            document_id=doc.id,
+            action=action,
+            actor_id=env.actor_id,
+            before=before,
+            after={"status": new_status, at_key: at.isoformat()},
+            occurred_at=at,
+        )
+        emit(
+            session,
+            SOURCE,
+            f"document.{new_status}",
+            {"document_id": str(doc.id), at_key: at.isoformat()},
+            tenant_id=doc.tenant_id,
+            ctx=ctx,
+        )
+
+    return apply
+
+
+Applier = Callable[[Session, CallContext, Document, EventEnvelope, NameBook], None]
+
+APPLIERS: dict[str, Applier] = {
+    "document.distributed": _distributed,
+    "task.created": _task_created,
+    "task.completed": _task_completed,
+    "task.returned": _task_returned,
+    "task.urged": _trace_only("task.urge", ("urged_by", "actor_id"), "urged_at"),
+    "task.cancelled": _trace_only("task.cancel", ("actor_id",), "cancelled_at"),
+    "task.overdue": _task_overdue,
+    "document.circulated": _circulated,
+    "read_item.read": _trace_only("document.read", ("user_id", "actor_id"), "read_at"),
+    "document.completed": _state_change(
+        DocumentStatus.completed, "completed_at", "document.complete"
+    ),
+    "document.archived": _state_change(DocumentStatus.archived, "archived_at", "document.archive"),
+}
+
+
+def apply_routing_event(
+    session: Session, ctx: CallContext, env: EventEnvelope, names: NameBook
+) -> bool:
+    """Apply one of routing's events to its document (the caller has scoped the
+    session to the event's tenant and marked the event consumed). False when
+    there is no such document in the tenant (logged and skipped)."""
+    assert env.tenant_id is not None
+    document_id = optional_id(env.data.get("document_id"))
+    doc = (
+        queries.document(session, env.tenant_id, document_id, for_update=True)
+        if document_id is not None
+        else None
+    )
+    if doc is None:
+        log.warning(
+            "%s %s: no document %s in tenant %s; skipped",
+            env.type,
+            env.id,
+            env.data.get("document_id"),
+            env.tenant_id,
+        )
+        return False
+    APPLIERS[env.type](session, ctx, doc, env, names)
+    return True
+
+
+# -- reading the slip ----------------------------------------------------------------------------
+
+
+def missing_names(session: Session, ctx: CallContext, document_id: uuid.UUID) -> list[uuid.UUID]:
+    """People on the slip whose names were not known when their opinion was written."""
+    doc = load_visible(session, ctx, document_id)
+    people: list[uuid.UUID] = []
+    for o in queries.opinions_of(session, doc.id):
+        if o.author_name is None:
+            people.append(o.author_id)
+        if o.on_behalf_of_id is not None and o.on_behalf_of_name is None:
+            people.append(o.on_behalf_of_id)
+    return list(dict.fromkeys(people))
+
+
+def get_slip(
+    session: Session, ctx: CallContext, document_id: uuid.UUID, names: NameBook | None = None
+) -> ProcessingSlipOut:
+    """处理笺: the document, every opinion in order, and the whole trace."""
+    doc = load_visible(session, ctx, document_id)
+    opinions = queries.opinions_of(session, doc.id)
+    filled = False
+    for o in opinions:  # complete the snapshot where identity could not answer at the time
+        changes: dict[str, str] = {}
+        if o.author_name is None and (names or {}).get(o.author_id):
+            changes["author_name"] = str((names or {})[o.author_id])
+        if (
+            o.on_behalf_of_id
+            and o.on_behalf_of_name is None
+            and (names or {}).get(o.on_behalf_of_id)
+        ):
+            changes["on_behalf_of_name"] = str((names or {})[o.on_behalf_of_id])
+        for key, value in changes.items():
+            setattr(o, key, value)
+            filled = True
+    if filled:
+        session.commit()
+    files = queries.files_of(session, [doc.id])[doc.id]
+    return ProcessingSlipOut(
+        document=document_out(doc, files),
+        opinions=[opinion_out(o) for o in opinions],
+        trace=trace_out(queries.trace_rows(session, doc.tenant_id, doc.id)),
+    )

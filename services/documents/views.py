@@ -1,0 +1,135 @@
+"""Rows → contract models (schemas.py), and the snapshots written to the trail."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from services.documents.models import Document, DocumentFile, Opinion
+from services.documents.schemas import (
+    DocumentOut,
+    DocumentStatus,
+    FileOut,
+    OpinionKind,
+    OpinionOut,
+    Secrecy,
+    TraceEntryOut,
+    Urgency,
+)
+
+
+def file_out(row: DocumentFile) -> FileOut:
+    return FileOut(
+        id=row.id,
+        document_id=row.document_id,
+        filename=row.filename,
+        content_type=row.content_type,
+        size=row.size,
+        sha256=row.sha256,
+        uploaded_by=row.uploaded_by,
+        uploaded_at=row.uploaded_at,
+    )
+
+
+def document_out(doc: Document, files: Sequence[DocumentFile] = ()) -> DocumentOut:
+    return DocumentOut(
+        id=doc.id,
+        tenant_id=doc.tenant_id,
+        title=doc.title,
+        source_org=doc.source_org,
+        doc_number=doc.doc_number,
+        received_date=doc.received_date,
+        urgency=Urgency(doc.urgency),
+        secrecy=Secrecy(doc.secrecy),
+        page_count=doc.page_count,
+        note=doc.note,
+        status=DocumentStatus(doc.status),
+        registry_unit_id=doc.registry_unit_id,
+        registered_by=doc.registered_by,
+        registered_at=doc.registered_at,
+        lead_unit_id=doc.lead_unit_id,
+        assisting_unit_ids=list(doc.assisting_unit_ids or []),
+        is_leader_instruction=doc.is_leader_instruction,
+        overdue=doc.overdue,
+        completed_at=doc.completed_at,
+        archived_at=doc.archived_at,
+        files=[file_out(f) for f in files],
+    )
+
+
+def opinion_out(row: Opinion) -> OpinionOut:
+    return OpinionOut(
+        id=row.id,
+        seq=row.seq,
+        kind=OpinionKind(row.kind),
+        text=row.text,
+        author_id=row.author_id,
+        # a name identity could not give when the opinion was written shows as the id
+        author_name=row.author_name or str(row.author_id),
+        on_behalf_of_id=row.on_behalf_of_id,
+        on_behalf_of_name=(
+            row.on_behalf_of_name or (str(row.on_behalf_of_id) if row.on_behalf_of_id else None)
+        ),
+        org_unit_id=row.org_unit_id,
+        step=row.step,
+        created_at=row.created_at,
+    )
+
+
+def trace_out(rows: Sequence[dict[str, Any]]) -> list[TraceEntryOut]:
+    out = []
+    for seq, row in enumerate(rows, start=1):
+        detail = row["after"]
+        if row["before"] is not None:
+            detail = {"before": row["before"], "after": row["after"]}
+        out.append(
+            TraceEntryOut(
+                seq=seq,
+                occurred_at=row["occurred_at"],
+                action=row["action"],
+                actor_id=row["actor_id"],
+                on_behalf_of=row["on_behalf_of"],
+                detail=detail,
+            )
+        )
+    return out
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def document_snapshot(doc: Document) -> dict[str, Any]:
+    """What the trail records of a registered document."""
+    fields = (
+        "id",
+        "title",
+        "source_org",
+        "doc_number",
+        "received_date",
+        "urgency",
+        "secrecy",
+        "page_count",
+        "note",
+        "status",
+        "registry_unit_id",
+        "registered_by",
+    )
+    return {name: _plain(getattr(doc, name)) for name in fields}
+
+
+def file_snapshot(row: DocumentFile) -> dict[str, Any]:
+    fields = ("id", "filename", "content_type", "size", "sha256", "object_key", "uploaded_by")
+    return {("file_id" if n == "id" else n): _plain(getattr(row, n)) for n in fields}
+
+
+def plain(data: dict[str, Any]) -> dict[str, Any]:
+    return {k: _plain(v) for k, v in data.items()}
