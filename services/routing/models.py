@@ -1,15 +1,251 @@
-"""Tables of the routing service: process templates, workflow instances, tasks (待办), working-day calendars, deadlines.
+"""Tables of the routing service: process templates, workflow instances, tasks (待办),
+urges (催办), read items (传阅) and a projection of the documents they are about.
 
-Its features arrive in later issues; for now it owns the outbox of its events.
+Every tenant table has row-level security (see the migration). Templates of the
+platform (``tenant_id`` NULL) are readable by every tenant. The partial indexes
+on ``tasks`` serve the to-do and done lists in their sort order (most urgent
+first, then newest) without sorting a user's whole history.
 """
 
-from sqlalchemy.orm import DeclarativeBase
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    ForeignKey,
+    Identity,
+    Index,
+    SmallInteger,
+    String,
+    Text,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.common.events import outbox_tables
 
 
 class Base(DeclarativeBase):
-    pass
+    type_annotation_map = {
+        uuid.UUID: UUID(as_uuid=True),
+        dt.datetime: DateTime(timezone=True),
+        dict[str, Any]: JSONB,
+    }
 
 
 OUTBOX, PROCESSED_EVENTS = outbox_tables(Base.metadata)
+
+
+class Template(Base):
+    """A version of a process template (流程模板); rows are never changed once written."""
+
+    __tablename__ = "templates"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    tenant_id: Mapped[uuid.UUID | None] = mapped_column(comment="NULL: the platform's default")
+    code: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(16))
+    version: Mapped[int]
+    definition: Mapped[dict[str, Any]] = mapped_column(comment="TemplateDef as JSON")
+    created_at: Mapped[dt.datetime]
+    created_by: Mapped[uuid.UUID | None]
+
+
+class TemplateAssignment(Base):
+    """Which template of a kind an org unit uses (one per unit and kind)."""
+
+    __tablename__ = "template_assignments"
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    unit_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    template_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("templates.id"))
+    assigned_at: Mapped[dt.datetime]
+    assigned_by: Mapped[uuid.UUID | None]
+
+    __table_args__ = (Index("ix_template_assignments_template", "template_id"),)
+
+
+class DocumentSummary(Base):
+    """What routing knows of a document (from documents' events): enough for the lists."""
+
+    __tablename__ = "document_summaries"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    tenant_id: Mapped[uuid.UUID]
+    title: Mapped[str] = mapped_column(Text)
+    doc_number: Mapped[str | None] = mapped_column(String(100))
+    urgency: Mapped[str] = mapped_column(String(16))
+    registry_unit_id: Mapped[uuid.UUID]
+    registered_by: Mapped[uuid.UUID | None]
+    status: Mapped[str] = mapped_column(
+        String(16), comment="registered|distributed|completed|archived"
+    )
+    lead_unit_id: Mapped[uuid.UUID | None]
+    is_leader_instruction: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[dt.datetime]
+    distributed_at: Mapped[dt.datetime | None]
+    completed_at: Mapped[dt.datetime | None]
+    archived_at: Mapped[dt.datetime | None]
+
+
+class WorkflowInstance(Base):
+    """One branch of a document: the registry's own, or one division's (主办 / 协办)."""
+
+    __tablename__ = "workflow_instances"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    tenant_id: Mapped[uuid.UUID]
+    document_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("document_summaries.id"))
+    template_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("templates.id"))
+    unit_id: Mapped[uuid.UUID]
+    role_in_document: Mapped[str] = mapped_column(String(16), comment="registry|lead|assisting")
+    status: Mapped[str] = mapped_column(
+        String(16), comment="active|completed|returned|cancelled|archived"
+    )
+    handler_id: Mapped[uuid.UUID | None] = mapped_column(comment="承办人, once someone signed")
+    created_at: Mapped[dt.datetime]
+    completed_at: Mapped[dt.datetime | None]
+
+    __table_args__ = (
+        Index("ix_workflow_instances_document", "document_id"),
+        Index(
+            "uq_workflow_instances_registry",
+            "document_id",
+            unique=True,
+            postgresql_where=text("role_in_document = 'registry'"),
+        ),
+        Index(
+            "uq_workflow_instances_active_branch",
+            "document_id",
+            "unit_id",
+            unique=True,
+            postgresql_where=text("role_in_document <> 'registry' AND status = 'active'"),
+        ),
+    )
+
+
+class Task(Base):
+    """A to-do (待办) at one step of a branch, for one user or pooled to a unit."""
+
+    __tablename__ = "tasks"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    seq: Mapped[int] = mapped_column(BigInteger, Identity(always=True), unique=True)
+    tenant_id: Mapped[uuid.UUID]
+    document_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("document_summaries.id"))
+    instance_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("workflow_instances.id"))
+    template_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("templates.id"))
+    step: Mapped[str] = mapped_column(String(64))
+    step_name: Mapped[str] = mapped_column(String(50))
+    roles: Mapped[list[str]] = mapped_column(ARRAY(Text), comment="roles of the step")
+    unit_id: Mapped[uuid.UUID | None]
+    assignee_id: Mapped[uuid.UUID | None] = mapped_column(comment="NULL: pooled to the unit")
+    status: Mapped[str] = mapped_column(String(16))
+    role_in_document: Mapped[str] = mapped_column(String(16))
+    urgency_rank: Mapped[int] = mapped_column(SmallInteger, comment="0 特急, 1 加急, 2 平件")
+    created_at: Mapped[dt.datetime]
+    due_at: Mapped[dt.datetime | None]
+    due_provisional: Mapped[bool] = mapped_column(default=False)
+    previous_task_id: Mapped[uuid.UUID | None] = mapped_column(
+        comment="the task whose action created this one"
+    )
+    completed_at: Mapped[dt.datetime | None]
+    completed_by: Mapped[uuid.UUID | None]
+    action: Mapped[str | None] = mapped_column(String(16))
+    opinion: Mapped[str | None] = mapped_column(Text)
+    on_behalf_of_id: Mapped[uuid.UUID | None]
+    version: Mapped[int] = mapped_column(default=1)
+
+    __table_args__ = (
+        Index(
+            "ix_tasks_open_assignee",
+            "tenant_id",
+            "assignee_id",
+            "urgency_rank",
+            text("created_at DESC"),
+            "id",
+            postgresql_where=text("status = 'open' AND assignee_id IS NOT NULL"),
+        ),
+        Index(
+            "ix_tasks_open_pool",
+            "tenant_id",
+            "unit_id",
+            "urgency_rank",
+            text("created_at DESC"),
+            "id",
+            postgresql_include=["roles"],
+            postgresql_where=text("status = 'open' AND assignee_id IS NULL"),
+        ),
+        Index(
+            "ix_tasks_done",
+            "tenant_id",
+            "completed_by",
+            text("completed_at DESC"),
+            "id",
+            postgresql_where=text("completed_by IS NOT NULL"),
+        ),
+        Index("ix_tasks_document", "document_id", "seq"),
+        Index("ix_tasks_instance_step", "instance_id", "step"),
+    )
+
+
+class UrgeRecord(Base):
+    """A 催办: somebody asked the holder of an open task to get on with it."""
+
+    __tablename__ = "urges"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    tenant_id: Mapped[uuid.UUID]
+    task_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tasks.id"))
+    document_id: Mapped[uuid.UUID]
+    urged_by: Mapped[uuid.UUID]
+    message: Mapped[str | None] = mapped_column(String(500))
+    urged_at: Mapped[dt.datetime]
+
+    __table_args__ = (Index("ix_urges_task", "task_id"),)
+
+
+class ReadItem(Base):
+    """A 传阅 item: a document sent to one person for reading."""
+
+    __tablename__ = "read_items"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    tenant_id: Mapped[uuid.UUID]
+    document_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("document_summaries.id"))
+    recipient_id: Mapped[uuid.UUID]
+    sent_by: Mapped[uuid.UUID]
+    sent_at: Mapped[dt.datetime]
+    note: Mapped[str | None] = mapped_column(String(500))
+    read_at: Mapped[dt.datetime | None]
+
+    __table_args__ = (
+        Index("uq_read_items_document_recipient", "document_id", "recipient_id", unique=True),
+        Index(
+            "ix_read_items_recipient",
+            "tenant_id",
+            "recipient_id",
+            text("(read_at IS NOT NULL)"),
+            text("sent_at DESC"),
+            "id",
+        ),
+    )
+
+
+#: Tables whose rows belong to one tenant (row-level security on ``tenant_id``).
+TENANT_TABLES = (
+    "templates",
+    "template_assignments",
+    "document_summaries",
+    "workflow_instances",
+    "tasks",
+    "urges",
+    "read_items",
+)

@@ -1,0 +1,227 @@
+"""Process templates (流程模板) as data, and what the engine reads from them.
+
+A template (:class:`~services.routing.schemas.TemplateDef`) lists steps; each
+step names the roles that may act there, the actions allowed there and the step
+each action leads to (``None``: the branch ends), a time limit in working days
+and whether the step may be returned (退回), urged (催办) or circulated (传阅).
+
+The engine gives a few actions a meaning beyond "go to the next step":
+
+* ``distribute`` (分办) is the first step of an incoming template; its target is
+  the first step of every division's branch;
+* a step that allows ``instruct`` is a leader step (批示): it gets one task per
+  chosen leader, and it is skipped when no leader was chosen;
+* ``return`` goes back to the step named as its target, to whoever held it;
+* ``archive`` (归档) ends the whole document;
+* a step whose roles include ``registrar`` is held by the document's registry
+  (文书处), any other by the division of the branch.
+
+Pure code: pydantic and the standard library only.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from services.common.errors import InvalidInput
+from services.identity.schemas import TENANT_ROLES
+from services.routing.schemas import Action, StepDef, TemplateDef
+
+DEFAULT_TEMPLATE_CODE = "incoming-default"
+
+REGISTRAR = "registrar"
+HANDLER = "handler"
+DIVISION_HEAD = "division_head"
+SECRETARY = "secretary"
+LEADER_ROLES = frozenset({"office_leader", "gov_leader"})
+
+ACTION_NAMES = frozenset(a.value for a in Action)
+
+DEFAULT_INCOMING = TemplateDef(
+    code=DEFAULT_TEMPLATE_CODE,
+    name="收文办理(默认流程)",
+    kind="incoming",
+    first_step="registry_distribute",
+    steps=[
+        StepDef(
+            key="registry_distribute",
+            name="分办",
+            roles=[REGISTRAR],
+            actions={"distribute": "division_sign"},
+            time_limit_days=None,
+            allow_return=False,
+        ),
+        StepDef(
+            key="division_sign",
+            name="处室签收",
+            roles=[HANDLER, DIVISION_HEAD],
+            actions={"sign": "propose", "return": "registry_distribute"},
+            time_limit_days=3,
+        ),
+        StepDef(
+            key="propose",
+            name="拟办(承办节点)",
+            roles=[HANDLER],
+            actions={"propose": "division_review", "return": "division_sign"},
+            time_limit_days=3,
+        ),
+        StepDef(
+            key="division_review",
+            name="处室审核节点",
+            roles=[DIVISION_HEAD],
+            actions={"approve": "leader_instruction", "return": "propose"},
+            time_limit_days=3,
+        ),
+        StepDef(
+            key="leader_instruction",
+            name="领导批示",
+            roles=sorted(LEADER_ROLES),
+            actions={"instruct": "handle", "return": "division_review"},
+            time_limit_days=3,
+        ),
+        StepDef(
+            key="handle",
+            name="办理",
+            roles=[HANDLER],
+            actions={"handle": "registry_complete"},
+            time_limit_days=3,
+            allow_return=False,
+        ),
+        StepDef(
+            key="registry_complete",
+            name="办结",
+            roles=[REGISTRAR],
+            actions={"complete": None, "return": "handle"},
+            time_limit_days=None,
+        ),
+        StepDef(
+            key="registry_archive",
+            name="归档",
+            roles=[REGISTRAR],
+            actions={"archive": None},
+            time_limit_days=None,
+            allow_return=False,
+            allow_urge=False,
+        ),
+    ],
+)
+"""The platform default incoming template (docs/incoming-flow.md), seeded by the migration."""
+
+
+def _bad(message: str) -> InvalidInput:
+    return InvalidInput("bad_template", message)
+
+
+def validate_template(template: TemplateDef) -> None:
+    """Refuse a template the engine could not run (``InvalidInput("bad_template")``).
+
+    Pydantic has checked the shapes; this checks that the steps hang together.
+    """
+    keys = [s.key for s in template.steps]
+    duplicates = sorted({k for k in keys if keys.count(k) > 1})
+    if duplicates:
+        raise _bad(f"step keys must be unique: {', '.join(duplicates)}")
+    known = set(keys)
+    if template.first_step not in known:
+        raise _bad(f"first_step {template.first_step!r} is not a step")
+    for step in template.steps:
+        unknown_roles = sorted(set(step.roles) - TENANT_ROLES)
+        if unknown_roles:
+            raise _bad(f"step {step.key!r}: unknown roles {', '.join(unknown_roles)}")
+        if not step.actions:
+            raise _bad(f"step {step.key!r} allows no action")
+        for action, target in step.actions.items():
+            if action not in ACTION_NAMES:
+                raise _bad(f"step {step.key!r}: unknown action {action!r}")
+            if target is not None and target not in known:
+                raise _bad(f"step {step.key!r}: action {action!r} leads to unknown step {target!r}")
+        if Action.return_.value in step.actions:
+            if not step.allow_return:
+                raise _bad(f"step {step.key!r} lists return but does not allow_return")
+            if step.actions[Action.return_.value] is None:
+                raise _bad(f"step {step.key!r}: return must name the step it goes back to")
+        if Action.instruct.value in step.actions and len(step.actions) > 2:
+            raise _bad(f"leader step {step.key!r} allows only instruct and return")
+    distributing = [s for s in template.steps if Action.distribute.value in s.actions]
+    archiving = [s for s in template.steps if Action.archive.value in s.actions]
+    if template.kind == "incoming":
+        first = next(s for s in template.steps if s.key == template.first_step)
+        if Action.distribute.value not in first.actions or first.actions["distribute"] is None:
+            raise _bad("the first step of an incoming template must distribute to a step")
+        if first.actions["distribute"] == first.key:
+            raise _bad("distribute must lead to the divisions' first step")
+    if len(distributing) > 1 or (distributing and distributing[0].key != template.first_step):
+        raise _bad("only the first step may distribute")
+    if len(archiving) > 1:
+        raise _bad("at most one step may archive")
+
+
+@dataclass(frozen=True)
+class Flow:
+    """A validated template with its steps indexed: what the engine asks of it."""
+
+    template: TemplateDef
+    steps: dict[str, StepDef] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "steps", {s.key: s for s in self.template.steps})
+
+    @classmethod
+    def of(cls, template: TemplateDef) -> Flow:
+        validate_template(template)
+        return cls(template)
+
+    # -- steps -----------------------------------------------------------------------------
+    def step(self, key: str) -> StepDef:
+        try:
+            return self.steps[key]
+        except KeyError:
+            raise InvalidInput("bad_template", f"no step {key!r} in the template") from None
+
+    @property
+    def first_step(self) -> StepDef:
+        return self.steps[self.template.first_step]
+
+    @property
+    def distribution_target(self) -> str | None:
+        """The first step of a division's branch (where ``distribute`` leads)."""
+        return self.first_step.actions.get(Action.distribute.value)
+
+    @property
+    def archive_step(self) -> StepDef | None:
+        return next((s for s in self.template.steps if Action.archive.value in s.actions), None)
+
+    def is_registry_step(self, key: str) -> bool:
+        """Held by the document's registry (文书处) rather than the branch's division."""
+        return REGISTRAR in self.step(key).roles
+
+    def lives_in_registry_instance(self, key: str) -> bool:
+        """Distribution and archiving belong to the document, not to one division's branch."""
+        step = self.step(key)
+        return Action.distribute.value in step.actions or Action.archive.value in step.actions
+
+    def is_leader_step(self, key: str) -> bool:
+        return Action.instruct.value in self.step(key).actions
+
+    # -- actions ----------------------------------------------------------------------------
+    def actions_at(self, key: str) -> list[str]:
+        """The actions a holder of a task at this step may take, in template order."""
+        step = self.step(key)
+        return [a for a in step.actions if a != Action.return_.value or step.allow_return]
+
+    def target(self, key: str, action: str) -> str | None:
+        return self.step(key).actions[action]
+
+
+def step_roles(step: StepDef) -> list[str]:
+    return sorted(set(step.roles))
+
+
+def holds_any(roles: Iterable[str], wanted: Iterable[str]) -> bool:
+    return not set(roles).isdisjoint(wanted)
+
+
+DEFAULT_TEMPLATE_ID = uuid.UUID("317e4d8b-7fb3-51e8-8ae3-969d3f2679aa")
+"""Id of version 1 of the platform default (uuid5 of ``gongwen:routing:template:incoming-default:1``)."""
