@@ -185,15 +185,19 @@ def search(
 
 
 def opinions_of(session: Session, document_id: uuid.UUID) -> list[Opinion]:
+    """In the order they were written (events may arrive out of order)."""
     return list(
         session.execute(
-            select(Opinion).where(Opinion.document_id == document_id).order_by(Opinion.seq)
+            select(Opinion)
+            .where(Opinion.document_id == document_id)
+            .order_by(Opinion.created_at, Opinion.seq)
         ).scalars()
     )
 
 
 def next_opinion_seq(session: Session, document: Document) -> int:
-    """The next number on the slip (the document row is locked by the caller)."""
+    """The next number in the order opinions were recorded (the document row is
+    locked by the caller); it breaks ties of equal times on the slip."""
     document.opinion_seq += 1
     return document.opinion_seq
 
@@ -204,6 +208,7 @@ def next_opinion_seq(session: Session, document: Document) -> int:
 def trace_rows(
     session: Session, tenant_id: uuid.UUID, document_id: uuid.UUID
 ) -> list[dict[str, Any]]:
+    """A document's trail rows in the order the actions happened."""
     rows = session.execute(
         select(
             AUDIT_LOG.c.id,
@@ -219,6 +224,6 @@ def trace_rows(
             AUDIT_LOG.c.target_type == TARGET,
             AUDIT_LOG.c.target_id == str(document_id),
         )
-        .order_by(AUDIT_LOG.c.id)
+        .order_by(AUDIT_LOG.c.occurred_at, AUDIT_LOG.c.id)
     ).mappings()
     return [dict(r) for r in rows]

@@ -227,7 +227,7 @@ def _task_completed(
                 at=at,
                 names=names,
             )
-            after.update({"opinion_id": str(opinion.id), "opinion_seq": opinion.seq})
+            after["opinion_id"] = str(opinion.id)
     if action == "sign" and data.get("is_leader_instruction") is True:
         doc.is_leader_instruction = True
     doc.updated_at = max(doc.updated_at, at)
@@ -267,7 +267,7 @@ def _task_returned(
             at=at,
             names=names,
         )
-        after.update({"opinion_id": str(opinion.id), "opinion_seq": opinion.seq})
+        after["opinion_id"] = str(opinion.id)
     doc.updated_at = max(doc.updated_at, at)
     record(
         session,
@@ -449,6 +449,6 @@ def get_slip(
     files = queries.files_of(session, [doc.id])[doc.id]
     return ProcessingSlipOut(
         document=document_out(doc, files),
-        opinions=[opinion_out(o) for o in opinions],
+        opinions=[opinion_out(o, seq) for seq, o in enumerate(opinions, start=1)],
         trace=trace_out(queries.trace_rows(session, doc.tenant_id, doc.id)),
     )

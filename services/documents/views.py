@@ -59,10 +59,11 @@ def document_out(doc: Document, files: Sequence[DocumentFile] = ()) -> DocumentO
     )
 
 
-def opinion_out(row: Opinion) -> OpinionOut:
+def opinion_out(row: Opinion, seq: int) -> OpinionOut:
+    """One opinion at place ``seq`` (from 1) of the slip."""
     return OpinionOut(
         id=row.id,
-        seq=row.seq,
+        seq=seq,
         kind=OpinionKind(row.kind),
         text=row.text,
         author_id=row.author_id,
