@@ -1,0 +1,228 @@
+"""Scans through the object store and RabbitMQ: the gateway's streaming upload into
+staging, attaching (checked again by the service), downloading, and every refusal
+leaving nothing behind."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import uuid
+
+import httpx
+import pytest
+
+from services.common.errors import Conflict, Forbidden, InvalidInput, NotFound
+from services.documents import storage
+from tests.documents import samples
+from tests.documents.conftest import (
+    SERVICE_MAX_UPLOAD_BYTES,
+    a_document,
+    count_rows,
+    expect_error,
+)
+
+MiB = 1024 * 1024
+
+
+def chunks(data: bytes, size: int = 64 * 1024):
+    for i in range(0, len(data), size):
+        yield data[i : i + size]
+
+
+def staged_keys(s3, bucket, tenant_id) -> list[str]:
+    return [
+        o.object_name
+        for o in s3.list_objects(bucket, prefix=f"staging/{tenant_id}/", recursive=True)
+    ]
+
+
+def upload(s3, bucket, person, data: bytes, **kw):
+    """What the gateway does with an upload: stream it into the tenant's staging area."""
+    key = storage.staging_key(person.tenant_id, uuid.uuid4())
+    size, sha256, content_type = storage.stream_to_staging(s3, bucket, key, chunks(data), **kw)
+    return {"staging_key": key, "size": size, "sha256": sha256, "content_type": content_type}
+
+
+def attach(person, document_id, staged, filename="扫描件.pdf"):
+    return person.call(
+        "attach_file", document_id=document_id, file={**staged, "filename": filename}
+    )
+
+
+@pytest.fixture()
+def document(office):
+    return office.registrar.call("register_document", document=a_document())
+
+
+def test_a_scan_is_streamed_attached_and_downloaded_unchanged(office, document, s3, bucket):
+    clerk = office.registrar
+    data = samples.pdf() + os.urandom(200_000)
+    staged = upload(s3, bucket, clerk, data)
+    assert staged["sha256"] == hashlib.sha256(data).hexdigest()
+    assert (staged["size"], staged["content_type"]) == (len(data), "application/pdf")
+
+    out = attach(clerk, document["id"], staged, filename="国办发〔2026〕12号.pdf")
+    assert out["sha256"] == hashlib.sha256(data).hexdigest() and out["size"] == len(data)
+    assert out["content_type"] == "application/pdf" and out["filename"] == "国办发〔2026〕12号.pdf"
+    assert out["uploaded_by"] == clerk.id and out["document_id"] == document["id"]
+    assert staged["staging_key"] not in staged_keys(s3, bucket, clerk.tenant_id)  # moved
+
+    got = clerk.call("file_download", file_id=out["id"])
+    assert got["object_key"] == f"documents/{clerk.tenant_id}/{document['id']}/{out['id']}"
+    assert got["url"] is None
+    stored = b"".join(storage.read_object(s3, got["bucket"], got["object_key"]))
+    assert stored == data
+
+    linked = clerk.call("file_download", file_id=out["id"], presign=True)
+    assert linked["url"] and linked["url_expires_at"]
+    response = httpx.get(linked["url"], timeout=10)
+    assert response.status_code == 200 and response.content == data
+    assert response.headers["content-type"] == "application/pdf"
+
+    doc = clerk.call("get_document", document_id=document["id"])
+    assert [f["id"] for f in doc["files"]] == [out["id"]]
+    trace = clerk.call("get_slip", document_id=document["id"])["trace"]
+    assert [t["action"] for t in trace] == ["document.register", "document.attach_file"]
+    assert trace[1]["detail"]["sha256"] == out["sha256"]
+
+
+def test_several_files_of_each_allowed_type_and_a_multipart_upload(office, document, s3, bucket):
+    clerk = office.registrar
+    large = samples.pdf() + os.urandom(11 * MiB)  # more than one 10 MiB part
+    files = [
+        ("正文.pdf", large),
+        ("附件1.ofd", samples.ofd(padding=os.urandom(300_000))),
+        ("批示.jpg", samples.jpeg()),
+        ("附件2.png", samples.png()),
+        ("附件3.tif", samples.tiff()),
+    ]
+    ids = []
+    for name, data in files:
+        out = attach(clerk, document["id"], upload(s3, bucket, clerk, data), filename=name)
+        assert out["sha256"] == hashlib.sha256(data).hexdigest()
+        ids.append(out["id"])
+    doc = clerk.call("get_document", document_id=document["id"])
+    assert [f["id"] for f in doc["files"]] == ids
+    assert [f["content_type"] for f in doc["files"]] == [
+        "application/pdf",
+        "application/ofd",
+        "image/jpeg",
+        "image/png",
+        "image/tiff",
+    ]
+    first = clerk.call("file_download", file_id=ids[0])
+    assert b"".join(storage.read_object(s3, bucket, first["object_key"])) == large
+
+
+def test_an_upload_past_the_limit_is_stopped_and_nothing_is_left(office, s3, bucket):
+    clerk = office.registrar
+    with pytest.raises(InvalidInput) as info:
+        upload(s3, bucket, clerk, samples.pdf() + os.urandom(300_000), max_bytes=100_000)
+    assert info.value.code == "file_too_large"
+    # past the first 10 MiB part: a multipart upload was begun, and is aborted
+    with pytest.raises(InvalidInput) as info:
+        upload(s3, bucket, clerk, samples.pdf() + os.urandom(13 * MiB), max_bytes=12 * MiB)
+    assert info.value.code == "file_too_large"
+    assert staged_keys(s3, bucket, clerk.tenant_id) == []
+
+
+def test_the_service_refuses_a_staged_object_past_its_own_limit(
+    office, document, s3, bucket, pg_superuser
+):
+    clerk = office.registrar
+    data = samples.pdf() + os.urandom(SERVICE_MAX_UPLOAD_BYTES)
+    staged = upload(s3, bucket, clerk, data, max_bytes=len(data))  # a gateway with another limit
+    expect_error(InvalidInput, "file_too_large", attach, clerk, document["id"], staged)
+    assert staged["staging_key"] not in staged_keys(s3, bucket, clerk.tenant_id)
+    assert (
+        count_rows(
+            pg_superuser,
+            "SELECT count(*) FROM document_files WHERE document_id = %s",
+            document["id"],
+        )
+        == 0
+    )
+
+
+@pytest.mark.parametrize(
+    "data", [samples.exe(), samples.text(), samples.plain_zip()], ids=["exe", "text", "zip"]
+)
+def test_a_file_type_not_allowed_is_refused_and_removed(office, document, s3, bucket, data):
+    clerk = office.registrar
+    staged = upload(s3, bucket, clerk, data)
+    expect_error(InvalidInput, "file_type_not_allowed", attach, clerk, document["id"], staged)
+    assert staged["staging_key"] not in staged_keys(s3, bucket, clerk.tenant_id)
+    assert clerk.call("get_document", document_id=document["id"])["files"] == []
+
+
+def test_a_claim_that_does_not_match_the_stored_bytes_is_refused(office, document, s3, bucket):
+    clerk = office.registrar
+    staged = upload(s3, bucket, clerk, samples.png())
+    wrong = {**staged, "sha256": hashlib.sha256(b"something else").hexdigest()}
+    expect_error(InvalidInput, "checksum_mismatch", attach, clerk, document["id"], wrong)
+    staged = upload(s3, bucket, clerk, samples.png())
+    expect_error(
+        InvalidInput,
+        "checksum_mismatch",
+        attach,
+        clerk,
+        document["id"],
+        {**staged, "size": staged["size"] + 1},
+    )
+    assert clerk.call("get_document", document_id=document["id"])["files"] == []
+
+
+def test_an_upload_is_attached_once(office, document, s3, bucket):
+    clerk = office.registrar
+    staged = upload(s3, bucket, clerk, samples.jpeg())
+    attach(clerk, document["id"], staged)
+    expect_error(Conflict, "already_attached", attach, clerk, document["id"], staged)
+    missing = {**staged, "staging_key": storage.staging_key(clerk.tenant_id, uuid.uuid4())}
+    expect_error(NotFound, "upload_not_found", attach, clerk, document["id"], missing)
+
+
+def test_staging_keys_of_another_tenant_or_malformed_are_refused(
+    office, other_office, document, s3, bucket
+):
+    theirs = upload(s3, bucket, other_office.registrar, samples.pdf())
+    expect_error(InvalidInput, "bad_staging_key", attach, office.registrar, document["id"], theirs)
+    bad = {**theirs, "staging_key": f"documents/{office.tenant_id}/{document['id']}/x"}
+    expect_error(InvalidInput, "bad_staging_key", attach, office.registrar, document["id"], bad)
+    # their upload is untouched, and attachable by them only to their own documents
+    expect_error(
+        NotFound, "document_not_found", attach, other_office.registrar, document["id"], theirs
+    )
+    assert theirs["staging_key"] in staged_keys(s3, bucket, other_office.tenant_id)
+
+
+def test_only_a_registrar_attaches(office, document, s3, bucket):
+    staged = upload(s3, bucket, office.registrar, samples.pdf())
+    expect_error(Forbidden, "role_required", attach, office.handler_a, document["id"], staged)
+    expect_error(Forbidden, "role_required", attach, office.leader, document["id"], staged)
+
+
+def test_files_of_another_tenant_or_of_a_document_not_sent_to_me_are_not_found(
+    office, other_office, document, s3, bucket
+):
+    out = attach(
+        office.registrar, document["id"], upload(s3, bucket, office.registrar, samples.pdf())
+    )
+    expect_error(
+        NotFound, "file_not_found", other_office.registrar.call, "file_download", file_id=out["id"]
+    )
+    expect_error(
+        NotFound,
+        "file_not_found",
+        office.outsider.call,
+        "file_download",
+        file_id=out["id"],
+        presign=True,
+    )
+    expect_error(
+        NotFound,
+        "file_not_found",
+        office.registrar.call,
+        "file_download",
+        file_id=str(uuid.uuid4()),
+    )
+    assert office.leader.call("file_download", file_id=out["id"])["sha256"] == out["sha256"]
