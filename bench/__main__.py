@@ -109,6 +109,7 @@ def main(argv: list[str]) -> int:
             except Exception as exc:  # one broken benchmark must not lose the others' figures
                 print(f"{name} failed: {type(exc).__name__}: {exc}", flush=True)
                 result = {"failed": f"{type(exc).__name__}: {exc}"}
+                ctx.keep_logs = True
             result["seconds"] = round(time.perf_counter() - t0, 1)
             report["benchmarks"][name] = result
     finally:

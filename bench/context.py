@@ -16,7 +16,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import shutil
+import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from devstack.stack import SERVICES, Stack, ensure_infra
@@ -39,6 +43,24 @@ def gateway_has_code() -> bool:
     return (ROOT / "gateway" / "app.py").is_file()
 
 
+@contextlib.contextmanager
+def stderr_to(path: Path) -> Iterator[None]:
+    """Send this process's and its children's stderr (the migrations' alembic
+    chatter) to ``path`` for a while."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sys.stderr.flush()
+    saved = os.dup(2)
+    target = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    os.dup2(target, 2)
+    try:
+        yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(target)
+
+
 class BenchContext:
     """Shared by the benchmarks of one run."""
 
@@ -47,6 +69,7 @@ class BenchContext:
         self.gateway_ready = False
         self.notes: list[str] = []
         self.scale = 1.0  # size of every benchmark's loads (``--quick``: 0.2)
+        self.keep_logs = False  # set when something failed: the processes' logs are kept
 
     # -- the stack -------------------------------------------------------------------------
     @property
@@ -65,6 +88,18 @@ class BenchContext:
         self._stack = stack  # destroyed by close() even if starting fails half-way
         available = services_with_code()
         started = time.perf_counter()
+        start_log = stack.log_dir / "start.log"
+        try:
+            with stderr_to(start_log):
+                self._start_parts(stack, available)
+        except Exception:
+            self.keep_logs = True
+            print(f"bench: starting the stack failed; see {start_log}", flush=True)
+            raise
+        print(f"bench: stack up in {time.perf_counter() - started:.1f}s", flush=True)
+        return stack
+
+    def _start_parts(self, stack: Stack, available: tuple[str, ...]) -> None:
         if available == SERVICES and gateway_has_code():
             print("bench: starting the whole suite (isolated stack) …", flush=True)
             try:
@@ -72,6 +107,7 @@ class BenchContext:
                 self.gateway_ready = True
             except (RuntimeError, OSError) as exc:
                 first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                self.keep_logs = True
                 self.notes.append(f"the gateway did not become ready: {first}")
                 print(f"bench: {self.notes[-1]} (logs: {stack.log_dir})", flush=True)
         else:
@@ -86,8 +122,6 @@ class BenchContext:
             stack.migrate()
             for service in available:
                 stack.start_service(service)
-        print(f"bench: stack up in {time.perf_counter() - started:.1f}s", flush=True)
-        return stack
 
     @property
     def amqp_uri(self) -> str:
@@ -127,4 +161,8 @@ class BenchContext:
             print("bench: destroying the benchmark stack …", flush=True)
             with contextlib.suppress(Exception):
                 self._stack.destroy()
+            if self.keep_logs:
+                print(f"bench: the processes' logs are kept in {self._stack.log_dir}", flush=True)
+            else:
+                shutil.rmtree(self._stack.run_dir, ignore_errors=True)
             self._stack = None
