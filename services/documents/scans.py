@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from services.common.context import CallContext
-from services.common.errors import Conflict, GongwenError, InvalidInput, NotFound
+from services.common.errors import Conflict, InvalidInput, NotFound
 from services.common.events import emit
 from services.documents import queries, rules, storage
 from services.documents.models import DocumentFile, utcnow
@@ -162,7 +162,7 @@ def file_download(
         raise NotFound("file_not_found", "no such file")
     try:
         load_visible(session, ctx, row.document_id)
-    except GongwenError:
+    except NotFound:
         raise NotFound("file_not_found", "no such file") from None
     url: str | None = None
     expires_at: dt.datetime | None = None

@@ -26,12 +26,14 @@ from services.documents.models import Document, Opinion
 from services.documents.registry import SOURCE, load_visible
 from services.documents.schemas import DocumentStatus, OpinionKind, ProcessingSlipOut
 from services.documents.trail import record
-from services.documents.views import document_out, opinion_out, plain, trace_out
+from services.documents.views import document_out, opinion_out, trace_out
 
 log = logging.getLogger(__name__)
 
 #: names of people as identity gave them (None: identity could not say)
 NameBook = Mapping[uuid.UUID, str | None]
+#: applies one event type to its (locked) document
+Applier = Callable[[Session, CallContext, Document, EventEnvelope, NameBook], None]
 
 ROUTING = "routing"
 #: what the service subscribes to (routing's event types)
@@ -62,9 +64,9 @@ def _at(env: EventEnvelope, key: str) -> dt.datetime:
     return instant(env.data.get(key), env.occurred_at)
 
 
-def _details(env: EventEnvelope, *skip: str) -> dict[str, Any]:
+def _details(env: EventEnvelope) -> dict[str, Any]:
     """The event's payload as the trail keeps it (without the document id)."""
-    return plain({k: v for k, v in env.data.items() if k not in ("document_id", *skip)})
+    return {k: v for k, v in env.data.items() if k != "document_id"}
 
 
 def _opinion_text(value: Any) -> str | None:
@@ -282,20 +284,33 @@ def _task_returned(
     )
 
 
-def _trace_only(action: str, actor_keys: tuple[str, ...], at_key: str) -> Callable[..., None]:
+def _trace(
+    session: Session,
+    ctx: CallContext,
+    doc: Document,
+    env: EventEnvelope,
+    action: str,
+    actor_keys: tuple[str, ...],
+    at_key: str,
+) -> None:
+    """A trace row that carries the event's payload."""
+    record(
+        session,
+        ctx,
+        tenant_id=doc.tenant_id,
+        document_id=doc.id,
+        action=action,
+        actor_id=_actor(env, *actor_keys),
+        after=_details(env),
+        occurred_at=_at(env, at_key),
+    )
+
+
+def _trace_only(action: str, actor_keys: tuple[str, ...], at_key: str) -> Applier:
     def apply(
         session: Session, ctx: CallContext, doc: Document, env: EventEnvelope, names: NameBook
     ) -> None:
-        record(
-            session,
-            ctx,
-            tenant_id=doc.tenant_id,
-            document_id=doc.id,
-            action=action,
-            actor_id=_actor(env, *actor_keys),
-            after=_details(env),
-            occurred_at=_at(env, at_key),
-        )
+        _trace(session, ctx, doc, env, action, actor_keys, at_key)
 
     return apply
 
@@ -306,7 +321,7 @@ def _task_overdue(
     if _skip_archived(doc, env):
         return
     doc.overdue = True
-    _trace_only("task.overdue", (), "overdue_at")(session, ctx, doc, env, names)
+    _trace(session, ctx, doc, env, "task.overdue", (), "overdue_at")
 
 
 def _circulated(
@@ -317,12 +332,10 @@ def _circulated(
     queries.grant_access(
         session, doc.tenant_id, doc.id, [("user", u, "circulation") for u in users], at
     )
-    _trace_only("document.circulate", ("sent_by", "actor_id"), "sent_at")(
-        session, ctx, doc, env, names
-    )
+    _trace(session, ctx, doc, env, "document.circulate", ("sent_by", "actor_id"), "sent_at")
 
 
-def _state_change(state: DocumentStatus, at_key: str, action: str) -> Callable[..., None]:
+def _state_change(state: DocumentStatus, at_key: str, action: str) -> Applier:
     def apply(
         session: Session, ctx: CallContext, doc: Document, env: EventEnvelope, names: NameBook
     ) -> None:
@@ -363,8 +376,6 @@ def _state_change(state: DocumentStatus, at_key: str, action: str) -> Callable[.
 
     return apply
 
-
-Applier = Callable[[Session, CallContext, Document, EventEnvelope, NameBook], None]
 
 APPLIERS: dict[str, Applier] = {
     "document.distributed": _distributed,

@@ -28,7 +28,6 @@ import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
 
 from minio import Minio
 from minio.commonconfig import CopySource
@@ -38,6 +37,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from services.common.errors import InvalidInput, NotFound
 from services.common.settings import get_settings
+from services.documents.inputs import parse_id
 
 log = logging.getLogger(__name__)
 
@@ -79,16 +79,9 @@ STAGING_PREFIX = "staging"
 DOCUMENTS_PREFIX = "documents"
 
 
-def _as_uuid(value: Any, what: str) -> uuid.UUID:
-    try:
-        return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
-    except (TypeError, ValueError):
-        raise InvalidInput("invalid_id", f"{what} is not a valid id") from None
-
-
 def staging_key(tenant_id: uuid.UUID | str, upload_id: uuid.UUID | str) -> str:
     """Where the gateway streams one upload of a tenant before it is attached."""
-    return f"{STAGING_PREFIX}/{_as_uuid(tenant_id, 'tenant_id')}/{_as_uuid(upload_id, 'upload_id')}"
+    return f"{STAGING_PREFIX}/{parse_id(tenant_id, 'tenant_id')}/{parse_id(upload_id, 'upload_id')}"
 
 
 def final_key(
@@ -96,8 +89,8 @@ def final_key(
 ) -> str:
     """Where an attached scan of a document lives."""
     return (
-        f"{DOCUMENTS_PREFIX}/{_as_uuid(tenant_id, 'tenant_id')}/"
-        f"{_as_uuid(document_id, 'document_id')}/{_as_uuid(file_id, 'file_id')}"
+        f"{DOCUMENTS_PREFIX}/{parse_id(tenant_id, 'tenant_id')}/"
+        f"{parse_id(document_id, 'document_id')}/{parse_id(file_id, 'file_id')}"
     )
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import uuid
 from collections.abc import Sequence
 from typing import Any
 
@@ -98,18 +96,8 @@ def trace_out(rows: Sequence[dict[str, Any]]) -> list[TraceEntryOut]:
     return out
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    if isinstance(value, dt.datetime | dt.date):
-        return value.isoformat()
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
-
-
 def document_snapshot(doc: Document) -> dict[str, Any]:
-    """What the trail records of a registered document."""
+    """What the trail records of a registered document (made plain JSON by the trail)."""
     fields = (
         "id",
         "title",
@@ -124,13 +112,9 @@ def document_snapshot(doc: Document) -> dict[str, Any]:
         "registry_unit_id",
         "registered_by",
     )
-    return {name: _plain(getattr(doc, name)) for name in fields}
+    return {name: getattr(doc, name) for name in fields}
 
 
 def file_snapshot(row: DocumentFile) -> dict[str, Any]:
     fields = ("id", "filename", "content_type", "size", "sha256", "object_key", "uploaded_by")
-    return {("file_id" if n == "id" else n): _plain(getattr(row, n)) for n in fields}
-
-
-def plain(data: dict[str, Any]) -> dict[str, Any]:
-    return {k: _plain(v) for k, v in data.items()}
+    return {("file_id" if n == "id" else n): getattr(row, n) for n in fields}
