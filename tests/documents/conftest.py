@@ -10,17 +10,14 @@ would derive from that user's access token.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import json
-import os
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import psycopg2
 import pytest
 from kombu import Connection, Exchange, Producer
 from minio import Minio
@@ -29,21 +26,13 @@ from devstack.stack import Stack, ensure_infra
 from services.common.errors import GongwenError, ServiceTimeout, ServiceUnavailable
 from services.common.settings import Settings
 from tests.conftest import SyncRpc
+from tests.identity.conftest import _settings_for, connect, expect_error
+
+__all__ = ["connect", "expect_error"]  # the helpers of both test suites
 
 #: the service-side upload limit of the test stack (small, to test the refusal cheaply)
 SERVICE_MAX_UPLOAD_BYTES = 12 * 1024 * 1024
 PASSWORD = "correct-horse-9"
-
-
-def _settings_for(env: dict[str, str]) -> Settings:
-    saved = dict(os.environ)
-    os.environ.clear()
-    os.environ.update(env)
-    try:
-        return Settings()
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
 
 
 def _wait_ready(stack: Stack, client: SyncRpc, service: str, timeout: float = 90) -> None:
@@ -116,21 +105,6 @@ def bucket(settings: Settings) -> str:
 
 
 # -- database (as the superuser, to look behind the service) ----------------------------------------
-
-
-@contextlib.contextmanager
-def connect(settings: Settings, dbname: str, *, superuser: bool) -> Iterator[Any]:
-    conn = psycopg2.connect(
-        host=settings.pg_host,
-        port=settings.pg_port,
-        user=settings.pg_admin_user if superuser else settings.pg_app_user,
-        password=(settings.pg_admin_password if superuser else settings.pg_app_password) or None,
-        dbname=dbname,
-    )
-    try:
-        yield conn
-    finally:
-        conn.close()
 
 
 @pytest.fixture(scope="session")
@@ -327,15 +301,6 @@ def other_office(rpc: SyncRpc, platform_admin: dict[str, str]) -> Office:
 
 
 # -- helpers --------------------------------------------------------------------------------------
-
-
-def expect_error(
-    cls: type[GongwenError], code: str, fn: Callable[..., Any], *a: Any, **kw: Any
-) -> Any:
-    with pytest.raises(cls) as info:
-        fn(*a, **kw)
-    assert info.value.code == code, f"expected {code}, got {info.value.code}: {info.value.message}"
-    return info.value
 
 
 def a_document(**overrides: Any) -> dict[str, Any]:
