@@ -2,8 +2,9 @@
 
 Imported by the documents service (nameko/eventlet) and by the asyncio gateway, so
 this module imports neither nameko nor eventlet: only the ``minio`` client,
-pydantic settings and the kernel's typed errors. Everything here is blocking;
-the gateway runs :func:`stream_to_staging` in a worker thread.
+pydantic settings and the kernel's typed errors. Everything here is blocking but
+:func:`astream_to_staging`, which the gateway uses: it runs the upload in a
+worker thread.
 
 Object keys are derived from ids only, never from a name a user typed:
 
@@ -17,17 +18,22 @@ include ``OFD.xml``).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import datetime as dt
 import hashlib
 import io
 import logging
+import queue
 import struct
+import threading
 import time
 import uuid
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import AsyncIterable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 from minio import Minio
 from minio.commonconfig import CopySource
@@ -405,6 +411,75 @@ def stream_to_staging(
     return reader.size, reader.sha256, reader.content_type
 
 
+class UploadAborted(Exception):
+    """The sender of an upload went away before its end."""
+
+
+_END = object()
+
+
+async def astream_to_staging(
+    client: Minio,
+    bucket: str,
+    key: str,
+    chunks: AsyncIterable[bytes],
+    *,
+    max_bytes: int | None = None,
+    queue_size: int = 8,
+) -> tuple[int, str, str]:
+    """:func:`stream_to_staging` for asyncio code (the gateway): the blocking upload
+    runs in a worker thread and the chunks reach it through a bounded queue, so a
+    slow store slows the reading of the request instead of filling memory. If the
+    upload stops early (too large), the rest of ``chunks`` is not read; if reading
+    ``chunks`` fails, the upload is abandoned and nothing is left in the store."""
+    handoff: queue.Queue[Any] = queue.Queue(maxsize=queue_size)
+
+    def pending() -> Iterator[bytes]:
+        while True:
+            item = handoff.get()
+            if item is _END:
+                return
+            if isinstance(item, BaseException):
+                raise UploadAborted("the upload was abandoned") from item
+            yield item
+
+    finished = threading.Event()  # the upload thread stopped reading
+
+    def run_upload() -> tuple[int, str, str]:
+        try:
+            return stream_to_staging(client, bucket, key, pending(), max_bytes=max_bytes)
+        finally:
+            finished.set()
+
+    upload = asyncio.ensure_future(asyncio.to_thread(run_upload))
+
+    def hand_over(item: Any) -> None:
+        while not finished.is_set():
+            try:
+                handoff.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    try:
+        async for chunk in chunks:
+            if finished.is_set():
+                break
+            if not chunk:
+                continue
+            try:
+                handoff.put_nowait(bytes(chunk))
+            except queue.Full:  # the store is slower than the sender: wait for room
+                await asyncio.to_thread(hand_over, bytes(chunk))
+    except BaseException as exc:
+        await asyncio.to_thread(hand_over, exc)
+        with contextlib.suppress(UploadAborted):
+            await upload
+        raise
+    await asyncio.to_thread(hand_over, _END)
+    return await upload
+
+
 @dataclass(frozen=True)
 class ObjectDigest:
     size: int
@@ -486,7 +561,9 @@ __all__ = [
     "DigestingReader",
     "ObjectDigest",
     "TypeSniffer",
+    "UploadAborted",
     "UploadSettings",
+    "astream_to_staging",
     "bucket_name",
     "copy_within",
     "digest_object",

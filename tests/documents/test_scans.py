@@ -4,6 +4,7 @@ leaving nothing behind."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import os
 import uuid
@@ -226,3 +227,55 @@ def test_files_of_another_tenant_or_of_a_document_not_sent_to_me_are_not_found(
         file_id=str(uuid.uuid4()),
     )
     assert office.leader.call("file_download", file_id=out["id"])["sha256"] == out["sha256"]
+
+
+# -- the gateway's asyncio side ------------------------------------------------------------------
+
+
+async def _request_body(data: bytes, consumed: list[int], fail_after: int | None = None):
+    """Chunks as an HTTP server hands a request body to asyncio code."""
+    for i in range(0, len(data), 256 * 1024):
+        if fail_after is not None and i >= fail_after:
+            raise ConnectionResetError("the client went away")
+        consumed.append(i)
+        await asyncio.sleep(0)
+        yield data[i : i + 256 * 1024]
+
+
+def test_the_gateway_streams_an_upload_from_asyncio(office, document, s3, bucket):
+    clerk = office.registrar
+    data = samples.pdf() + os.urandom(11 * MiB)
+    key = storage.staging_key(clerk.tenant_id, uuid.uuid4())
+    size, sha256, ctype = asyncio.run(
+        storage.astream_to_staging(s3, bucket, key, _request_body(data, []))
+    )
+    assert (size, sha256, ctype) == (len(data), hashlib.sha256(data).hexdigest(), "application/pdf")
+    staged = {"staging_key": key, "size": size, "sha256": sha256, "content_type": ctype}
+    out = attach(clerk, document["id"], staged)
+    got = clerk.call("file_download", file_id=out["id"])
+    assert b"".join(storage.read_object(s3, bucket, got["object_key"])) == data
+
+
+def test_an_asyncio_upload_past_the_limit_stops_reading_and_leaves_nothing(office, s3, bucket):
+    clerk = office.registrar
+    data = samples.pdf() + os.urandom(8 * MiB)
+    consumed: list[int] = []
+    key = storage.staging_key(clerk.tenant_id, uuid.uuid4())
+    with pytest.raises(InvalidInput) as info:
+        asyncio.run(
+            storage.astream_to_staging(
+                s3, bucket, key, _request_body(data, consumed), max_bytes=MiB
+            )
+        )
+    assert info.value.code == "file_too_large"
+    assert len(consumed) < len(data) // (256 * 1024)  # the rest of the body was not read
+    assert key not in staged_keys(s3, bucket, clerk.tenant_id)
+
+
+def test_an_upload_whose_sender_goes_away_leaves_nothing(office, s3, bucket):
+    clerk = office.registrar
+    key = storage.staging_key(clerk.tenant_id, uuid.uuid4())
+    body = _request_body(samples.pdf() + os.urandom(2 * MiB), [], fail_after=MiB)
+    with pytest.raises(ConnectionResetError):
+        asyncio.run(storage.astream_to_staging(s3, bucket, key, body))
+    assert key not in staged_keys(s3, bucket, clerk.tenant_id)
