@@ -36,12 +36,17 @@ IDENTITY_TIMEOUT = 5.0
 
 
 class ScanStoreProvider(DependencyProvider):
-    """The object store of the scans; the bucket is ensured when the service starts."""
+    """The object store of the scans. When the service starts, the bucket is ensured,
+    with a rule that expires staged uploads nobody attached."""
 
     def setup(self) -> None:
         client = storage.make_client()
         bucket = storage.bucket_name()
         storage.ensure_bucket(client, bucket)
+        try:
+            storage.ensure_staging_expiry(client, bucket)
+        except Exception:  # a store without lifecycle rules still keeps scans
+            log.warning("could not set the expiry of staged uploads", exc_info=True)
         self.store = scans.ScanStore(client=client, bucket=bucket)
 
     def get_dependency(self, worker_ctx: Any) -> scans.ScanStore:

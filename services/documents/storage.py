@@ -36,8 +36,9 @@ from functools import lru_cache
 from typing import Any
 
 from minio import Minio
-from minio.commonconfig import CopySource
+from minio.commonconfig import ENABLED, CopySource, Filter
 from minio.error import S3Error
+from minio.lifecycleconfig import Expiration, LifecycleConfig, Rule
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -368,6 +369,33 @@ def ensure_bucket(client: Minio, bucket: str, timeout: float = 30.0) -> None:
             time.sleep(0.5)
 
 
+#: staged uploads never attached are removed by the store after this many days
+STAGING_EXPIRY_DAYS = 1
+STAGING_RULE_ID = "gongwen-expire-staging"
+
+
+def ensure_staging_expiry(client: Minio, bucket: str, days: int = STAGING_EXPIRY_DAYS) -> None:
+    """A lifecycle rule that expires objects under ``staging/`` (uploads that were
+    never attached); the bucket's other rules are kept."""
+    try:
+        current = client.get_bucket_lifecycle(bucket)
+    except S3Error as exc:
+        if exc.code != "NoSuchLifecycleConfiguration":
+            raise
+        current = None
+    rules = [r for r in (current.rules if current else []) if r.rule_id != STAGING_RULE_ID]
+    ours = [r for r in (current.rules if current else []) if r.rule_id == STAGING_RULE_ID]
+    if ours and ours[0].expiration and ours[0].expiration.days == days:
+        return
+    rule = Rule(
+        ENABLED,
+        rule_filter=Filter(prefix=f"{STAGING_PREFIX}/"),
+        rule_id=STAGING_RULE_ID,
+        expiration=Expiration(days=days),
+    )
+    client.set_bucket_lifecycle(bucket, LifecycleConfig([*rules, rule]))
+
+
 def remove_quietly(client: Minio, bucket: str, key: str) -> None:
     try:
         client.remove_object(bucket, key)
@@ -568,6 +596,7 @@ __all__ = [
     "copy_within",
     "digest_object",
     "ensure_bucket",
+    "ensure_staging_expiry",
     "final_key",
     "is_allowed_type",
     "make_client",

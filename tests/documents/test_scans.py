@@ -279,3 +279,11 @@ def test_an_upload_whose_sender_goes_away_leaves_nothing(office, s3, bucket):
     with pytest.raises(ConnectionResetError):
         asyncio.run(storage.astream_to_staging(s3, bucket, key, body))
     assert key not in staged_keys(s3, bucket, clerk.tenant_id)
+
+
+def test_staged_uploads_that_are_never_attached_expire(s3, bucket):
+    rules = s3.get_bucket_lifecycle(bucket).rules
+    [rule] = [r for r in rules if r.rule_id == storage.STAGING_RULE_ID]
+    assert rule.rule_filter.prefix == "staging/" and rule.expiration.days == 1
+    storage.ensure_staging_expiry(s3, bucket)  # again: nothing changes, nothing doubles
+    assert len(s3.get_bucket_lifecycle(bucket).rules) == len(rules)
