@@ -128,7 +128,9 @@ class TaskOut(BaseModel):
     step: str
     step_name: str
     unit_id: uuid.UUID | None = Field(description="the division (or registry) holding it")
-    assignee_id: uuid.UUID | None = Field(description="None = any holder of the step's roles in the unit")
+    assignee_id: uuid.UUID | None = Field(
+        description="None = any holder of the step's roles in the unit"
+    )
     status: TaskStatus
     title: str
     doc_number: str | None
@@ -171,3 +173,35 @@ class ReadPage(BaseModel):
     total: int
     limit: int
     offset: int
+
+
+# -- results of the actions (added with the service) --------------------------------------------
+
+
+class ActResult(BaseModel):
+    """What ``act`` answers: the task acted on, and the tasks the action opened."""
+
+    task: TaskOut
+    next_tasks: list[TaskOut]
+
+
+class DistributionOut(BaseModel):
+    """What ``distribute`` answers: the branches opened (one ``division_sign`` task each)."""
+
+    document_id: uuid.UUID
+    lead_unit_id: uuid.UUID
+    assisting_unit_ids: list[uuid.UUID]
+    distributed_at: dt.datetime
+    distributed_by: uuid.UUID
+    tasks: list[TaskOut]
+
+
+class UrgeOut(BaseModel):
+    """A recorded urge (催办)."""
+
+    id: uuid.UUID
+    task_id: uuid.UUID
+    document_id: uuid.UUID
+    urged_by: uuid.UUID
+    urged_at: dt.datetime
+    message: str | None

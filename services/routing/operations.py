@@ -1,0 +1,869 @@
+"""Use cases of the routing service: what each RPC method and event handler does.
+
+Each function loads what the rules need, asks the pure rules
+(:mod:`~services.routing.workflow`, :mod:`~services.routing.templates`), asks
+other services through the ports only after the local checks passed, then
+writes every change and the events announcing it (outbox) in one transaction
+and commits. An action locks the document's summary row (one writer per
+document at a time) and closes the task with a compare-and-set on
+(status, version): of two holders acting at once exactly one wins.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from services.common.context import CallContext
+from services.common.db import scope_session
+from services.common.errors import Conflict, Forbidden, InvalidInput, NotFound
+from services.common.events import EventEnvelope, consume_once, emit
+from services.documents.schemas import DocumentStatus
+from services.identity.schemas import OrgUnitKind
+from services.routing import catalog, clock, deadlines, queries, views
+from services.routing.models import (
+    DocumentSummary,
+    Task,
+    UrgeRecord,
+    WorkflowInstance,
+)
+from services.routing.ports import Directory, Documents
+from services.routing.schemas import (
+    Action,
+    ActResult,
+    Circulate,
+    Distribute,
+    DistributionOut,
+    ListQuery,
+    ReadItemOut,
+    ReadPage,
+    TaskAction,
+    TaskOut,
+    TaskPage,
+    TaskStatus,
+    Urge,
+    UrgeOut,
+)
+from services.routing.templates import (
+    HANDLER,
+    LEADER_ROLES,
+    REGISTRAR,
+    Flow,
+    step_roles,
+)
+from services.routing.workflow import (
+    Actor,
+    Branch,
+    BranchOutcome,
+    DocRole,
+    Holder,
+    can_hold,
+    document_complete,
+    opinion_kind,
+    plan,
+    plan_distribution,
+    unique,
+    validate_action,
+)
+
+log = logging.getLogger(__name__)
+
+SOURCE = "routing"
+REGISTERED_HANDLER = "routing.on_document_registered"
+
+ACTIVE = "active"
+
+
+# -- who is calling ------------------------------------------------------------------------------
+
+
+def _caller(ctx: CallContext) -> tuple[uuid.UUID, Actor]:
+    user_id = ctx.require_user()
+    tenant_id = ctx.require_tenant()
+    return tenant_id, Actor(user_id=user_id, roles=ctx.roles, org_unit_id=ctx.org_unit_id)
+
+
+def _iso(moment: dt.datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def _str(value: uuid.UUID | None) -> str | None:
+    return str(value) if value else None
+
+
+# -- tasks ------------------------------------------------------------------------------------------
+
+
+def _registry_instance(
+    session: Session, doc: DocumentSummary, now: dt.datetime
+) -> WorkflowInstance:
+    """The document's own instance, held by its registry (分办, 归档); made on first need."""
+    instance = queries.registry_instance(session, doc.id)
+    if instance is None:
+        template = catalog.template_for_unit(session, doc.tenant_id, doc.registry_unit_id)
+        instance = WorkflowInstance(
+            id=uuid.uuid4(),
+            tenant_id=doc.tenant_id,
+            document_id=doc.id,
+            template_id=template.id,
+            unit_id=doc.registry_unit_id,
+            role_in_document=DocRole.registry.value,
+            status=ACTIVE,
+            created_at=now,
+        )
+        session.add(instance)
+        session.flush()
+    return instance
+
+
+def _open_task(
+    session: Session,
+    doc: DocumentSummary,
+    instance: WorkflowInstance,
+    step_key: str,
+    unit_id: uuid.UUID | None,
+    assignee_id: uuid.UUID | None,
+    now: dt.datetime,
+    previous: Task | None = None,
+) -> Task:
+    """Create an open task, with its due date, and announce it (``task.created``)."""
+    flow = catalog.flow_of(session, instance.template_id)
+    step = flow.step(step_key)
+    due = deadlines.deadline_for(flow, step_key, now, deadlines.tenant_calendar(doc.tenant_id))
+    role = DocRole.registry.value if flow.is_registry_step(step_key) else instance.role_in_document
+    task = Task(
+        id=uuid.uuid4(),
+        tenant_id=doc.tenant_id,
+        document_id=doc.id,
+        instance_id=instance.id,
+        template_id=instance.template_id,
+        step=step_key,
+        step_name=step.name,
+        roles=step_roles(step),
+        unit_id=unit_id,
+        assignee_id=assignee_id,
+        status=TaskStatus.open.value,
+        role_in_document=role,
+        urgency_rank=views.urgency_rank(doc.urgency),
+        created_at=now,
+        due_at=due.due_at if due else None,
+        due_provisional=due.provisional if due else False,
+        previous_task_id=previous.id if previous else None,
+        version=1,
+    )
+    session.add(task)
+    session.flush()
+    emit(
+        session,
+        SOURCE,
+        "task.created",
+        {
+            "task_id": str(task.id),
+            "document_id": str(doc.id),
+            "instance_id": str(instance.id),
+            "step": step_key,
+            "step_name": step.name,
+            "unit_id": _str(unit_id),
+            "assignee_id": _str(assignee_id),
+            "roles": task.roles,
+            "due_at": _iso(task.due_at),
+            "due_provisional": task.due_provisional,
+            "role_in_document": role,
+            "title": doc.title,
+            "urgency": doc.urgency,
+        },
+        tenant_id=doc.tenant_id,
+    )
+    return task
+
+
+def _cancel(session: Session, tasks: Sequence[Task], reason: str, now: dt.datetime) -> None:
+    """Close open tasks without action (``task.cancelled``)."""
+    queries.cancel_tasks(session, [t.id for t in tasks], now)
+    for task in tasks:
+        emit(
+            session,
+            SOURCE,
+            "task.cancelled",
+            {
+                "task_id": str(task.id),
+                "document_id": str(task.document_id),
+                "instance_id": str(task.instance_id),
+                "step": task.step,
+                "unit_id": _str(task.unit_id),
+                "assignee_id": _str(task.assignee_id),
+                "reason": reason,
+            },
+            tenant_id=task.tenant_id,
+        )
+
+
+def _task_outs(
+    session: Session, task_ids: Sequence[uuid.UUID], actor: Actor | None
+) -> list[TaskOut]:
+    now = clock.now()
+    return [
+        views.task_out(row, catalog.flow_of(session, row[0].template_id), actor, now)
+        for row in queries.task_rows_by_id(session, task_ids)
+    ]
+
+
+# -- document.registered (from documents) ---------------------------------------------------------
+
+
+def check_registered(envelope: EventEnvelope) -> None:
+    """Raise (KeyError, ValueError) unless a ``document.registered`` can be applied."""
+    data = envelope.data
+    if envelope.tenant_id is None:
+        raise ValueError("document.registered without a tenant")
+    uuid.UUID(str(data["document_id"]))
+    uuid.UUID(str(data["registry_unit_id"]))
+    if data.get("registered_by"):
+        uuid.UUID(str(data["registered_by"]))
+
+
+def on_document_registered(session: Session, envelope: EventEnvelope) -> bool:
+    """Keep a summary of the new document and give its registry the 分办 task.
+
+    Idempotent: a redelivered event changes nothing; an event arriving after the
+    registry already distributed the document (it asked documents directly)
+    only fills the summary.
+    """
+    check_registered(envelope)
+    tenant_id = envelope.tenant_id
+    assert tenant_id is not None
+    scope_session(session, tenant_id=tenant_id)
+    if not consume_once(session, REGISTERED_HANDLER, envelope):
+        session.rollback()
+        return False
+    data = envelope.data
+    now = clock.now()
+    document_id = uuid.UUID(str(data["document_id"]))
+    queries.insert_summary(
+        session,
+        {
+            "id": document_id,
+            "tenant_id": tenant_id,
+            "title": str(data.get("title") or ""),
+            "doc_number": data.get("doc_number"),
+            "urgency": str(data.get("urgency") or "normal"),
+            "registry_unit_id": uuid.UUID(str(data["registry_unit_id"])),
+            "registered_by": uuid.UUID(str(data["registered_by"]))
+            if data.get("registered_by")
+            else None,
+            "status": DocumentStatus.registered.value,
+            "created_at": now,
+        },
+    )
+    doc = queries.summary(session, document_id, lock=True)
+    assert doc is not None
+    if (
+        doc.status == DocumentStatus.registered.value
+        and queries.registry_instance(session, doc.id) is None
+    ):
+        instance = _registry_instance(session, doc, now)
+        flow = catalog.flow_of(session, instance.template_id)
+        _open_task(session, doc, instance, flow.first_step.key, doc.registry_unit_id, None, now)
+    session.commit()
+    return True
+
+
+def _summary_from_documents(
+    session: Session, documents: Documents, tenant_id: uuid.UUID, document_id: uuid.UUID
+) -> DocumentSummary:
+    """The summary of a document whose ``document.registered`` has not arrived yet."""
+    found = documents.document(document_id)
+    if found is None or found.tenant_id != tenant_id:
+        raise NotFound("document_not_found", "no such document in this tenant")
+    queries.insert_summary(
+        session,
+        {
+            "id": found.id,
+            "tenant_id": tenant_id,
+            "title": found.title,
+            "doc_number": found.doc_number,
+            "urgency": found.urgency.value,
+            "registry_unit_id": found.registry_unit_id,
+            "registered_by": found.registered_by,
+            "status": DocumentStatus.registered.value,
+            "created_at": clock.now(),
+        },
+    )
+    doc = queries.summary(session, document_id)
+    assert doc is not None
+    return doc
+
+
+# -- distribution (分办) ----------------------------------------------------------------------------
+
+
+def distribute(
+    session: Session,
+    ctx: CallContext,
+    directory: Directory,
+    documents: Documents,
+    req: Distribute,
+) -> DistributionOut:
+    tenant_id, actor = _caller(ctx)
+    if REGISTRAR not in actor.roles:
+        raise Forbidden("role_required", "only the registry (文书处) distributes documents")
+    branches_wanted = plan_distribution(req.lead_unit_id, req.assisting_unit_ids)
+    doc = queries.summary(session, req.document_id)
+    if doc is None or doc.tenant_id != tenant_id:
+        doc = _summary_from_documents(session, documents, tenant_id, req.document_id)
+    if actor.org_unit_id != doc.registry_unit_id:
+        raise Forbidden("not_task_holder", "only the registry that registered it distributes it")
+    now = clock.now()
+    registry = _registry_instance(session, doc, now)
+    registry_flow = catalog.flow_of(session, registry.template_id)
+    registry_task = queries.open_registry_task(session, doc.id, registry_flow.first_step.key)
+    _check_distributable(doc, registry_task)
+    if registry_task is not None and not can_hold(
+        registry_flow, views.task_state(registry_task), actor
+    ):
+        raise Forbidden("not_task_holder", "this distribution task is not yours")
+    for unit_id, _role in branches_wanted:
+        unit = directory.org_unit(unit_id)
+        if unit is None or unit.tenant_id != tenant_id or not unit.active:
+            raise NotFound("unit_not_found", f"no org unit {unit_id} in this tenant")
+        if unit.kind is not OrgUnitKind.division:
+            raise InvalidInput("not_a_division", f"{unit.name} is not a division (处室)")
+
+    doc = queries.summary(session, doc.id, lock=True)
+    assert doc is not None
+    _check_distributable(doc, registry_task)
+    if registry_task is not None:
+        _close(session, registry_task, actor, TaskStatus.done, Action.distribute, req.note, now)
+        _announce_closed(session, registry_task, actor, Action.distribute, req.note, now)
+
+    active = {b.unit_id: b for b in queries.branches(session, doc.id) if b.status == ACTIVE}
+    opened: list[Task] = []
+    for unit_id, role in branches_wanted:
+        branch = active.get(unit_id)
+        if branch is not None:  # still working on it from an earlier distribution
+            branch.role_in_document = role.value
+            continue
+        template = catalog.template_for_unit(session, tenant_id, unit_id)
+        flow = catalog.flow_of(session, template.id)
+        branch = WorkflowInstance(
+            id=uuid.uuid4(),
+            tenant_id=tenant_id,
+            document_id=doc.id,
+            template_id=template.id,
+            unit_id=unit_id,
+            role_in_document=role.value,
+            status=ACTIVE,
+            created_at=now,
+        )
+        session.add(branch)
+        session.flush()
+        first = _branch_first_step(flow)
+        opened.append(_open_task(session, doc, branch, first, unit_id, None, now, registry_task))
+
+    doc.status = DocumentStatus.distributed.value
+    doc.lead_unit_id = req.lead_unit_id
+    doc.distributed_at = now
+    emit(
+        session,
+        SOURCE,
+        "document.distributed",
+        {
+            "document_id": str(doc.id),
+            "lead_unit_id": str(req.lead_unit_id),
+            "assisting_unit_ids": [str(u) for u in req.assisting_unit_ids],
+            "distributed_at": now.isoformat(),
+            "distributed_by": str(actor.user_id),
+            "note": req.note,
+        },
+        tenant_id=tenant_id,
+    )
+    session.commit()
+    return DistributionOut(
+        document_id=doc.id,
+        lead_unit_id=req.lead_unit_id,
+        assisting_unit_ids=list(req.assisting_unit_ids),
+        distributed_at=now,
+        distributed_by=actor.user_id,
+        tasks=_task_outs(session, [t.id for t in opened], actor),
+    )
+
+
+def _check_distributable(doc: DocumentSummary, registry_task: Task | None) -> None:
+    if doc.status in (DocumentStatus.completed.value, DocumentStatus.archived.value) or (
+        doc.distributed_at is not None and registry_task is None
+    ):
+        raise Conflict("already_distributed", "the document has been distributed")
+
+
+def _branch_first_step(flow: Flow) -> str:
+    first = flow.distribution_target
+    if first is None:
+        raise InvalidInput("bad_template", "the division's template does not start a branch")
+    return first
+
+
+# -- acting on a task ----------------------------------------------------------------------------------
+
+
+def _close(
+    session: Session,
+    task: Task,
+    actor: Actor,
+    status: TaskStatus,
+    action: Action,
+    opinion: str | None,
+    now: dt.datetime,
+    on_behalf_of: uuid.UUID | None = None,
+) -> None:
+    """Close the task if it is still as it was read; else somebody else was first."""
+    closed = queries.close_task(
+        session,
+        task.id,
+        task.version,
+        {
+            "status": status.value,
+            "completed_at": now,
+            "completed_by": actor.user_id,
+            "assignee_id": task.assignee_id or actor.user_id,  # a pooled task is claimed
+            "action": action.value,
+            "opinion": opinion,
+            "on_behalf_of_id": on_behalf_of,
+        },
+    )
+    if not closed:
+        raise Conflict("task_already_taken", "somebody else has acted on this task")
+
+
+def _announce_closed(
+    session: Session,
+    task: Task,
+    actor: Actor,
+    action: Action,
+    opinion: str | None,
+    now: dt.datetime,
+    *,
+    on_behalf_of: uuid.UUID | None = None,
+    is_leader_instruction: bool | None = None,
+    returned_to: Task | None = None,
+) -> None:
+    """``task.completed``, or ``task.returned`` (with the reason and where it went back to)."""
+    kind = opinion_kind(action)
+    data: dict[str, Any] = {
+        "task_id": str(task.id),
+        "document_id": str(task.document_id),
+        "instance_id": str(task.instance_id),
+        "step": task.step,
+        "action": action.value,
+        "opinion": opinion,
+        "opinion_kind": kind.value if kind else None,
+        "actor_id": str(actor.user_id),
+        "on_behalf_of_id": _str(on_behalf_of),
+        "unit_id": _str(task.unit_id),
+        "is_leader_instruction": is_leader_instruction,
+        "completed_at": now.isoformat(),
+    }
+    event = "task.completed"
+    if action is Action.return_:
+        event = "task.returned"
+        data["reason"] = opinion
+        if returned_to is not None:
+            data["returned_to_step"] = returned_to.step
+            data["returned_to_task_id"] = str(returned_to.id)
+            data["returned_to_unit_id"] = _str(returned_to.unit_id)
+            data["returned_to_user_id"] = _str(returned_to.assignee_id)
+    emit(session, SOURCE, event, data, tenant_id=task.tenant_id)
+
+
+def _check_people(
+    directory: Directory,
+    tenant_id: uuid.UUID,
+    task: Task,
+    req: TaskAction,
+    actor: Actor,
+    on_behalf_of: uuid.UUID | None,
+    now: dt.datetime,
+) -> None:
+    """The checks that ask identity: chosen leaders, chosen handler, delegation (授权)."""
+    for leader_id in unique(req.leader_ids):
+        user = directory.user(leader_id)
+        if (
+            user is None
+            or user.tenant_id != tenant_id
+            or not user.active
+            or LEADER_ROLES.isdisjoint(r.value for r in user.roles)
+        ):
+            raise InvalidInput("not_a_leader", f"{leader_id} is not an office or provincial leader")
+    if req.handler_id is not None:
+        user = directory.user(req.handler_id)
+        if (
+            user is None
+            or user.tenant_id != tenant_id
+            or not user.active
+            or HANDLER not in {r.value for r in user.roles}
+            or user.org_unit_id != task.unit_id
+        ):
+            raise InvalidInput("not_a_handler", "the handler must be a handler of the division")
+    if on_behalf_of is not None:
+        delegation = directory.delegation(on_behalf_of, actor.user_id, now)
+        if delegation is None or not delegation.active or delegation.scope != "instructions":
+            raise Forbidden(
+                "no_valid_delegation", "no valid delegation from this leader to enter instructions"
+            )
+
+
+def _previous_holder(
+    session: Session, flow: Flow, task: Task, branch: WorkflowInstance
+) -> Holder | None:
+    """Whoever held the step a return goes back to: the one whose action created this
+    task, or else the last one who acted at that step."""
+    target = flow.target(task.step, Action.return_.value)
+    previous = session.get(Task, task.previous_task_id) if task.previous_task_id else None
+    if previous is None or previous.step != target or previous.completed_by is None:
+        instance_ids = [branch.id]
+        registry = queries.registry_instance(session, task.document_id)
+        if registry is not None and registry.id != branch.id:
+            instance_ids.append(registry.id)
+        previous = queries.last_holder_task(session, instance_ids, str(target))
+    if previous is None or previous.completed_by is None:
+        return None
+    return Holder(previous.on_behalf_of_id or previous.completed_by, previous.unit_id)
+
+
+def act(
+    session: Session, ctx: CallContext, directory: Directory, task_id: uuid.UUID, req: TaskAction
+) -> ActResult:
+    tenant_id, actor = _caller(ctx)
+    task = queries.task(session, tenant_id, task_id)
+    if task is None:
+        raise NotFound("task_not_found", "no such task")
+    flow = catalog.flow_of(session, task.template_id)
+    state = views.task_state(task)
+    acting = validate_action(flow, state, actor, req)
+    now = clock.now()
+    _check_people(directory, tenant_id, task, req, actor, acting.on_behalf_of, now)
+
+    doc = queries.summary(session, task.document_id, lock=True)  # one writer per document
+    assert doc is not None
+    status = TaskStatus.returned if req.action is Action.return_ else TaskStatus.done
+    _close(session, task, actor, status, req.action, req.opinion, now, acting.on_behalf_of)
+    if req.action is Action.sign and req.is_leader_instruction:
+        doc.is_leader_instruction = True
+
+    branch = session.get(WorkflowInstance, task.instance_id, populate_existing=True)
+    assert branch is not None
+    siblings = queries.open_tasks(session, doc.id, instance_id=branch.id, step=task.step)
+    outcome = plan(
+        flow,
+        state,
+        req,
+        acting,
+        actor,
+        Branch(
+            unit_id=branch.unit_id,
+            registry_unit_id=doc.registry_unit_id,
+            handler_id=branch.handler_id,
+            open_siblings=len(siblings),
+            previous_holder=_previous_holder(session, flow, task, branch)
+            if req.action is Action.return_
+            else None,
+        ),
+    )
+    branch.handler_id = outcome.handler_id
+    if outcome.cancel_open_siblings:
+        _cancel(session, siblings, "returned by another leader", now)
+
+    opened: list[Task] = []
+    for spec in outcome.new_tasks:
+        instance, step_key = branch, spec.step
+        if spec.in_registry_instance:
+            instance = _registry_instance(session, doc, now)
+            registry_flow = catalog.flow_of(session, instance.template_id)
+            if step_key not in registry_flow.steps:
+                step_key = registry_flow.first_step.key
+        opened.append(
+            _open_task(session, doc, instance, step_key, spec.unit_id, spec.assignee_id, now, task)
+        )
+
+    _announce_closed(
+        session,
+        task,
+        actor,
+        req.action,
+        req.opinion,
+        now,
+        on_behalf_of=acting.on_behalf_of,
+        is_leader_instruction=req.is_leader_instruction if req.action is Action.sign else None,
+        returned_to=opened[0] if req.action is Action.return_ and opened else None,
+    )
+    if outcome.branch is BranchOutcome.returned_to_registry:
+        branch.status, branch.completed_at = "returned", now
+    elif outcome.branch is BranchOutcome.completed:
+        branch.status, branch.completed_at = "completed", now
+        opened.extend(_maybe_complete_document(session, doc, actor, now))
+    elif outcome.branch is BranchOutcome.archived:
+        _archive_document(session, doc, actor, now)
+
+    session.commit()
+    outs = _task_outs(session, [task.id, *(t.id for t in opened)], actor)
+    return ActResult(task=outs[0], next_tasks=outs[1:])
+
+
+def _maybe_complete_document(
+    session: Session, doc: DocumentSummary, actor: Actor, now: dt.datetime
+) -> list[Task]:
+    """When every branch is complete: the document is (办结), and goes to be archived."""
+    if not document_complete(b.status for b in queries.branches(session, doc.id)):
+        return []
+    doc.status, doc.completed_at = DocumentStatus.completed.value, now
+    emit(
+        session,
+        SOURCE,
+        "document.completed",
+        {
+            "document_id": str(doc.id),
+            "completed_at": now.isoformat(),
+            "completed_by": str(actor.user_id),
+        },
+        tenant_id=doc.tenant_id,
+    )
+    registry = _registry_instance(session, doc, now)
+    archive = catalog.flow_of(session, registry.template_id).archive_step
+    if archive is None:
+        return []
+    return [_open_task(session, doc, registry, archive.key, doc.registry_unit_id, None, now)]
+
+
+def _archive_document(
+    session: Session, doc: DocumentSummary, actor: Actor, now: dt.datetime
+) -> None:
+    """归档: close whatever is still open and end every instance of the document."""
+    _cancel(session, queries.open_tasks(session, doc.id), "document archived", now)
+    registry = queries.registry_instance(session, doc.id)
+    for instance in [*queries.branches(session, doc.id), *([registry] if registry else [])]:
+        if instance.status in (ACTIVE, "completed"):
+            instance.status = "archived"
+            instance.completed_at = instance.completed_at or now
+    doc.status, doc.archived_at = DocumentStatus.archived.value, now
+    emit(
+        session,
+        SOURCE,
+        "document.archived",
+        {
+            "document_id": str(doc.id),
+            "archived_at": now.isoformat(),
+            "archived_by": str(actor.user_id),
+        },
+        tenant_id=doc.tenant_id,
+    )
+
+
+# -- urging (催办) ------------------------------------------------------------------------------------
+
+
+def urge(session: Session, ctx: CallContext, task_id: uuid.UUID, req: Urge) -> UrgeOut:
+    tenant_id, actor = _caller(ctx)
+    task = queries.task(session, tenant_id, task_id)
+    if task is None:
+        raise NotFound("task_not_found", "no such task")
+    if task.status != TaskStatus.open.value:
+        raise Conflict("task_closed", f"the task is {task.status}")
+    previous = session.get(Task, task.previous_task_id) if task.previous_task_id else None
+    sender = previous is not None and actor.user_id in (
+        previous.completed_by,
+        previous.on_behalf_of_id,
+    )
+    if REGISTRAR not in actor.roles and not sender:
+        raise Forbidden("not_allowed_to_urge", "only the registry or the sender urges a task")
+    if not catalog.flow_of(session, task.template_id).step(task.step).allow_urge:
+        raise InvalidInput("urge_not_allowed", f"step {task.step!r} cannot be urged")
+    now = clock.now()
+    record = UrgeRecord(
+        id=uuid.uuid4(),
+        tenant_id=tenant_id,
+        task_id=task.id,
+        document_id=task.document_id,
+        urged_by=actor.user_id,
+        message=req.message or None,
+        urged_at=now,
+    )
+    session.add(record)
+    session.flush()
+    emit(
+        session,
+        SOURCE,
+        "task.urged",
+        {
+            "urge_id": str(record.id),
+            "task_id": str(task.id),
+            "document_id": str(task.document_id),
+            "unit_id": _str(task.unit_id),
+            "assignee_id": _str(task.assignee_id),
+            "roles": list(task.roles),
+            "urged_by": str(actor.user_id),
+            "message": record.message,
+        },
+        tenant_id=tenant_id,
+    )
+    session.commit()
+    return UrgeOut(
+        id=record.id,
+        task_id=task.id,
+        document_id=task.document_id,
+        urged_by=actor.user_id,
+        urged_at=now,
+        message=record.message,
+    )
+
+
+# -- circulation (传阅) -------------------------------------------------------------------------------
+
+
+def circulate(
+    session: Session, ctx: CallContext, directory: Directory, req: Circulate
+) -> list[ReadItemOut]:
+    tenant_id, actor = _caller(ctx)
+    doc = queries.summary(session, req.document_id)
+    if doc is None or doc.tenant_id != tenant_id:
+        raise NotFound("document_not_found", "no such document in this tenant")
+    if REGISTRAR not in actor.roles and not queries.involved(
+        session, doc.id, actor.user_id, actor.org_unit_id, sorted(actor.roles)
+    ):
+        raise Forbidden("not_allowed_to_circulate", "only who works on a document circulates it")
+    open_tasks = queries.open_tasks(session, doc.id)
+    if open_tasks and not any(
+        catalog.flow_of(session, t.template_id).step(t.step).allow_circulate for t in open_tasks
+    ):
+        raise InvalidInput("circulate_not_allowed", "the document cannot be circulated now")
+    recipients = unique(req.user_ids)
+    for user_id in recipients:
+        user = directory.user(user_id)
+        if user is None or user.tenant_id != tenant_id or not user.active:
+            raise NotFound("user_not_found", f"no user {user_id} in this tenant")
+    now = clock.now()
+    added = queries.add_read_items(
+        session,
+        [
+            {
+                "id": uuid.uuid4(),
+                "tenant_id": tenant_id,
+                "document_id": doc.id,
+                "recipient_id": user_id,
+                "sent_by": actor.user_id,
+                "sent_at": now,
+                "note": req.note,
+            }
+            for user_id in recipients
+        ],
+    )
+    rows = {row[0].recipient_id: row for row in queries.read_items_for(session, doc.id, recipients)}
+    if added:
+        new = [rows[u][0] for u in recipients if rows[u][0].id in set(added)]
+        emit(
+            session,
+            SOURCE,
+            "document.circulated",
+            {
+                "document_id": str(doc.id),
+                "title": doc.title,
+                "user_ids": [str(i.recipient_id) for i in new],
+                "read_item_ids": [str(i.id) for i in new],
+                "sent_by": str(actor.user_id),
+                "note": req.note,
+            },
+            tenant_id=tenant_id,
+        )
+    session.commit()
+    return [views.read_item_out(rows[u]) for u in recipients]
+
+
+def mark_read(session: Session, ctx: CallContext, item_id: uuid.UUID) -> ReadItemOut:
+    tenant_id, actor = _caller(ctx)
+    row = queries.read_item(session, tenant_id, item_id)
+    if row is None:
+        raise NotFound("read_item_not_found", "no such item to read")
+    item = row[0]
+    if item.recipient_id != actor.user_id:
+        raise Forbidden("not_recipient", "only its recipient marks an item read")
+    now = clock.now()
+    if queries.mark_read(session, item.id, now):
+        emit(
+            session,
+            SOURCE,
+            "read_item.read",
+            {
+                "read_item_id": str(item.id),
+                "document_id": str(item.document_id),
+                "user_id": str(actor.user_id),
+                "read_at": now.isoformat(),
+            },
+            tenant_id=tenant_id,
+        )
+    session.commit()
+    row = queries.read_item(session, tenant_id, item_id)
+    assert row is not None
+    return views.read_item_out(row)
+
+
+# -- lists and look-ups ---------------------------------------------------------------------------------
+
+
+def _page(
+    session: Session, rows: Sequence[Any], total: int, q: ListQuery, actor: Actor
+) -> TaskPage:
+    now = clock.now()
+    items = [
+        views.task_out(row, catalog.flow_of(session, row[0].template_id), actor, now)
+        for row in rows
+    ]
+    return TaskPage(items=items, total=total, limit=q.limit, offset=q.offset)
+
+
+def list_todo(session: Session, ctx: CallContext, q: ListQuery) -> TaskPage:
+    """待办: open tasks assigned to me, or pooled to my unit at a step of one of my roles."""
+    tenant_id, actor = _caller(ctx)
+    rows, total = queries.todo_page(
+        session, tenant_id, actor.user_id, actor.org_unit_id, sorted(actor.roles), q.limit, q.offset
+    )
+    return _page(session, rows, total, q, actor)
+
+
+def list_done(session: Session, ctx: CallContext, q: ListQuery) -> TaskPage:
+    """已办: tasks I acted on, newest first."""
+    tenant_id, actor = _caller(ctx)
+    rows, total = queries.done_page(session, tenant_id, actor.user_id, q.limit, q.offset)
+    return _page(session, rows, total, q, actor)
+
+
+def list_to_read(session: Session, ctx: CallContext, q: ListQuery) -> ReadPage:
+    """待阅: documents circulated to me, unread first, then newest."""
+    tenant_id, actor = _caller(ctx)
+    rows, total = queries.to_read_page(session, tenant_id, actor.user_id, q.limit, q.offset)
+    return ReadPage(
+        items=[views.read_item_out(r) for r in rows], total=total, limit=q.limit, offset=q.offset
+    )
+
+
+def get_task(session: Session, ctx: CallContext, task_id: uuid.UUID) -> TaskOut:
+    tenant_id, actor = _caller(ctx)
+    task = queries.task(session, tenant_id, task_id)
+    if task is None:
+        raise NotFound("task_not_found", "no such task")
+    return _task_outs(session, [task.id], actor)[0]
+
+
+def document_tasks(session: Session, ctx: CallContext, document_id: uuid.UUID) -> list[TaskOut]:
+    """The route of a document: every task, in the order they were opened."""
+    tenant_id, actor = _caller(ctx)
+    doc = queries.summary(session, document_id)
+    if doc is None or doc.tenant_id != tenant_id:
+        raise NotFound("document_not_found", "no such document in this tenant")
+    now = clock.now()
+    return [
+        views.task_out(row, catalog.flow_of(session, row[0].template_id), actor, now)
+        for row in queries.document_task_rows(session, tenant_id, document_id)
+    ]

@@ -1,0 +1,86 @@
+"""The ports of :mod:`services.routing.ports` over nameko RPC (identity, documents).
+
+Calls made from a worker carry the caller's context (nameko forwards it), so
+the other service answers within the caller's tenant and rights. Each call is
+bounded by the RPC timeout; "not found" comes back as ``None``; the typed
+errors of the other service come back as the same typed errors.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import eventlet
+from nameko.exceptions import MethodNotFound, RemoteError, UnknownService
+
+from services.common.errors import (
+    ERROR_CLASSES,
+    NotFound,
+    ServiceTimeout,
+    ServiceUnavailable,
+    error_from_remote,
+)
+from services.common.settings import get_settings
+from services.documents.schemas import DocumentOut
+from services.identity.schemas import DelegationOut, OrgUnitOut, UserOut
+
+
+def call(service: str, method: Callable[..., Any], **kwargs: Any) -> Any:
+    """Call an RPC proxy method; ``None`` when the other side says "not found"."""
+    timeout = get_settings().rpc_timeout
+    try:
+        with eventlet.Timeout(timeout):
+            return method(**kwargs)
+    except eventlet.Timeout:
+        raise ServiceTimeout(f"{service}_timeout", f"{service} did not answer in time") from None
+    except (UnknownService, MethodNotFound) as exc:
+        raise ServiceUnavailable(f"{service}_unavailable", f"{service}: {exc}") from None
+    except RemoteError as exc:
+        if exc.exc_type in ERROR_CLASSES:
+            code, _, message = str(exc.value).partition(": ")
+            error = error_from_remote({"exc_type": exc.exc_type, "exc_args": [code, message]})
+            if isinstance(error, NotFound):
+                return None
+            raise error from None
+        raise
+
+
+class RemoteDirectory:
+    """:class:`~services.routing.ports.Directory` over identity's RPC methods."""
+
+    def __init__(self, identity: Any) -> None:
+        self._identity = identity
+
+    def org_unit(self, unit_id: uuid.UUID) -> OrgUnitOut | None:
+        data = call("identity", self._identity.get_org_unit, unit_id=str(unit_id))
+        return OrgUnitOut.model_validate(data) if data else None
+
+    def user(self, user_id: uuid.UUID) -> UserOut | None:
+        data = call("identity", self._identity.get_user, user_id=str(user_id))
+        return UserOut.model_validate(data) if data else None
+
+    def delegation(
+        self, leader_id: uuid.UUID, secretary_id: uuid.UUID, at: dt.datetime
+    ) -> DelegationOut | None:
+        data = call(
+            "identity",
+            self._identity.check_delegation,
+            leader_id=str(leader_id),
+            secretary_id=str(secretary_id),
+            at=at.isoformat(),
+        )
+        return DelegationOut.model_validate(data) if data else None
+
+
+class RemoteDocuments:
+    """:class:`~services.routing.ports.Documents` over the documents service."""
+
+    def __init__(self, documents: Any) -> None:
+        self._documents = documents
+
+    def document(self, document_id: uuid.UUID) -> DocumentOut | None:
+        data = call("documents", self._documents.get_document, document_id=str(document_id))
+        return DocumentOut.model_validate(data) if data else None
