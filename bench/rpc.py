@@ -242,6 +242,11 @@ def summarise(rows: list[Measurement]) -> dict[str, Any]:
     def tp(m: Measurement | None) -> float | None:
         return m.throughput if m else None
 
+    def cpu(m: Measurement | None) -> float | None:
+        """CPU ms per call of client, server and broker together: what bounds
+        throughput on 2 cores, and much less disturbed by other work than wall time."""
+        return round(sum(m.cpu_ms_per_call.values()), 3) if m and m.cpu_ms_per_call else None
+
     ratios: dict[str, float | None] = {
         "a_over_c_p50_latency_at_1": _ratio(p50(a1), p50(c1)),
         "a_over_c_throughput_at_32": _ratio(tp(a32), tp(c32)),
@@ -252,6 +257,15 @@ def summarise(rows: list[Measurement]) -> dict[str, Any]:
         "astar_over_c_throughput_at_32": _ratio(tp(s32), tp(c32)),
         "a_over_astar_p50_latency_at_1": _ratio(p50(a1), p50(s1)),
         "a_over_astar_throughput_at_32": _ratio(tp(a32), tp(s32)),
+        # c's CPU per call over a's: the throughput ratio on an otherwise idle machine
+        "c_over_a_cpu_per_call_at_32": _ratio(cpu(c32), cpu(a32)),
+        "c_over_astar_cpu_per_call_at_32": _ratio(cpu(c32), cpu(s32)),
+    }
+    cpu_per_call = {
+        "a_at_32": cpu(a32),
+        "astar_at_32": cpu(s32),
+        "c_at_32": cpu(c32),
+        "b_at_32": cpu(b32),
     }
     lat, thr, vs_b = (
         ratios["a_over_c_p50_latency_at_1"],
@@ -263,7 +277,7 @@ def summarise(rows: list[Measurement]) -> dict[str, Any]:
         "a_within_1.5x_of_c_throughput": None if thr is None else thr >= AIM_A_OVER_C_THROUGHPUT,
         "a_at_least_5x_b_throughput": None if vs_b is None else vs_b <= 1 / AIM_A_OVER_B_THROUGHPUT,
     }
-    return {"ratios": ratios, "aims": aims}
+    return {"ratios": ratios, "aims": aims, "cpu_ms_per_call_all_processes": cpu_per_call}
 
 
 def _verdict(ok: bool | None) -> str:
@@ -296,6 +310,13 @@ def print_summary(summary: dict[str, Any]) -> None:
     print(
         f"b/a  throughput at 1 caller:   {f(r['b_over_a_throughput_at_1'])}"
         f"   (a is {inv(r['b_over_a_throughput_at_1'])}x b)"
+    )
+    cpu = summary["cpu_ms_per_call_all_processes"]
+    print(
+        f"CPU ms per call at 32, client+server+broker: (a) {f(cpu['a_at_32'])}, "
+        f"(a*) {f(cpu['astar_at_32'])}, (c) {f(cpu['c_at_32'])}, (b) {f(cpu['b_at_32'])}; "
+        f"c/a {f(r['c_over_a_cpu_per_call_at_32'])}, c/a* {f(r['c_over_astar_cpu_per_call_at_32'])}"
+        " (the a/c throughput ratio on an idle machine, where CPU is the bound)"
     )
     print(
         "diagnostics: the client alone (a*/c): "
