@@ -184,6 +184,29 @@ class Office:
     secretary: Person
     auditor: Person
     outsider: Person  # a handler of a division the documents are not sent to
+    admin_ctx: dict[str, str]  # the tenant administrator's
+
+    def hire(self, full_name: str, roles: list[str], unit_id: str) -> Person:
+        """A new user of this tenant (made by its administrator in identity)."""
+        return _new_person(self.registrar.rpc, self.admin_ctx, full_name, roles, unit_id)
+
+
+def _new_person(
+    rpc: SyncRpc, admin_ctx: dict[str, str], full_name: str, roles: list[str], unit_id: str
+) -> Person:
+    user = _identity_call(
+        rpc,
+        admin_ctx,
+        "create_user",
+        user={
+            "username": f"u{uuid.uuid4().hex[:8]}",
+            "full_name": full_name,
+            "password": PASSWORD,
+            "org_unit_id": unit_id,
+            "roles": roles,
+        },
+    )
+    return Person(rpc, user)
 
 
 def _identity_call(rpc: SyncRpc, ctx: dict[str, str] | None, method: str, **kw: Any) -> Any:
@@ -247,19 +270,7 @@ def _onboard(rpc: SyncRpc, admin_ctx: dict[str, str], code: str, name: str) -> O
     )
 
     def person(full_name: str, roles: list[str], unit_id: str) -> Person:
-        user = _identity_call(
-            rpc,
-            tadmin,
-            "create_user",
-            user={
-                "username": f"u{uuid.uuid4().hex[:8]}",
-                "full_name": full_name,
-                "password": PASSWORD,
-                "org_unit_id": unit_id,
-                "roles": roles,
-            },
-        )
-        return Person(rpc, user)
+        return _new_person(rpc, tadmin, full_name, roles, unit_id)
 
     return Office(
         code=code,
@@ -275,6 +286,7 @@ def _onboard(rpc: SyncRpc, admin_ctx: dict[str, str], code: str, name: str) -> O
         secretary=person("秘书刘洋", ["secretary"], root),
         auditor=person("审计员周静", ["auditor"], root),
         outsider=person("承办人孙悦", ["handler"], div_c),
+        admin_ctx=tadmin,
     )
 
 

@@ -6,9 +6,12 @@ as on paper, a redelivered event counts once, and an archived document stays as 
 from __future__ import annotations
 
 import datetime as dt
+import json
+import time
 import uuid
 
 import pytest
+from kombu import Connection, Exchange, Queue
 
 from services.common.errors import Conflict, NotFound
 from services.documents import storage
@@ -319,8 +322,36 @@ def test_an_event_of_another_tenant_does_not_touch_the_document(
     )
 
 
+@pytest.fixture()
+def documents_events(stack):
+    """A queue of the documents service's own completion and archive events."""
+    with Connection(stack.env["AMQP_URI"]) as conn:
+        exchange = Exchange("documents.events", type="topic", durable=True)
+        queue = Queue(
+            f"tests-doc-states-{uuid.uuid4().hex[:6]}",
+            exchange,
+            routing_key="document.*",
+            exclusive=True,
+        )(conn.default_channel)
+        queue.declare()
+        yield queue
+
+
+def announced(queue, document_id, event_type, timeout=15.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        message = queue.get(no_ack=True)
+        if message is None:
+            time.sleep(0.05)
+            continue
+        body = json.loads(message.body)
+        if body["type"] == event_type and body["data"]["document_id"] == document_id:
+            return body
+    raise AssertionError(f"documents did not announce {event_type}")
+
+
 def test_completion_and_archive_and_then_nothing_changes(
-    office, document, routing_events, pg_superuser, s3, bucket
+    office, document, routing_events, pg_superuser, s3, bucket, documents_events
 ):
     doc_id = document["id"]
     clerk = office.registrar
@@ -340,6 +371,9 @@ def test_completion_and_archive_and_then_nothing_changes(
         lambda: (d := clerk.call("get_document", document_id=doc_id))["status"] == "completed" and d
     )
     assert doc["completed_at"] is not None
+    assert (
+        announced(documents_events, doc_id, "document.completed")["tenant_id"] == office.tenant_id
+    )
     eventually(lambda: len(clerk.call("get_slip", document_id=doc_id)["opinions"]) == 1)
 
     routing_events.publish("document.archived", {"document_id": doc_id}, actor=clerk)
@@ -347,6 +381,7 @@ def test_completion_and_archive_and_then_nothing_changes(
         lambda: (d := clerk.call("get_document", document_id=doc_id))["status"] == "archived" and d
     )
     assert doc["archived_at"] is not None
+    assert announced(documents_events, doc_id, "document.archived")["data"]["archived_at"]
 
     # its files cannot change any more
     key = storage.staging_key(clerk.tenant_id, uuid.uuid4())
@@ -382,3 +417,58 @@ def test_completion_and_archive_and_then_nothing_changes(
         "document.complete",
         "document.archive",
     ]
+
+
+def test_names_on_the_slip_are_kept_as_written(office, document, routing_events, rpc):
+    """As on paper: renaming someone later does not rewrite the slip."""
+    doc_id = document["id"]
+    handler = office.hire("承办人周新", ["handler"], office.division_a)
+    completed(routing_events, handler, doc_id, "propose", "拟办。", "proposal")
+    eventually(lambda: office.registrar.call("get_slip", document_id=doc_id)["opinions"])
+    rpc.call(
+        "identity",
+        "update_user",
+        context=office.admin_ctx,
+        user_id=handler.id,
+        changes={"full_name": "承办人周新(已调离)"},
+    )
+    [opinion] = office.registrar.call("get_slip", document_id=doc_id)["opinions"]
+    assert opinion["author_name"] == "承办人周新"
+
+
+def test_a_name_identity_could_not_give_is_filled_in_later(
+    office, document, routing_events, stack, rpc, pg_superuser
+):
+    doc_id = document["id"]
+    stack.stop_process("identity")
+    try:
+        event = completed(
+            routing_events,
+            office.secretary,
+            doc_id,
+            "instruct",
+            "阅。",
+            "instruction",
+            on_behalf_of=office.leader,
+        )
+        eventually(lambda: consumed(pg_superuser, event["id"]), timeout=30)
+    finally:
+        stack.start_service("identity")
+    with pg_superuser.cursor() as cur:
+        cur.execute(
+            "SELECT author_name, on_behalf_of_name FROM opinions WHERE document_id = %s", (doc_id,)
+        )
+        assert cur.fetchall() == [(None, None)]
+    eventually(lambda: rpc.call("identity", "health", timeout=2)["status"] == "ok", timeout=60)
+    [opinion] = eventually(
+        lambda: (o := office.registrar.call("get_slip", document_id=doc_id)["opinions"])
+        and o[0]["author_name"] == "秘书刘洋"
+        and o,
+        timeout=30,
+    )
+    assert opinion["on_behalf_of_name"] == "厅领导陈刚"
+    with pg_superuser.cursor() as cur:  # and kept from then on
+        cur.execute(
+            "SELECT author_name, on_behalf_of_name FROM opinions WHERE document_id = %s", (doc_id,)
+        )
+        assert cur.fetchall() == [("秘书刘洋", "厅领导陈刚")]
