@@ -9,6 +9,8 @@ column).
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import operator
 import uuid
 from collections.abc import Sequence
 from typing import Any
@@ -330,6 +332,18 @@ def _todo_parts(
     return parts
 
 
+def _page_rows(session: Session, page: Any, order: Sequence[Any]) -> list[TaskRow]:
+    """The task rows of a page of ids (a limited, ordered subquery), in ``order``."""
+    stmt = (
+        select(Task, DocumentSummary.title, DocumentSummary.doc_number, DocumentSummary.urgency)
+        .join(page, page.c.id == Task.id)
+        .join(DocumentSummary, DocumentSummary.id == Task.document_id)
+        .order_by(*order)
+        .execution_options(populate_existing=True)
+    )
+    return list(session.execute(stmt).all())
+
+
 def todo_page(
     session: Session,
     tenant_id: uuid.UUID,
@@ -340,27 +354,28 @@ def todo_page(
     offset: int,
 ) -> tuple[list[TaskRow], int]:
     """Open tasks for me, most urgent first, then newest: each half read from its own
-    partial index in that order and cut at ``offset + limit`` before the merge."""
+    partial index in that order and cut at ``offset + limit`` before the merge; the
+    total counts both halves on the same indexes (index-only)."""
     parts = _todo_parts(tenant_id, user_id, unit_id, roles)
-    window = offset + limit
     halves = [
         select(Task.id, Task.urgency_rank, Task.created_at)
         .where(part)
         .order_by(*TASK_ORDER)
-        .limit(window)
+        .limit(offset + limit)
         for part in parts
     ]
     merged = union_all(*halves).subquery() if len(halves) > 1 else halves[0].subquery()
-    ids = session.scalars(
-        select(merged.c.id)
+    page = (
+        select(merged.c.id, merged.c.urgency_rank, merged.c.created_at)
         .order_by(merged.c.urgency_rank, merged.c.created_at.desc(), merged.c.id)
         .limit(limit)
         .offset(offset)
-    ).all()
-    total = sum(
-        session.scalar(select(func.count()).select_from(Task).where(part)) or 0 for part in parts
+        .subquery()
     )
-    return task_rows_by_id(session, list(ids)), total
+    rows = _page_rows(session, page, [page.c.urgency_rank, page.c.created_at.desc(), page.c.id])
+    counts = [select(func.count()).select_from(Task).where(p).scalar_subquery() for p in parts]
+    total = session.scalar(select(functools.reduce(operator.add, counts))) or 0
+    return rows, int(total)
 
 
 def done_page(
@@ -368,15 +383,17 @@ def done_page(
 ) -> tuple[list[TaskRow], int]:
     """Tasks I acted on (已办), newest first."""
     where = (Task.tenant_id == tenant_id) & (Task.completed_by == user_id)
-    ids = session.scalars(
-        select(Task.id)
+    page = (
+        select(Task.id, Task.completed_at)
         .where(where)
         .order_by(Task.completed_at.desc(), Task.id)
         .limit(limit)
         .offset(offset)
-    ).all()
+        .subquery()
+    )
+    rows = _page_rows(session, page, [page.c.completed_at.desc(), page.c.id])
     total = session.scalar(select(func.count()).select_from(Task).where(where)) or 0
-    return task_rows_by_id(session, list(ids)), total
+    return rows, int(total)
 
 
 ReadRow = Row[tuple[ReadItem, str, str]]
