@@ -99,10 +99,7 @@ class DocumentsService(CommonEntrypoints):
     def get_slip(self, document_id: str) -> dict[str, Any]:
         """处理笺: the document, its opinions in order and its whole trace."""
         doc_id = parse_id(document_id, "document_id")
-        missing = slip.missing_names(self.db, self.caller, doc_id)
-        self.db.rollback()  # no transaction stays open while identity is asked
-        names = self._names(missing) if missing else {}
-        return slip.get_slip(self.db, self.caller, doc_id, names).model_dump(mode="json")
+        return slip.get_slip(self.db, self.caller, doc_id, self._names).model_dump(mode="json")
 
     @rpc(expected_exceptions=EXPECTED_ERRORS)
     def verify_audit_chain(self) -> dict[str, Any]:

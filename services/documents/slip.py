@@ -32,24 +32,10 @@ log = logging.getLogger(__name__)
 
 #: names of people as identity gave them (None: identity could not say)
 NameBook = Mapping[uuid.UUID, str | None]
+#: asks identity for the names of people
+NameLookup = Callable[[list[uuid.UUID]], NameBook]
 #: applies one event type to its (locked) document
 Applier = Callable[[Session, CallContext, Document, EventEnvelope, NameBook], None]
-
-ROUTING = "routing"
-#: what the service subscribes to (routing's event types)
-ROUTING_EVENTS = (
-    "document.distributed",
-    "task.created",
-    "task.completed",
-    "task.returned",
-    "task.urged",
-    "task.cancelled",
-    "task.overdue",
-    "document.circulated",
-    "read_item.read",
-    "document.completed",
-    "document.archived",
-)
 
 
 def _actor(env: EventEnvelope, *keys: str) -> uuid.UUID | None:
@@ -76,20 +62,43 @@ def _opinion_text(value: Any) -> str | None:
     return text[:5000] or None
 
 
+#: events of a task acted on: where their time is, and whose action it was
+ACTED: dict[str, tuple[str, tuple[str, ...]]] = {
+    "task.completed": ("completed_at", ("actor_id",)),
+    "task.returned": ("returned_at", ("actor_id", "returned_by")),
+}
+
+
+def _opinion_of(env: EventEnvelope) -> tuple[OpinionKind, str] | None:
+    """The opinion an event puts on the slip, if any: a completed task's when it
+    declares its kind, a return's reason."""
+    data = env.data
+    if env.type == "task.returned":
+        kind = OpinionKind.return_reason
+        text = _opinion_text(data.get("reason") or data.get("opinion"))
+    elif env.type == "task.completed" and data.get("opinion_kind"):
+        try:
+            kind = OpinionKind(data["opinion_kind"])
+        except ValueError:
+            log.warning("unknown opinion kind %r in %s %s", data["opinion_kind"], env.type, env.id)
+            return None
+        text = _opinion_text(data.get("opinion"))
+    else:
+        return None
+    return (kind, text) if text else None
+
+
 def people_to_name(env: EventEnvelope) -> list[uuid.UUID]:
     """Whose names the opinion an event carries needs (fetched before it is applied)."""
-    data = env.data
-    if (
-        env.type == "task.completed"
-        and data.get("opinion_kind")
-        and _opinion_text(data.get("opinion"))
-    ):
-        people = [_actor(env, "actor_id"), optional_id(data.get("on_behalf_of_id"))]
-    elif env.type == "task.returned" and _opinion_text(data.get("reason") or data.get("opinion")):
-        people = [_actor(env, "actor_id", "returned_by"), optional_id(data.get("on_behalf_of_id"))]
-    else:
+    if env.type not in ACTED or _opinion_of(env) is None:
         return []
+    people = [_actor(env, *ACTED[env.type][1]), optional_id(env.data.get("on_behalf_of_id"))]
     return [p for p in people if p is not None]
+
+
+def _name(names: NameBook, person: uuid.UUID | None) -> str | None:
+    name = names.get(person) if person is not None else None
+    return name[:100] if name else None
 
 
 def _add_opinion(
@@ -113,9 +122,9 @@ def _add_opinion(
         kind=kind.value,
         text=text,
         author_id=author_id,
-        author_name=names.get(author_id),
+        author_name=_name(names, author_id),
         on_behalf_of_id=on_behalf_of_id,
-        on_behalf_of_name=names.get(on_behalf_of_id) if on_behalf_of_id else None,
+        on_behalf_of_name=_name(names, on_behalf_of_id),
         org_unit_id=optional_id(data.get("unit_id")),
         step=str(data["step"])[:50] if data.get("step") else None,
         task_id=optional_id(data.get("task_id")),
@@ -199,39 +208,38 @@ def _task_created(
     )
 
 
-def _task_completed(
+def _task_acted(
     session: Session, ctx: CallContext, doc: Document, env: EventEnvelope, names: NameBook
 ) -> None:
+    """A task completed (with its action) or returned: its opinion on the slip, if it
+    has one, and its trace row."""
     if _skip_archived(doc, env):
         return
     data = env.data
-    at = _at(env, "completed_at")
-    action = str(data.get("action") or "act")[:60]
-    actor = _actor(env, "actor_id")
+    at_key, actor_keys = ACTED[env.type]
+    at = _at(env, at_key)
+    actor = _actor(env, *actor_keys)
     on_behalf_of = optional_id(data.get("on_behalf_of_id"))
     after = _details(env)
-    text = _opinion_text(data.get("opinion"))
-    kind_raw = data.get("opinion_kind")
-    if kind_raw and text and actor is not None:
-        try:
-            kind = OpinionKind(kind_raw)
-        except ValueError:
-            log.warning("unknown opinion kind %r in %s %s: trace only", kind_raw, env.type, env.id)
-        else:
-            opinion = _add_opinion(
-                session,
-                doc,
-                env,
-                kind=kind,
-                text=text,
-                author_id=actor,
-                on_behalf_of_id=on_behalf_of,
-                at=at,
-                names=names,
-            )
-            after["opinion_id"] = str(opinion.id)
+    opinion = _opinion_of(env)
+    if opinion is not None and actor is not None:
+        kind, text = opinion
+        row = _add_opinion(
+            session,
+            doc,
+            env,
+            kind=kind,
+            text=text,
+            author_id=actor,
+            on_behalf_of_id=on_behalf_of,
+            at=at,
+            names=names,
+        )
+        after["opinion_id"] = str(row.id)
+    returned = env.type == "task.returned"
+    action = "return" if returned else str(data.get("action") or "act")[:60]
     if action == "sign" and data.get("is_leader_instruction") is True:
-        doc.is_leader_instruction = True
+        doc.is_leader_instruction = True  # the division declares a 领导批示件 when signing
     doc.updated_at = max(doc.updated_at, at)
     record(
         session,
@@ -239,44 +247,6 @@ def _task_completed(
         tenant_id=doc.tenant_id,
         document_id=doc.id,
         action=f"task.{action}",
-        actor_id=actor,
-        on_behalf_of=on_behalf_of,
-        after=after,
-        occurred_at=at,
-    )
-
-
-def _task_returned(
-    session: Session, ctx: CallContext, doc: Document, env: EventEnvelope, names: NameBook
-) -> None:
-    if _skip_archived(doc, env):
-        return
-    data = env.data
-    at = _at(env, "returned_at")
-    actor = _actor(env, "actor_id", "returned_by")
-    on_behalf_of = optional_id(data.get("on_behalf_of_id"))
-    after = _details(env)
-    text = _opinion_text(data.get("reason") or data.get("opinion"))
-    if text and actor is not None:
-        opinion = _add_opinion(
-            session,
-            doc,
-            env,
-            kind=OpinionKind.return_reason,
-            text=text,
-            author_id=actor,
-            on_behalf_of_id=on_behalf_of,
-            at=at,
-            names=names,
-        )
-        after["opinion_id"] = str(opinion.id)
-    doc.updated_at = max(doc.updated_at, at)
-    record(
-        session,
-        ctx,
-        tenant_id=doc.tenant_id,
-        document_id=doc.id,
-        action="task.return",
         actor_id=actor,
         on_behalf_of=on_behalf_of,
         after=after,
@@ -380,8 +350,8 @@ def _state_change(state: DocumentStatus, at_key: str, action: str) -> Applier:
 APPLIERS: dict[str, Applier] = {
     "document.distributed": _distributed,
     "task.created": _task_created,
-    "task.completed": _task_completed,
-    "task.returned": _task_returned,
+    "task.completed": _task_acted,
+    "task.returned": _task_acted,
     "task.urged": _trace_only("task.urge", ("urged_by", "actor_id"), "urged_at"),
     "task.cancelled": _trace_only("task.cancel", ("actor_id",), "cancelled_at"),
     "task.overdue": _task_overdue,
@@ -423,40 +393,39 @@ def apply_routing_event(
 # -- reading the slip ----------------------------------------------------------------------------
 
 
-def missing_names(session: Session, ctx: CallContext, document_id: uuid.UUID) -> list[uuid.UUID]:
-    """People on the slip whose names were not known when their opinion was written."""
-    doc = load_visible(session, ctx, document_id)
-    people: list[uuid.UUID] = []
-    for o in queries.opinions_of(session, doc.id):
-        if o.author_name is None:
-            people.append(o.author_id)
-        if o.on_behalf_of_id is not None and o.on_behalf_of_name is None:
-            people.append(o.on_behalf_of_id)
-    return list(dict.fromkeys(people))
+def _fill_missing_names(opinions: list[Opinion], lookup: NameLookup) -> bool:
+    """Complete the names identity could not give when the opinions were written;
+    True when some were filled in."""
+    people = [
+        person
+        for o in opinions
+        for name, person in ((o.author_name, o.author_id), (o.on_behalf_of_name, o.on_behalf_of_id))
+        if name is None and person is not None
+    ]
+    if not people:
+        return False
+    names = lookup(list(dict.fromkeys(people)))
+    filled = False
+    for o in opinions:
+        for attr, person in (
+            ("author_name", o.author_id),
+            ("on_behalf_of_name", o.on_behalf_of_id),
+        ):
+            name = _name(names, person)
+            if getattr(o, attr) is None and name:
+                setattr(o, attr, name)
+                filled = True
+    return filled
 
 
 def get_slip(
-    session: Session, ctx: CallContext, document_id: uuid.UUID, names: NameBook | None = None
+    session: Session, ctx: CallContext, document_id: uuid.UUID, lookup: NameLookup
 ) -> ProcessingSlipOut:
     """处理笺: the document, every opinion in order, and the whole trace."""
     doc = load_visible(session, ctx, document_id)
     opinions = queries.opinions_of(session, doc.id)
-    filled = False
-    for o in opinions:  # complete the snapshot where identity could not answer at the time
-        changes: dict[str, str] = {}
-        if o.author_name is None and (names or {}).get(o.author_id):
-            changes["author_name"] = str((names or {})[o.author_id])
-        if (
-            o.on_behalf_of_id
-            and o.on_behalf_of_name is None
-            and (names or {}).get(o.on_behalf_of_id)
-        ):
-            changes["on_behalf_of_name"] = str((names or {})[o.on_behalf_of_id])
-        for key, value in changes.items():
-            setattr(o, key, value)
-            filled = True
-    if filled:
-        session.commit()
+    if _fill_missing_names(opinions, lookup):
+        session.commit()  # kept from now on, as if written at the time
     files = queries.files_of(session, [doc.id])[doc.id]
     return ProcessingSlipOut(
         document=document_out(doc, files),
