@@ -103,6 +103,8 @@ def validation_message(details: Sequence[dict[str, Any]]) -> str:
     if not details:
         return "the request is invalid"
     first = details[0]
+    if first["type"] == "json_invalid":
+        return "the request body is not valid JSON"
     where = ".".join(str(p) for p in first["loc"])
     more = f" (and {len(details) - 1} more)" if len(details) > 1 else ""
     return f"the request is invalid: {where}: {first['msg']}{more}"
@@ -129,6 +131,13 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
 
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400:
+        # The gateway raises no 400 itself: this is FastAPI failing to read the body
+        # (e.g. bytes that are not UTF-8). Same answer as any other malformed body.
+        details = [{"loc": ["body"], "msg": str(exc.detail), "type": "body_unreadable"}]
+        return error_response(
+            422, "invalid_input", "the request body could not be read", details=details
+        )
     code = HTTP_STATUS_CODES.get(exc.status_code, f"http_{exc.status_code}")
     message = exc.detail if isinstance(exc.detail, str) and exc.detail else code
     if exc.status_code == 404 and message == "Not Found":

@@ -68,5 +68,8 @@ def configure_logging(level: str = "INFO") -> None:
         logger = logging.getLogger(name)
         logger.handlers[:] = []
         logger.propagate = True
-    for noisy in ("aio_pika", "aiormq", "pamqp"):
+    for noisy in ("aio_pika", "pamqp"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # aiormq logs every refused connection at ERROR; the gateway reports a broker
+    # outage itself (one warning per 503 answered), so its own lines are enough.
+    logging.getLogger("aiormq").setLevel(logging.CRITICAL)

@@ -32,10 +32,10 @@ async def create_tenant(
 @router.get(
     "",
     response_model=list[TenantOut],
-    summary="List tenants (platform_admin: all of them)",
+    summary="List tenants: all for the platform admin, else my tenant and those below it",
     responses=error_responses(401, 403, 503, 504),
 )
-async def list_tenants(caller: PlatformAdmin) -> Any:
+async def list_tenants(caller: AuthCaller) -> Any:
     return await caller.identity("list_tenants")
 
 

@@ -248,6 +248,7 @@ def test_validation_details_never_echo_the_password(client: TestClient):
     [
         (b'{"username": "ab", ', "application/json"),
         (b"\xff\xfe\x00garbage", "application/json"),
+        (b"\xff\xfe not json", "application/json"),
         (b"username=ab&password=x", "application/x-www-form-urlencoded"),
         (b"[1, 2, 3]", "application/json"),
         (b"", "application/json"),

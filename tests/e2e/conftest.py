@@ -1,0 +1,317 @@
+"""Fixtures of the end-to-end tests: signed-in users, tenants and an org tree, all
+made through the gateway's HTTP API of the session's isolated stack.
+
+Every test that provokes failed logins or many requests uses a client address
+of its own (``127.0.0.x`` — the whole 127/8 is loopback): the identity service
+throttles failed logins per address and the gateway limits requests per
+address, and one test must not spend another's allowance.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import psycopg2
+import pytest
+
+from devstack.stack import Stack
+from services.common.settings import LOCAL_PLATFORM_ADMIN_PASSWORD, Settings
+
+PASSWORD = "Gongwen-2026-test"
+API = "/api/v1"
+
+_addresses = itertools.count(10)
+
+
+def fresh_address() -> str:
+    """A loopback address no other test of this session uses."""
+    n = next(_addresses)
+    return f"127.0.{n // 250}.{n % 250 + 2}"
+
+
+def unique(prefix: str = "u") -> str:
+    return f"{prefix}{uuid.uuid4().hex[:8]}"
+
+
+def error_code(response: httpx.Response) -> str:
+    """The code of the one error body every failure has (and check its shape)."""
+    body = response.json()
+    assert set(body) == {"error"}, body
+    assert isinstance(body["error"]["message"], str) and body["error"]["message"]
+    return str(body["error"]["code"])
+
+
+def expect_error(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
+    assert response.status_code == status, (response.status_code, response.text)
+    assert error_code(response) == code, response.text
+    assert response.headers.get("X-Request-ID")
+    return dict(response.json()["error"])
+
+
+def ok(response: httpx.Response, status: int = 200) -> Any:
+    assert response.status_code == status, (response.status_code, response.text)
+    return response.json()
+
+
+class Gateway:
+    """HTTP clients of one gateway, from chosen client addresses."""
+
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._clients: list[httpx.Client] = []
+
+    def client(self, token: str | None = None, *, address: str | None = None) -> httpx.Client:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        transport = httpx.HTTPTransport(local_address=address) if address else None
+        client = httpx.Client(
+            base_url=self.base_url + API,
+            headers=headers,
+            timeout=20,
+            transport=transport,
+            trust_env=False,
+        )
+        self._clients.append(client)
+        return client
+
+    def login(
+        self,
+        tenant: str | None,
+        username: str,
+        password: str = PASSWORD,
+        *,
+        address: str | None = None,
+    ) -> User:
+        anonymous = self.client(address=address)
+        response = anonymous.post(
+            "/auth/login", json={"tenant": tenant, "username": username, "password": password}
+        )
+        tokens = ok(response)
+        return User(self, tokens, address)
+
+    def close(self) -> None:
+        for client in self._clients:
+            client.close()
+
+
+@dataclass
+class User:
+    """A signed-in user: tokens and an HTTP client carrying the access token."""
+
+    gateway: Gateway
+    tokens: dict[str, Any]
+    address: str | None = None
+    http: httpx.Client = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.http = self.gateway.client(self.tokens["access_token"], address=self.address)
+
+    @property
+    def access_token(self) -> str:
+        return str(self.tokens["access_token"])
+
+    @property
+    def refresh_token(self) -> str:
+        return str(self.tokens["refresh_token"])
+
+    def get(self, path: str, **kwargs: Any) -> httpx.Response:
+        return self.http.get(path, **kwargs)
+
+    def post(self, path: str, **kwargs: Any) -> httpx.Response:
+        return self.http.post(path, **kwargs)
+
+    def patch(self, path: str, **kwargs: Any) -> httpx.Response:
+        return self.http.patch(path, **kwargs)
+
+    def me(self) -> dict[str, Any]:
+        return dict(ok(self.get("/me")))
+
+
+@pytest.fixture(scope="session")
+def settings(stack_env: dict[str, str]) -> Settings:
+    """The settings every process of the stack runs with."""
+    return Settings()
+
+
+@pytest.fixture(scope="session")
+def gw(gateway_url: str) -> Iterator[Gateway]:
+    gateway = Gateway(gateway_url)
+    yield gateway
+    gateway.close()
+
+
+@pytest.fixture(scope="session")
+def platform_admin(gw: Gateway, stack: Stack, settings: Settings) -> User:
+    password = stack.env.get("PLATFORM_ADMIN_PASSWORD") or LOCAL_PLATFORM_ADMIN_PASSWORD
+    return gw.login(None, settings.platform_admin_username, password)
+
+
+# -- tenants ---------------------------------------------------------------------------------------
+
+PROVINCE = ("gz", "贵州省", None)
+CITIES = (("gz-gy", "贵阳市", "gz"), ("gz-qdn", "黔东南州", "gz"))
+
+
+@dataclass
+class Tenants:
+    """The onboarded tenants (by code) and a signed-in administrator of each."""
+
+    records: dict[str, dict[str, Any]] = field(default_factory=dict)
+    admins: dict[str, User] = field(default_factory=dict)
+    admin_usernames: dict[str, str] = field(default_factory=dict)
+
+
+def onboard(platform_admin: User, code: str, name: str, parent: str | None) -> httpx.Response:
+    return platform_admin.post(
+        "/tenants",
+        json={
+            "code": code,
+            "name": name,
+            "parent_code": parent,
+            "admin": {
+                "username": f"{code}-admin",
+                "full_name": f"{name}管理员",
+                "password": PASSWORD,
+            },
+        },
+    )
+
+
+@pytest.fixture(scope="session")
+def tenants(gw: Gateway, platform_admin: User) -> Tenants:
+    """贵州省 (gz) and its cities 贵阳市 (gz-gy) and 黔东南州 (gz-qdn), onboarded by the
+    platform administrator, each with its administrator signed in."""
+    out = Tenants()
+    for code, name, parent in (PROVINCE, *CITIES):
+        out.records[code] = ok(onboard(platform_admin, code, name, parent), 201)
+        out.admin_usernames[code] = f"{code}-admin"
+        out.admins[code] = gw.login(code, f"{code}-admin")
+    return out
+
+
+# -- the org tree of the province ---------------------------------------------------------------
+
+
+@dataclass
+class Org:
+    """The province's org tree and staff, built by its tenant administrator."""
+
+    admin: User
+    root: dict[str, Any]
+    units: dict[str, dict[str, Any]] = field(default_factory=dict)  # by name
+    users: dict[str, dict[str, Any]] = field(default_factory=dict)  # by username
+
+    def unit_id(self, name: str) -> str:
+        return str(self.units[name]["id"])
+
+    def user_id(self, username: str) -> str:
+        return str(self.users[username]["id"])
+
+
+def create_unit(
+    admin: User, name: str, kind: str, parent_id: str | None, **extra: Any
+) -> dict[str, Any]:
+    body = {"name": name, "kind": kind, "parent_id": parent_id, **extra}
+    return dict(ok(admin.post("/org-units", json=body), 201))
+
+
+def create_user(
+    admin: User,
+    username: str,
+    full_name: str,
+    org_unit_id: str,
+    roles: list[str],
+    **extra: Any,
+) -> dict[str, Any]:
+    body = {
+        "username": username,
+        "full_name": full_name,
+        "password": PASSWORD,
+        "org_unit_id": org_unit_id,
+        "roles": roles,
+        **extra,
+    }
+    return dict(ok(admin.post("/users", json=body), 201))
+
+
+#: (name, kind, parent name) — units → divisions → sections
+TREE = (
+    ("省政府办公厅", "unit", None),
+    ("文书处", "division", "省政府办公厅"),
+    ("收文科", "section", "文书处"),
+    ("电子政务处", "division", "省政府办公厅"),
+    ("网络科", "section", "电子政务处"),
+    ("秘书处", "division", "省政府办公厅"),
+    ("省发展改革委", "unit", None),
+    ("综合处", "division", "省发展改革委"),
+)
+
+#: (username, full name, unit, roles)
+STAFF = (
+    ("wenshu1", "张文书", "收文科", ["registrar"]),
+    ("chengban1", "李承办", "网络科", ["handler"]),
+    ("chuzhang1", "王处长", "电子政务处", ["division_head"]),
+    ("tingzhang1", "赵厅长", "省政府办公厅", ["office_leader"]),
+    ("shengzhang1", "刘省长", "省政府办公厅", ["gov_leader"]),
+    ("mishu1", "钱秘书", "秘书处", ["secretary"]),
+    ("mishu2", "孙秘书", "秘书处", ["secretary"]),
+    ("shenji1", "周审计", "文书处", ["auditor"]),
+)
+
+
+@pytest.fixture(scope="session")
+def org(tenants: Tenants) -> Org:
+    admin = tenants.admins["gz"]
+    units = ok(admin.get("/org-units"))
+    roots = [u for u in units if u["parent_id"] is None]
+    assert len(roots) == 1 and roots[0]["name"] == "贵州省"
+    built = Org(admin=admin, root=roots[0])
+    for name, kind, parent in TREE:
+        parent_id = built.unit_id(parent) if parent else str(built.root["id"])
+        built.units[name] = create_unit(admin, name, kind, parent_id)
+    for username, full_name, unit, roles in STAFF:
+        built.users[username] = create_user(admin, username, full_name, built.unit_id(unit), roles)
+    return built
+
+
+# -- the identity service's signing key (to craft tokens it would have signed) ------------------
+
+
+@pytest.fixture(scope="session")
+def identity_signing_key(settings: Settings) -> tuple[str, str]:
+    """(kid, private key PEM) of the identity service's current signing key."""
+    conn = psycopg2.connect(
+        host=settings.pg_host,
+        port=settings.pg_port,
+        user=settings.pg_admin_user,
+        password=settings.pg_admin_password or None,
+        dbname=settings.database_name("identity"),
+    )
+    try:
+        with conn.cursor() as cur:
+            cur.execute(
+                "SELECT kid, private_key_pem FROM signing_keys ORDER BY created_at DESC LIMIT 1"
+            )
+            row = cur.fetchone()
+    finally:
+        conn.close()
+    assert row is not None, "the identity service has no signing key"
+    return str(row[0]), str(row[1])
+
+
+def wait_until(predicate: Any, timeout: float, what: str, interval: float = 0.2) -> Any:
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while time.monotonic() < deadline:
+        with contextlib.suppress(httpx.HTTPError):
+            last = predicate()
+            if last:
+                return last
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout:g}s waiting for {what} (last: {last!r})")
