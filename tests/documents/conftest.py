@@ -26,7 +26,7 @@ from devstack.stack import Stack, ensure_infra
 from services.common.errors import GongwenError, ServiceTimeout, ServiceUnavailable
 from services.common.settings import Settings
 from tests.conftest import SyncRpc
-from tests.identity.conftest import _settings_for, connect, expect_error
+from tests.identity.conftest import _settings_for, connect, context_from_token, expect_error
 
 __all__ = ["connect", "expect_error"]  # the helpers of both test suites
 
@@ -213,20 +213,6 @@ def _identity_call(rpc: SyncRpc, ctx: dict[str, str] | None, method: str, **kw: 
     return rpc.call("identity", method, context=ctx, **kw)
 
 
-def _claims_ctx(tokens: dict[str, Any]) -> dict[str, str]:
-    import jwt
-
-    claims = jwt.decode(tokens["access_token"], options={"verify_signature": False})
-    ctx = {
-        "tenant_id": claims.get("tid"),
-        "user_id": claims["sub"],
-        "roles": ",".join(claims.get("roles") or []),
-        "org_unit_id": claims.get("ou"),
-        "client_ip": "127.0.0.1",
-    }
-    return {k: v for k, v in ctx.items() if v}
-
-
 def _onboard(rpc: SyncRpc, admin_ctx: dict[str, str], code: str, name: str) -> Office:
     _identity_call(
         rpc,
@@ -250,7 +236,7 @@ def _onboard(rpc: SyncRpc, admin_ctx: dict[str, str], code: str, name: str) -> O
         username=f"{code}-admin",
         password=PASSWORD,
     )
-    tadmin = _claims_ctx(tokens)
+    tadmin = context_from_token(tokens["access_token"], "127.0.0.1")
     root = tadmin["org_unit_id"]
 
     def unit(unit_name: str) -> str:
@@ -299,7 +285,7 @@ def platform_admin(rpc: SyncRpc, settings: Settings) -> dict[str, str]:
         username=settings.platform_admin_username,
         password=settings.platform_admin_password,
     )
-    return _claims_ctx(tokens)
+    return context_from_token(tokens["access_token"], "127.0.0.1")
 
 
 @pytest.fixture(scope="session")
