@@ -187,7 +187,6 @@ def _task_created(
     session: Session, ctx: CallContext, doc: Document, env: EventEnvelope, names: NameBook
 ) -> None:
     data = env.data
-    at = _at(env, "created_at")
     grants = []
     unit = optional_id(data.get("unit_id"))
     assignee = optional_id(data.get("assignee_id"))
@@ -195,17 +194,8 @@ def _task_created(
         grants.append(("unit", unit, "task"))
     if assignee is not None:
         grants.append(("user", assignee, "task"))
-    queries.grant_access(session, doc.tenant_id, doc.id, grants, at)
-    record(
-        session,
-        ctx,
-        tenant_id=doc.tenant_id,
-        document_id=doc.id,
-        action="task.create",
-        actor_id=env.actor_id,
-        after=_details(env),
-        occurred_at=at,
-    )
+    queries.grant_access(session, doc.tenant_id, doc.id, grants, _at(env, "created_at"))
+    _trace(session, ctx, doc, env, "task.create", (), "created_at")
 
 
 def _task_acted(
