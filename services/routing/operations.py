@@ -261,7 +261,10 @@ def on_document_registered(session: Session, envelope: EventEnvelope) -> bool:
         },
     )
     doc = queries.summary(session, document_id, lock=True)
-    assert doc is not None
+    if doc is None:  # the id is taken outside this tenant: nothing of ours to do
+        log.warning("document.registered %s: document %s is not ours", envelope.id, document_id)
+        session.commit()
+        return False
     if (
         doc.status == DocumentStatus.registered.value
         and queries.registry_instance(session, doc.id) is None
@@ -341,11 +344,13 @@ def distribute(
         _close(session, registry_task, actor, TaskStatus.done, Action.distribute, req.note, now)
         _announce_closed(session, registry_task, actor, Action.distribute, req.note, now)
 
-    active = {b.unit_id: b for b in queries.branches(session, doc.id) if b.status == ACTIVE}
+    live = {
+        b.unit_id: b for b in queries.branches(session, doc.id) if b.status in (ACTIVE, "completed")
+    }
     opened: list[Task] = []
     for unit_id, role in branches_wanted:
-        branch = active.get(unit_id)
-        if branch is not None:  # still working on it from an earlier distribution
+        branch = live.get(unit_id)
+        if branch is not None:  # working on it, or done, since an earlier distribution
             branch.role_in_document = role.value
             continue
         template = catalog.template_for_unit(session, tenant_id, unit_id)
@@ -617,7 +622,8 @@ def _maybe_complete_document(
     session: Session, doc: DocumentSummary, actor: Actor, now: dt.datetime
 ) -> list[Task]:
     """When every branch is complete: the document is (办结), and goes to be archived."""
-    if not document_complete(b.status for b in queries.branches(session, doc.id)):
+    statuses = [b.status for b in queries.branches(session, doc.id)]
+    if not document_complete(statuses, len(queries.open_tasks(session, doc.id))):
         return []
     doc.status, doc.completed_at = DocumentStatus.completed.value, now
     emit(

@@ -323,7 +323,8 @@ def _plan_return(flow: Flow, task: TaskState, branch: Branch) -> Outcome:
     )
 
 
-def document_complete(branch_statuses: Iterable[str]) -> bool:
-    """A document is complete (办结) when it has branches and every live one is complete."""
+def document_complete(branch_statuses: Iterable[str], open_tasks: int) -> bool:
+    """A document is complete (办结) when it has branches, every live one is complete,
+    and nothing is left to do on it (e.g. redistributing what a division gave back)."""
     live = [s for s in branch_statuses if s not in ("returned", "cancelled")]
-    return bool(live) and all(s == "completed" for s in live)
+    return bool(live) and all(s == "completed" for s in live) and open_tasks == 0

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -26,7 +27,7 @@ from sqlalchemy.engine import Engine
 
 from devstack.stack import Stack, ensure_infra
 from services.common.errors import GongwenError, ServiceTimeout, ServiceUnavailable
-from services.common.settings import get_settings
+from services.common.settings import Settings
 from tests.conftest import SyncRpc
 
 SERVICES = ("identity", "documents", "routing")
@@ -79,10 +80,22 @@ def rpc(stack: Stack) -> Iterator[SyncRpc]:
         client.close()
 
 
+def _settings_for(env: dict[str, str]) -> Settings:
+    """The settings the stack's processes run with (this process's environment untouched)."""
+    saved = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(env)
+    try:
+        return Settings()
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
 @pytest.fixture(scope="session")
-def routing_db(stack_env: dict[str, str]) -> Iterator[Engine]:
+def routing_db(stack: Stack) -> Iterator[Engine]:
     """The routing database as its owner (to stage times that tests cannot wait for)."""
-    settings = get_settings()
+    settings = _settings_for(stack.env)
     engine = create_engine(settings.admin_database_url(settings.database_name("routing")))
     yield engine
     engine.dispose()

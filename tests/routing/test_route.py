@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
+from services.common.errors import InvalidInput
 from services.routing.working_days import SHANGHAI
 from tests.conftest import SyncRpc
 from tests.routing.conftest import (
@@ -275,3 +278,46 @@ def test_each_step_is_returned_to_whoever_held_the_step_before(
         ("registry_complete", "returned"),
     ]
     assert len(events.wait(document_id, "task.returned", count=5)) == 5
+
+
+def test_a_division_head_signing_names_the_handler_of_the_division(rpc: SyncRpc, org: Org):
+    division, other = org.division(), org.division()
+    [sign] = distribute(rpc, org, register(rpc, org), division)["tasks"]
+    for stranger in (other.handler.id, division.head.id):  # not a handler of this division
+        with pytest.raises(InvalidInput) as err:
+            act(rpc, division.head, sign["id"], action="sign", handler_id=stranger)
+        assert err.value.code == "not_a_handler"
+    [propose] = act(rpc, division.head, sign["id"], action="sign", handler_id=division.handler2.id)[
+        "next_tasks"
+    ]
+    assert (propose["step"], propose["assignee_id"]) == ("propose", division.handler2.id)
+    assert propose["id"] in [t["id"] for t in todo(rpc, division.handler2)]
+
+
+def test_a_document_given_back_by_one_division_is_not_complete_until_redistributed(
+    rpc: SyncRpc, org: Org, events: EventLog
+):
+    assert org.registrar
+    lead, assisting, substitute = org.division(), org.division(), org.division()
+    document_id = register(rpc, org)
+    sign_lead, sign_assisting = distribute(rpc, org, document_id, lead, assisting)["tasks"]
+    act(rpc, assisting.handler, sign_assisting["id"], action="return", opinion="非本处职责")
+
+    def finish(division, sign):  # type: ignore[no-untyped-def]
+        [propose] = act(rpc, division.handler, sign["id"], action="sign")["next_tasks"]
+        [review] = act(rpc, division.handler, propose["id"], action="propose", opinion="拟办")[
+            "next_tasks"
+        ]
+        [handle] = act(rpc, division.head, review["id"], action="approve")["next_tasks"]
+        [complete] = act(rpc, division.handler, handle["id"], action="handle", opinion="已办")[
+            "next_tasks"
+        ]
+        return act(rpc, org.registrar, complete["id"], action="complete")["next_tasks"]
+
+    assert finish(lead, sign_lead) == []  # the registry still has to redistribute
+    assert events.of(document_id, "document.completed") == []
+    [sign_substitute] = distribute(rpc, org, document_id, lead, substitute)["tasks"]
+    assert sign_substitute["unit_id"] == substitute.id  # the lead's finished branch stays as is
+    [archive] = finish(substitute, sign_substitute)
+    assert archive["step"] == "registry_archive"
+    events.wait(document_id, "document.completed")

@@ -425,12 +425,14 @@ def test_a_division_is_distributed_to_once(duplicate: str):
     assert err.value.code == "duplicate_unit"
 
 
-def test_a_document_is_complete_when_every_live_branch_is():
-    assert document_complete(["completed", "completed"])
-    assert document_complete(["completed", "returned"])
-    assert not document_complete(["completed", "active"])
-    assert not document_complete(["returned"])
-    assert not document_complete([])
+def test_a_document_is_complete_when_every_live_branch_is_and_nothing_is_left_to_do():
+    assert document_complete(["completed", "completed"], open_tasks=0)
+    assert document_complete(["completed", "returned"], open_tasks=0)
+    assert not document_complete(["completed", "active"], open_tasks=0)
+    assert not document_complete(["returned"], open_tasks=0)
+    assert not document_complete([], open_tasks=0)
+    # a division gave it back and the registry has not redistributed it yet
+    assert not document_complete(["completed", "returned"], open_tasks=1)
 
 
 def test_actions_are_named_as_in_the_contract():
