@@ -46,8 +46,12 @@ def _actor(env: EventEnvelope, *keys: str) -> uuid.UUID | None:
     return env.actor_id
 
 
-def _at(env: EventEnvelope, key: str) -> dt.datetime:
-    return instant(env.data.get(key), env.occurred_at)
+def _at(env: EventEnvelope, *keys: str) -> dt.datetime:
+    """When it happened: the first of ``keys`` the payload has, else when it was announced."""
+    for key in keys:
+        if env.data.get(key):
+            return instant(env.data[key], env.occurred_at)
+    return env.occurred_at
 
 
 def _details(env: EventEnvelope) -> dict[str, Any]:
@@ -63,9 +67,9 @@ def _opinion_text(value: Any) -> str | None:
 
 
 #: events of a task acted on: where their time is, and whose action it was
-ACTED: dict[str, tuple[str, tuple[str, ...]]] = {
-    "task.completed": ("completed_at", ("actor_id",)),
-    "task.returned": ("returned_at", ("actor_id", "returned_by")),
+ACTED: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "task.completed": (("completed_at",), ("actor_id",)),
+    "task.returned": (("returned_at", "completed_at"), ("actor_id", "returned_by")),
 }
 
 
@@ -206,8 +210,8 @@ def _task_acted(
     if _skip_archived(doc, env):
         return
     data = env.data
-    at_key, actor_keys = ACTED[env.type]
-    at = _at(env, at_key)
+    at_keys, actor_keys = ACTED[env.type]
+    at = _at(env, *at_keys)
     actor = _actor(env, *actor_keys)
     on_behalf_of = optional_id(data.get("on_behalf_of_id"))
     after = _details(env)
@@ -295,7 +299,7 @@ def _circulated(
     _trace(session, ctx, doc, env, "document.circulate", ("sent_by", "actor_id"), "sent_at")
 
 
-def _state_change(state: DocumentStatus, at_key: str, action: str) -> Applier:
+def _state_change(state: DocumentStatus, at_key: str, actor_key: str, action: str) -> Applier:
     def apply(
         session: Session, ctx: CallContext, doc: Document, env: EventEnvelope, names: NameBook
     ) -> None:
@@ -320,7 +324,7 @@ def _state_change(state: DocumentStatus, at_key: str, action: str) -> Applier:
             tenant_id=doc.tenant_id,
             document_id=doc.id,
             action=action,
-            actor_id=env.actor_id,
+            actor_id=_actor(env, actor_key),
             before=before,
             after={"status": new_status, at_key: at.isoformat()},
             occurred_at=at,
@@ -348,9 +352,11 @@ APPLIERS: dict[str, Applier] = {
     "document.circulated": _circulated,
     "read_item.read": _trace_only("document.read", ("user_id", "actor_id"), "read_at"),
     "document.completed": _state_change(
-        DocumentStatus.completed, "completed_at", "document.complete"
+        DocumentStatus.completed, "completed_at", "completed_by", "document.complete"
     ),
-    "document.archived": _state_change(DocumentStatus.archived, "archived_at", "document.archive"),
+    "document.archived": _state_change(
+        DocumentStatus.archived, "archived_at", "archived_by", "document.archive"
+    ),
 }
 
 

@@ -191,10 +191,15 @@ def test_opinions_appear_on_the_slip_in_order_with_names_and_on_behalf_of(
             "task_id": str(uuid.uuid4()),
             "document_id": doc_id,
             "step": "leader_instruction",
+            "action": "return",
+            "opinion": "请补充办理依据后再报。",
+            "opinion_kind": "return_reason",
             "reason": "请补充办理依据后再报。",
             "actor_id": office.leader.id,
+            "on_behalf_of_id": None,
             "unit_id": office.leader.unit_id,
-            "returned_at": now(),
+            "completed_at": now(),
+            "returned_to_step": "division_review",
         },
         actor=office.leader,
     )
@@ -366,7 +371,11 @@ def test_completion_and_archive_and_then_nothing_changes(
         "completion",
         step="registry_complete",
     )
-    routing_events.publish("document.completed", {"document_id": doc_id}, actor=clerk)
+    routing_events.publish(
+        "document.completed",
+        {"document_id": doc_id, "completed_at": now(), "completed_by": clerk.id},
+        actor=clerk,
+    )
     doc = eventually(
         lambda: (d := clerk.call("get_document", document_id=doc_id))["status"] == "completed" and d
     )
@@ -376,7 +385,11 @@ def test_completion_and_archive_and_then_nothing_changes(
     )
     eventually(lambda: len(clerk.call("get_slip", document_id=doc_id)["opinions"]) == 1)
 
-    routing_events.publish("document.archived", {"document_id": doc_id}, actor=clerk)
+    routing_events.publish(
+        "document.archived",
+        {"document_id": doc_id, "archived_at": now(), "archived_by": clerk.id},
+        actor=clerk,
+    )
     doc = eventually(
         lambda: (d := clerk.call("get_document", document_id=doc_id))["status"] == "archived" and d
     )
