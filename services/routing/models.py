@@ -237,15 +237,3 @@ class ReadItem(Base):
             "id",
         ),
     )
-
-
-#: Tables whose rows belong to one tenant (row-level security on ``tenant_id``).
-TENANT_TABLES = (
-    "templates",
-    "template_assignments",
-    "document_summaries",
-    "workflow_instances",
-    "tasks",
-    "urges",
-    "read_items",
-)

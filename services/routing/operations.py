@@ -203,14 +203,19 @@ def _cancel(session: Session, tasks: Sequence[Task], reason: str, now: dt.dateti
         )
 
 
-def _task_outs(
-    session: Session, task_ids: Sequence[uuid.UUID], actor: Actor | None
-) -> list[TaskOut]:
+def _outs(session: Session, rows: Sequence[queries.TaskRow], actor: Actor | None) -> list[TaskOut]:
+    """Task rows as the contract has them, with the buttons for ``actor``."""
     now = clock.now()
     return [
         views.task_out(row, catalog.flow_of(session, row[0].template_id), actor, now)
-        for row in queries.task_rows_by_id(session, task_ids)
+        for row in rows
     ]
+
+
+def _task_outs(
+    session: Session, task_ids: Sequence[uuid.UUID], actor: Actor | None
+) -> list[TaskOut]:
+    return _outs(session, queries.task_rows_by_id(session, task_ids), actor)
 
 
 # -- document.registered (from documents) ---------------------------------------------------------
@@ -819,13 +824,9 @@ def mark_read(session: Session, ctx: CallContext, item_id: uuid.UUID) -> ReadIte
 
 
 def _page(
-    session: Session, rows: Sequence[Any], total: int, q: ListQuery, actor: Actor
+    session: Session, rows: Sequence[queries.TaskRow], total: int, q: ListQuery, actor: Actor
 ) -> TaskPage:
-    now = clock.now()
-    items = [
-        views.task_out(row, catalog.flow_of(session, row[0].template_id), actor, now)
-        for row in rows
-    ]
+    items = _outs(session, rows, actor)
     return TaskPage(items=items, total=total, limit=q.limit, offset=q.offset)
 
 
@@ -868,8 +869,4 @@ def document_tasks(session: Session, ctx: CallContext, document_id: uuid.UUID) -
     doc = queries.summary(session, document_id)
     if doc is None or doc.tenant_id != tenant_id:
         raise NotFound("document_not_found", "no such document in this tenant")
-    now = clock.now()
-    return [
-        views.task_out(row, catalog.flow_of(session, row[0].template_id), actor, now)
-        for row in queries.document_task_rows(session, tenant_id, document_id)
-    ]
+    return _outs(session, queries.document_task_rows(session, tenant_id, document_id), actor)

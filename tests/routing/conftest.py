@@ -101,6 +101,14 @@ def routing_db(stack: Stack) -> Iterator[Engine]:
     engine.dispose()
 
 
+@pytest.fixture(scope="session")
+def routing_app_db(stack: Stack) -> Iterator[Engine]:
+    """The routing database as the services connect to it (row-level security applies)."""
+    engine = create_engine(_settings_for(stack.env).app_database_url("routing"))
+    yield engine
+    engine.dispose()
+
+
 # -- people and org units, through identity ---------------------------------------------------------
 
 

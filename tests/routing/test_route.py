@@ -39,16 +39,7 @@ def test_a_document_goes_from_registration_to_archive_through_two_divisions(
     assert registry_task["allowed_actions"] == ["distribute"]
     assert registry_task["urgency"] == "urgent" and registry_task["due_at"] is None
 
-    out = rpc.call(
-        "routing",
-        "distribute",
-        context=org.registrar.ctx(),
-        distribution={
-            "document_id": document_id,
-            "lead_unit_id": lead.id,
-            "assisting_unit_ids": [assisting.id],
-        },
-    )
+    out = distribute(rpc, org, document_id, lead, assisting)
     assert [(t["unit_id"], t["role_in_document"], t["step"]) for t in out["tasks"]] == [
         (lead.id, "lead", "division_sign"),
         (assisting.id, "assisting", "division_sign"),
