@@ -160,7 +160,7 @@ def test_missing_or_malformed_tokens(gw: Gateway):
     for token in ("abc", "a.b.c", "eyJhbGciOiJub25lIn0.e30.", "ü" * 10):
         client = httpx.Client(
             base_url=gw.base_url + "/api/v1",
-            headers={"Authorization": f"Bearer {token}".encode()},
+            headers={b"Authorization": f"Bearer {token}".encode()},
             trust_env=False,
         )
         with client:
