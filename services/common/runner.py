@@ -27,6 +27,22 @@ def service_class(name: str) -> type:
     return cls
 
 
+def reply_without_publisher_confirms() -> None:
+    """nameko 2.14 publishes every RPC reply with publisher confirms and waits for
+    the broker's ack. A reply goes to the caller's exclusive, non-durable reply
+    queue: if the broker loses it, the caller times out exactly as when the
+    broker loses the request, so the confirm buys nothing and costs a broker
+    round trip and ~10% of the service's and the broker's CPU per call
+    (bench rpc: +6-10% calls/s at 32 callers)."""
+    import nameko.rpc
+    from nameko.amqp.publish import Publisher
+
+    class ReplyPublisher(Publisher):
+        use_confirms = False
+
+    nameko.rpc.Responder.publisher_cls = ReplyPublisher
+
+
 def nameko_config() -> dict[str, object]:
     from services.common.settings import get_settings
 
@@ -50,6 +66,7 @@ def main(argv: list[str]) -> int:
     from services.common.settings import get_settings
 
     configure_logging(name, get_settings().log_level)
+    reply_without_publisher_confirms()
     run([service_class(name)], nameko_config())
     return 0
 
