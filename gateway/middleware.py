@@ -2,7 +2,8 @@
 
 In order: request id (the client's ``X-Request-ID`` if sane, else a new one;
 set for logs and RPC context, returned in the response header), rate limit per
-client address for ``/api/`` paths (429 ``rate_limited``), and — around the
+client address for ``/api/`` paths (429 ``rate_limited``), a cap on the size of
+request bodies (413 ``payload_too_large``), and — around the
 whole request — in-flight/latency/count metrics by route template, one access
 log line, and a last-resort 500 ``internal_error`` for anything unexpected.
 """
@@ -14,6 +15,7 @@ import time
 from typing import Any
 
 from starlette.datastructures import MutableHeaders
+from starlette.exceptions import HTTPException
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -26,6 +28,29 @@ error_log = logging.getLogger("gateway.errors")
 
 RATE_LIMITED_PREFIX = "/api/"
 UNMATCHED = "<unmatched>"
+#: Largest request body read (the API takes small JSON documents; a route taking
+#: uploads would need its own limit).
+MAX_BODY_BYTES = 1024 * 1024
+
+
+def _too_large() -> HTTPException:
+    return HTTPException(413, f"the request body is larger than {MAX_BODY_BYTES} bytes")
+
+
+def _limited_receive(receive: Receive, limit: int) -> Receive:
+    """``receive`` that refuses (413) a body growing past ``limit`` (chunked uploads)."""
+    seen = 0
+
+    async def wrapped() -> Message:
+        nonlocal seen
+        message = await receive()
+        if message["type"] == "http.request":
+            seen += len(message.get("body", b""))
+            if seen > limit:
+                raise _too_large()  # FastAPI re-raises it; the error handler answers 413
+        return message
+
+    return wrapped
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
@@ -94,7 +119,13 @@ class GatewayMiddleware:
                 scope, receive, send_with_request_id
             ):
                 return
-            await self.app(scope, receive, send_with_request_id)
+            declared = _header(scope, b"content-length")
+            if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+                exc = _too_large()
+                response = error_response(413, "payload_too_large", str(exc.detail))
+                await response(scope, receive, send_with_request_id)
+                return
+            await self.app(scope, _limited_receive(receive, MAX_BODY_BYTES), send_with_request_id)
         except Exception:
             error_log.exception(
                 "unhandled error in %s %s",

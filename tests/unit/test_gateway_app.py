@@ -506,3 +506,30 @@ def test_openapi_documents_every_area_with_examples(client: TestClient):
     assert spec["paths"]["/api/v1/tenants"]["post"]["responses"]["201"]
     assert "HTTPBearer" in spec["components"]["securitySchemes"]
     assert client.get("/docs").status_code == 200
+
+
+def test_oversized_bodies_are_refused_before_reaching_a_service(
+    harness: Harness, client: TestClient
+):
+    huge = b'{"username": "' + b"a" * (2 * 1024 * 1024) + b'", "password": "x"}'
+    response = client.post(
+        "/api/v1/auth/login", content=huge, headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 413
+    assert error_of(response)["code"] == "payload_too_large"
+    assert harness.rpc.calls == []
+
+
+def test_oversized_chunked_bodies_are_refused_too(harness: Harness, client: TestClient):
+    def chunks() -> Iterator[bytes]:
+        yield b'{"username": "'
+        for _ in range(40):
+            yield b"a" * 65536
+        yield b'", "password": "x"}'
+
+    response = client.post(
+        "/api/v1/auth/login", content=chunks(), headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 413
+    assert error_of(response)["code"] == "payload_too_large"
+    assert harness.rpc.calls == []
