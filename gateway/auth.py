@@ -6,6 +6,12 @@ JWKS of the identity service (asymmetric keys: it never holds a secret). The
 key set is fetched once, kept for ``max_age`` seconds, and fetched again when
 a token names an unknown key — at most once every ``min_refetch_interval``
 seconds, so a flood of forged ``kid`` values cannot flood the identity service.
+
+A verified token is remembered (bounded, by its exact text) until it expires:
+a client sends the same token with every request, and checking an Ed25519
+signature and decoding the JWT again each time is most of the gateway's own
+work on a request. A remembered token is still refused once expired, or when
+its signing key is no longer published.
 """
 
 from __future__ import annotations
@@ -145,6 +151,10 @@ class KeySet:
             except Exception as exc:  # keep serving the keys we have
                 log.warning("could not refresh the signing keys: %s", exc)
 
+    def publishes(self, kid: str) -> bool:
+        """Whether the last fetched key set has this key (no fetch)."""
+        return kid in self._keys
+
     async def get(self, kid: str) -> jwt.PyJWK | None:
         """The key with this id, fetching the set again if it is unknown."""
         await self._ensure_fresh()
@@ -177,13 +187,41 @@ def _uuid_claim(claims: dict[str, Any], name: str, *, required: bool) -> uuid.UU
 
 
 class TokenVerifier:
-    def __init__(self, keys: KeySet, *, issuer: str, leeway: float = 5.0) -> None:
+    def __init__(
+        self,
+        keys: KeySet,
+        *,
+        issuer: str,
+        leeway: float = 5.0,
+        cache_size: int = 10_000,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.keys = keys
         self.issuer = issuer
         self.leeway = leeway
+        self.cache_size = cache_size
+        self._clock = clock
+        self._verified: dict[str, tuple[Principal, str]] = {}  # token -> (caller, kid)
 
     async def verify(self, token: str) -> Principal:
         """Check signature, issuer and expiry; return the caller, or raise 401."""
+        remembered = self._verified.get(token)
+        if remembered is not None:
+            principal, kid = remembered
+            if self._clock() > principal.expires_at + self.leeway:
+                self._verified.pop(token, None)
+                raise Unauthenticated("token_expired", "the access token has expired")
+            if self.keys.publishes(kid):
+                return principal
+            self._verified.pop(token, None)  # its key was withdrawn: check it afresh
+        principal, kid = await self._verify(token)
+        if self.cache_size > 0:
+            if len(self._verified) >= self.cache_size:
+                self._verified.pop(next(iter(self._verified)))  # the oldest
+            self._verified[token] = (principal, kid)
+        return principal
+
+    async def _verify(self, token: str) -> tuple[Principal, str]:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.InvalidTokenError as exc:
@@ -209,7 +247,7 @@ class TokenVerifier:
             raise Unauthenticated("token_expired", "the access token has expired") from exc
         except jwt.InvalidTokenError as exc:
             raise invalid_token(f"the access token is invalid: {exc}") from exc
-        return self._principal(claims)
+        return self._principal(claims), kid
 
     @staticmethod
     def _principal(claims: dict[str, Any]) -> Principal:

@@ -30,7 +30,8 @@ class GatewayState:
     limiter: RateLimiter | None
 
 
-def gateway_state(request: Request) -> GatewayState:
+async def gateway_state(request: Request) -> GatewayState:
+    # async: FastAPI would run a plain function in a worker thread on every request
     state: GatewayState | None = getattr(request.app.state, "gateway", None)
     if state is None:  # only before start-up completes or after shutdown
         raise ServiceUnavailable("not_started", "the gateway is not started")

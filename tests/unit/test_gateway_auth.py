@@ -243,3 +243,53 @@ def test_stale_keys_are_kept_when_the_refresh_fails():
         assert source.calls == 2
 
     asyncio.run(scenario())
+
+
+def test_a_verified_token_is_remembered_until_it_expires():
+    key = SigningKey()
+    source, clock = JwksSource(key), Clock()
+    clock.now = time.time()
+    keys = KeySet(source, clock=time.monotonic)
+    verifier = TokenVerifier(keys, issuer=ISSUER, leeway=0, clock=clock)
+    token = key.sign(claims(exp=int(clock.now) + 60))
+
+    async def scenario() -> None:
+        first = await verifier.verify(token)
+        assert await verifier.verify(token) is first  # remembered, not decoded again
+        clock.now += 61
+        with pytest.raises(Unauthenticated) as err:
+            await verifier.verify(token)
+        assert err.value.code == "token_expired"
+
+    asyncio.run(scenario())
+
+
+def test_a_remembered_token_is_refused_once_its_key_is_withdrawn():
+    old, new = SigningKey(), SigningKey()
+    source, clock = JwksSource(old), Clock()
+    verifier = verifier_for(source, clock)
+    token = old.sign(claims())
+
+    async def scenario() -> None:
+        await verifier.verify(token)
+        source.keys = [new]  # the identity service stops publishing the old key
+        clock.now += 601  # the gateway's copy of the key set goes stale
+        await verifier.verify(new.sign(claims()))  # refreshes the key set
+        with pytest.raises(Unauthenticated) as err:
+            await verifier.verify(token)
+        assert err.value.code == "invalid_token"
+
+    asyncio.run(scenario())
+
+
+def test_the_memory_of_verified_tokens_is_bounded():
+    key = SigningKey()
+    keys = KeySet(JwksSource(key))
+    verifier = TokenVerifier(keys, issuer=ISSUER, cache_size=3)
+
+    async def scenario() -> None:
+        for _ in range(10):
+            await verifier.verify(key.sign(claims()))
+
+    asyncio.run(scenario())
+    assert len(verifier._verified) == 3
