@@ -10,11 +10,11 @@ import io
 import json
 import logging
 import uuid
+import warnings
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from fastapi.testclient import TestClient
 
 from gateway.app import create_app
 from gateway.auth import KeySet, TokenVerifier
@@ -36,6 +36,10 @@ from services.common.errors import (
 from services.common.observability import JsonFormatter
 from services.common.settings import Settings
 from tests.unit.test_gateway_auth import ISSUER, SigningKey, claims
+
+with warnings.catch_warnings():  # starlette's TestClient frowns on httpx; it works
+    warnings.simplefilter("ignore")
+    from fastapi.testclient import TestClient
 
 
 class ScriptedRpc:
