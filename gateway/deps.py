@@ -105,6 +105,11 @@ Leader = Annotated[Caller, Depends(require_roles("office_leader", "gov_leader"))
 Auditor = Annotated[Caller, Depends(require_roles("auditor", "tenant_admin", PLATFORM_ADMIN))]
 
 
+def example(summary: str, value: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """One named OpenAPI example for a request body."""
+    return {"default": {"summary": summary, "value": value}}
+
+
 def examples_of(model: type[BaseModel]) -> dict[str, dict[str, Any]]:
     """OpenAPI ``openapi_examples`` from a model's ``json_schema_extra`` examples."""
     extra = model.model_config.get("json_schema_extra")

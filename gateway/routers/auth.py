@@ -7,10 +7,15 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body
 from pydantic import BaseModel, Field
 
-from gateway.deps import AnonymousCaller, State, examples_of
+from gateway.deps import AnonymousCaller, State, example, examples_of
 from gateway.errors import error_responses
 from gateway.routers import API_PREFIX
 from services.identity.schemas import LoginRequest, RefreshRequest, TokenPair
+
+_REFRESH_EXAMPLE = example(
+    "the refresh token from the last login or refresh",
+    {"refresh_token": "grt1.0f8fad5bd9cb469fa16570867728950e.Zm9vYmFy…"},
+)
 
 router = APIRouter(prefix=API_PREFIX + "/auth", tags=["auth"])
 
@@ -62,7 +67,10 @@ async def login(
     ),
     responses=error_responses(401, 422, 503, 504),
 )
-async def refresh(body: RefreshRequest, caller: AnonymousCaller) -> Any:
+async def refresh(
+    body: Annotated[RefreshRequest, Body(openapi_examples=_REFRESH_EXAMPLE)],
+    caller: AnonymousCaller,
+) -> Any:
     return await caller.identity("refresh", refresh_token=body.refresh_token)
 
 
@@ -72,7 +80,10 @@ async def refresh(body: RefreshRequest, caller: AnonymousCaller) -> Any:
     summary="Sign out: revoke the refresh token's family",
     responses=error_responses(401, 422, 503, 504),
 )
-async def logout(body: RefreshRequest, caller: AnonymousCaller) -> Any:
+async def logout(
+    body: Annotated[RefreshRequest, Body(openapi_examples=_REFRESH_EXAMPLE)],
+    caller: AnonymousCaller,
+) -> Any:
     return await caller.identity("logout", refresh_token=body.refresh_token)
 
 

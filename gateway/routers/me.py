@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Body
 from pydantic import BaseModel
 
-from gateway.deps import AuthCaller
+from gateway.deps import AuthCaller, example
 from gateway.errors import error_responses
 from gateway.routers import API_PREFIX
 from services.identity.schemas import MeOut, PasswordChange
@@ -35,7 +35,18 @@ async def me(caller: AuthCaller) -> Any:
     summary="Change my password",
     responses=error_responses(401, 422, 503, 504),
 )
-async def change_password(body: PasswordChange, caller: AuthCaller) -> Any:
+async def change_password(
+    body: Annotated[
+        PasswordChange,
+        Body(
+            openapi_examples=example(
+                "new password (at least 8 characters)",
+                {"current_password": "…", "new_password": "…"},
+            )
+        ),
+    ],
+    caller: AuthCaller,
+) -> Any:
     return await caller.identity(
         "change_password",
         current_password=body.current_password,

@@ -70,7 +70,22 @@ async def get_subtree(unit_id: uuid.UUID, caller: AuthCaller) -> Any:
     description="Moving a unit under itself or one of its descendants is refused.",
     responses=error_responses(401, 403, 404, 409, 422, 503, 504),
 )
-async def update_org_unit(unit_id: uuid.UUID, body: OrgUnitUpdate, caller: TenantAdmin) -> Any:
+async def update_org_unit(
+    unit_id: uuid.UUID,
+    body: Annotated[
+        OrgUnitUpdate,
+        Body(
+            openapi_examples={
+                "rename": {"summary": "rename", "value": {"name": "电子政务处"}},
+                "move": {
+                    "summary": "move under another unit",
+                    "value": {"parent_id": "3fa85f64-5717-4562-b3fc-2c963f66afa6"},
+                },
+            }
+        ),
+    ],
+    caller: TenantAdmin,
+) -> Any:
     return await caller.identity(
         "update_org_unit",
         unit_id=str(unit_id),

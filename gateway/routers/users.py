@@ -62,7 +62,22 @@ async def get_user(user_id: uuid.UUID, caller: AuthCaller) -> Any:
     summary="Change a user's name, contact details or roles, or move them (tenant_admin)",
     responses=error_responses(401, 403, 404, 409, 422, 503, 504),
 )
-async def update_user(user_id: uuid.UUID, body: UserUpdate, caller: TenantAdmin) -> Any:
+async def update_user(
+    user_id: uuid.UUID,
+    body: Annotated[
+        UserUpdate,
+        Body(
+            openapi_examples={
+                "move": {
+                    "summary": "move to another org unit",
+                    "value": {"org_unit_id": "3fa85f64-5717-4562-b3fc-2c963f66afa6"},
+                },
+                "roles": {"summary": "change roles", "value": {"roles": ["handler", "registrar"]}},
+            }
+        ),
+    ],
+    caller: TenantAdmin,
+) -> Any:
     return await caller.identity(
         "update_user",
         user_id=str(user_id),
