@@ -244,3 +244,5 @@ class Stack:
             settings_module.get_settings.cache_clear()
         with contextlib.suppress(Exception):
             rabbitmqctl("delete_vhost", self.vhost)
+        if os.environ.get("KEEP_TEST_LOGS") != "1":
+            shutil.rmtree(self.run_dir, ignore_errors=True)

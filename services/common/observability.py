@@ -8,10 +8,10 @@ every log line the worker writes.
 
 from __future__ import annotations
 
+import contextvars
 import json
 import logging
 import sys
-import threading
 import time
 from typing import Any
 
@@ -21,15 +21,19 @@ from prometheus_client import Counter, Gauge, Histogram, start_http_server
 from services.common.errors import GongwenError
 from services.common.settings import get_settings
 
-_local = threading.local()  # green-thread local once eventlet has patched threading
+# A context variable: each asyncio task (gateway) and each greenlet (nameko
+# worker; greenlet gives every greenlet its own context) sees its own value.
+_request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "gongwen_request_id", default=None
+)
 
 
 def current_request_id() -> str | None:
-    return getattr(_local, "request_id", None)
+    return _request_id.get()
 
 
 def set_request_id(request_id: str | None) -> None:
-    _local.request_id = request_id
+    _request_id.set(request_id)
 
 
 class JsonFormatter(logging.Formatter):

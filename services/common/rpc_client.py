@@ -150,7 +150,8 @@ class AsyncRpcClient:
         """Refuse at once a call to a service that has never run on this broker."""
         if service in self._known_services:
             return
-        assert self._connection is not None
+        if self._connection is None:
+            raise ServiceUnavailable("broker_unavailable", "broker connection lost")
         channel = await self._connection.channel()
         try:
             await channel.declare_queue(f"rpc-{service}", passive=True)
@@ -181,7 +182,9 @@ class AsyncRpcClient:
                 raise ServiceUnavailable(
                     "broker_unavailable", "message broker unreachable"
                 ) from exc
-        assert self._exchange is not None
+        exchange = self._exchange
+        if exchange is None:  # the connection dropped since connect()
+            raise ServiceUnavailable("broker_unavailable", "broker connection lost")
         timeout = timeout or self.timeout
         correlation_id = str(uuid.uuid4())
         headers: dict[str, Any] = {f"nameko.{k}": v for k, v in (context or {}).items() if v}
@@ -201,7 +204,7 @@ class AsyncRpcClient:
         self._pending[correlation_id] = future
         try:
             await asyncio.wait_for(
-                self._exchange.publish(message, routing_key=f"{service}.{method}"),
+                exchange.publish(message, routing_key=f"{service}.{method}"),
                 timeout=self.connect_timeout,
             )
         except (TimeoutError, OSError, aio_pika.exceptions.AMQPError, RuntimeError) as exc:
