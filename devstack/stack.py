@@ -21,8 +21,9 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from services.common.catalog import SERVICES
+
 ROOT = Path(__file__).resolve().parents[1]
-SERVICES = ("identity", "documents", "routing", "notify", "ledger", "metrics")
 
 
 def free_port() -> int:

@@ -22,11 +22,11 @@ from alembic.config import Config
 from psycopg2 import sql
 from sqlalchemy import MetaData, create_engine, pool, text
 
+from services.common.catalog import SERVICES
 from services.common.settings import get_settings
 
 log = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parents[1]
-ALL_SERVICES = ("identity", "documents", "routing", "notify", "ledger", "metrics")
 
 
 def _admin_connect(database: str = "postgres") -> psycopg2.extensions.connection:
@@ -165,8 +165,8 @@ def append_only_trigger(table: str) -> list[str]:
 
 def main(argv: list[str]) -> int:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    services = argv or list(ALL_SERVICES)
-    unknown = [s for s in services if s not in ALL_SERVICES]
+    services = argv or list(SERVICES)
+    unknown = [s for s in services if s not in SERVICES]
     if unknown:
         print(f"unknown service(s): {', '.join(unknown)}", file=sys.stderr)
         return 2

@@ -1,24 +1,26 @@
 """Start one service process: ``python -m services.common.runner <service>``.
 
-Patches the process with eventlet first, configures JSON logging and the
-metrics port from the environment, then hands over to nameko's runner (which
-stops cleanly on SIGTERM / Ctrl-C).
+Run as a program, it patches the process with eventlet before anything else
+is imported, configures JSON logging and the metrics port from the environment,
+then hands over to nameko's runner (which stops cleanly on SIGTERM / Ctrl-C).
+Imported as a module (by tests, say) it patches nothing.
 """
 
 from __future__ import annotations
 
-import warnings
+if __name__ == "__main__":
+    import warnings
 
-warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
+    warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
 
-import eventlet  # noqa: E402
+    import eventlet
 
-eventlet.monkey_patch()
+    eventlet.monkey_patch()
 
 import importlib  # noqa: E402
 import sys  # noqa: E402
 
-SERVICES = ("identity", "documents", "routing", "notify", "ledger", "metrics")
+from services.common.catalog import SERVICES  # noqa: E402
 
 
 def service_class(name: str) -> type:

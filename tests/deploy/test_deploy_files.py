@@ -30,7 +30,7 @@ import pytest
 import yaml
 from jsonschema import Draft202012Validator
 
-from services.common.runner import SERVICES
+from services.common.catalog import SERVICES
 from services.common.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
