@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | sha1sum | cut -c1-12)
 
-.PHONY: install infra run test bench lint migrate clean help
+.PHONY: install infra run test bench lint migrate deploy-check clean help
 
 help:
 	@echo "make run      install what is missing, start the whole suite, print the gateway address"
@@ -43,6 +43,13 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy services gateway devstack bench
+
+# On a machine with Docker Compose and promtool (Debian: apt-get install prometheus):
+deploy-check:
+	PLATFORM_ADMIN_PASSWORD=x MINIO_ACCESS_KEY=x MINIO_SECRET_KEY=x MINIO_ROOT_USER=x \
+	  MINIO_ROOT_PASSWORD=x PG_ADMIN_PASSWORD=x PG_APP_PASSWORD=x RABBITMQ_USER=x \
+	  RABBITMQ_PASSWORD=x REDIS_PASSWORD=x docker compose -f deploy/docker-compose.yml config --quiet
+	promtool check config --syntax-only deploy/prometheus/prometheus.yml
 
 clean:
 	rm -rf $(VENV) .run .pytest_cache .mypy_cache .ruff_cache
