@@ -12,6 +12,7 @@ from pydantic import BaseModel
 
 from gateway.auth import KeySet, Principal, TokenVerifier
 from gateway.logs import current_request_id
+from gateway.objects import ScanObjects
 from gateway.ratelimit import RateLimiter
 from gateway.rpc import Caller, ServiceRpc
 from services.common.context import PLATFORM_ADMIN, CallContext
@@ -28,6 +29,7 @@ class GatewayState:
     keys: KeySet
     verifier: TokenVerifier
     limiter: RateLimiter | None
+    objects: ScanObjects | None = None  # the scans' object store (None: not configured)
 
 
 async def gateway_state(request: Request) -> GatewayState:
@@ -103,6 +105,7 @@ PlatformAdmin = Annotated[Caller, Depends(require_roles(PLATFORM_ADMIN))]
 TenantAdmin = Annotated[Caller, Depends(require_roles("tenant_admin"))]
 Leader = Annotated[Caller, Depends(require_roles("office_leader", "gov_leader"))]
 Auditor = Annotated[Caller, Depends(require_roles("auditor", "tenant_admin", PLATFORM_ADMIN))]
+Registrar = Annotated[Caller, Depends(require_roles("registrar"))]
 
 
 def example(summary: str, value: dict[str, Any]) -> dict[str, dict[str, Any]]:

@@ -23,6 +23,20 @@ from services.common.errors import GongwenError, RemoteError
 log = logging.getLogger("gateway.errors")
 
 
+class PayloadTooLarge(GongwenError):
+    """413: a body or an uploaded file over its limit (raised by the gateway only)."""
+
+    http_status = 413
+    default_code = "payload_too_large"
+
+
+class UnsupportedMediaType(GongwenError):
+    """415: a body in a format the route does not take (raised by the gateway only)."""
+
+    http_status = 415
+    default_code = "unsupported_media_type"
+
+
 class ErrorDetail(BaseModel):
     loc: list[str | int] = Field(description="where the problem is, e.g. ['body', 'name']")
     msg: str
@@ -178,6 +192,8 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         403: "forbidden: role_required, …",
         404: "not found (also for another tenant's resource)",
         409: "conflict, e.g. duplicate name",
+        413: "payload_too_large / file_too_large: over the size limit",
+        415: "unsupported_media_type: the body is not in a format the route takes",
         422: "invalid_input: the body, a query parameter or a path id is invalid",
         429: "rate_limited (per address) or login throttled",
         503: "broker_unavailable: the message broker cannot be reached",

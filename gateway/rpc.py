@@ -79,3 +79,9 @@ class Caller:
 
     async def identity(self, method: str, **kwargs: Any) -> Any:
         return await self.call("identity", method, **kwargs)
+
+    async def documents(self, method: str, **kwargs: Any) -> Any:
+        return await self.call("documents", method, **kwargs)
+
+    async def routing(self, method: str, **kwargs: Any) -> Any:
+        return await self.call("routing", method, **kwargs)
