@@ -22,8 +22,22 @@ from gateway.deps import GatewayState
 from gateway.errors import install_error_handlers
 from gateway.logs import configure_logging, current_request_id
 from gateway.middleware import GatewayMiddleware
+from gateway.objects import MinioObjects
 from gateway.ratelimit import RateLimiter
-from gateway.routers import audit, auth, delegations, me, ops, org_units, tenants, users
+from gateway.routers import (
+    audit,
+    auth,
+    delegations,
+    documents,
+    files,
+    me,
+    ops,
+    org_units,
+    tasks,
+    templates,
+    tenants,
+    users,
+)
 from gateway.rpc import ServiceRpc
 from services.common.context import CallContext
 from services.common.rpc_client import AsyncRpcClient
@@ -38,6 +52,26 @@ TAGS: list[dict[str, Any]] = [
     {"name": "org units", "description": "Org tree: units (单位), divisions (处室), sections."},
     {"name": "users", "description": "Users (用户) and their roles."},
     {"name": "delegations", "description": "Delegations (授权) from leaders to secretaries."},
+    {
+        "name": "documents",
+        "description": (
+            "Incoming documents (收文): registration (收文登记) and scans, search (检索), the "
+            "processing slip (处理笺) and route, distribution (分办), circulation (传阅)."
+        ),
+    },
+    {"name": "files", "description": "Scans (扫描件): download by stream or short-lived link."},
+    {
+        "name": "tasks",
+        "description": (
+            "To-do (待办) and done (已办) lists; acting on a task: 签收, 拟办, 审核, 批示, "
+            "办理, 办结, 归档, 退回; urging (催办)."
+        ),
+    },
+    {"name": "reading", "description": "Circulated documents to read (待阅) and read (已阅)."},
+    {
+        "name": "templates",
+        "description": "Process templates (流程模板) and the units they are assigned to.",
+    },
     {"name": "audit", "description": "Audit trail (全程留痕), hash-chained per tenant."},
     {"name": "ops", "description": "Liveness, readiness and metrics."},
 ]
@@ -75,6 +109,7 @@ def build_state(settings: Settings) -> GatewayState:
         keys=keys,
         verifier=TokenVerifier(keys, issuer=settings.jwt_issuer),
         limiter=limiter,
+        objects=MinioObjects.from_settings(settings),
     )
 
 
@@ -125,7 +160,20 @@ def create_app(
 
     # Each router carries its full prefix, so a route's path is its full template
     # (the label of the HTTP metrics).
-    for module in (auth, me, tenants, org_units, users, delegations, audit, ops):
+    for module in (
+        auth,
+        me,
+        tenants,
+        org_units,
+        users,
+        delegations,
+        documents,
+        files,
+        tasks,
+        templates,
+        audit,
+        ops,
+    ):
         app.include_router(module.router)
     return app
 

@@ -11,6 +11,7 @@ log line, and a last-resort 500 ``internal_error`` for anything unexpected.
 from __future__ import annotations
 
 import logging
+import re
 import time
 from typing import Any
 
@@ -28,9 +29,19 @@ error_log = logging.getLogger("gateway.errors")
 
 RATE_LIMITED_PREFIX = "/api/"
 UNMATCHED = "<unmatched>"
-#: Largest request body read (the API takes small JSON documents; a route taking
-#: uploads would need its own limit).
+#: Largest request body read (the API takes small JSON documents; the routes of
+#: :data:`STREAMED_BODY_ROUTES` take uploads and have limits of their own).
 MAX_BODY_BYTES = 1024 * 1024
+#: (method, path) of the routes that stream large bodies (scans) and enforce their
+#: own per-file limit (``MAX_UPLOAD_BYTES``): :data:`MAX_BODY_BYTES` does not apply.
+STREAMED_BODY_ROUTES: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("POST", re.compile(r"^/api/v1/documents/[^/]+/files/?$")),
+)
+
+
+def streams_body(scope: Scope) -> bool:
+    method, path = scope.get("method"), scope.get("path", "")
+    return any(method == m and pattern.match(path) for m, pattern in STREAMED_BODY_ROUTES)
 
 
 def _too_large() -> HTTPException:
@@ -118,6 +129,9 @@ class GatewayMiddleware:
             if path.startswith(RATE_LIMITED_PREFIX) and not await self._allowed(
                 scope, receive, send_with_request_id
             ):
+                return
+            if streams_body(scope):
+                await self.app(scope, receive, send_with_request_id)
                 return
             declared = _header(scope, b"content-length")
             if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:

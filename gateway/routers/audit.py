@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -13,6 +14,13 @@ from gateway.routers import API_PREFIX
 from services.identity.schemas import AuditEntryOut, Page
 
 router = APIRouter(prefix=API_PREFIX + "/audit", tags=["audit"])
+
+
+class TrailOf(StrEnum):
+    """Whose trail: identity's (accounts, org, delegations) or documents' (公文)."""
+
+    identity = "identity"
+    documents = "documents"
 
 
 class ChainVerification(BaseModel):
@@ -39,8 +47,21 @@ async def list_audit(
 @router.get(
     "/verify",
     response_model=ChainVerification,
-    summary="Verify the hash chain of my tenant's audit trail",
-    responses=error_responses(401, 403, 503, 504),
+    summary="Verify the hash chain (哈希链校验) of my tenant's audit trail",
+    description=(
+        "`service=identity` (default: sign-ins, users, org units, delegations) or "
+        "`service=documents` (every action on documents: 登记, 分办, 批示, 办结, 归档 …). "
+        "`ok` is false and `first_broken_id` names the first row whose hash does not match "
+        "when a row was altered. The documents trail is verified by auditors only "
+        "(403 `role_required` for a tenant administrator). "
+        "Example: `GET /api/v1/audit/verify?service=documents`."
+    ),
+    responses=error_responses(401, 403, 422, 503, 504),
 )
-async def verify_audit_chain(caller: Auditor) -> Any:
-    return await caller.identity("verify_audit_chain")
+async def verify_audit_chain(
+    caller: Auditor,
+    service: Annotated[
+        TrailOf, Query(description="identity (default) or documents")
+    ] = TrailOf.identity,
+) -> Any:
+    return await caller.call(service.value, "verify_audit_chain")
