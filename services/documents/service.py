@@ -24,9 +24,9 @@ from services.common.db import DatabaseSession, scope_session
 from services.common.errors import EXPECTED_ERRORS
 from services.common.events import EventEnvelope, consume_once
 from services.common.health import CommonEntrypoints
+from services.common.inputs import parse, parse_id
 from services.common.observability import Observability
 from services.documents import registry, scans, slip, storage, trail
-from services.documents.inputs import parse, parse_id
 from services.documents.schemas import DocumentRegister, DocumentSearch, FileAttach
 
 log = logging.getLogger(__name__)

@@ -20,8 +20,8 @@ from sqlalchemy.orm import Session
 
 from services.common.context import CallContext
 from services.common.events import EventEnvelope, emit
+from services.common.inputs import id_list, instant, optional_id
 from services.documents import queries, rules
-from services.documents.inputs import id_list, instant, optional_id
 from services.documents.models import Document, Opinion
 from services.documents.registry import SOURCE, load_visible
 from services.documents.schemas import DocumentStatus, OpinionKind, ProcessingSlipOut

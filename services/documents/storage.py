@@ -43,8 +43,8 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from services.common.errors import InvalidInput, NotFound
+from services.common.inputs import parse_id
 from services.common.settings import get_settings
-from services.documents.inputs import parse_id
 
 log = logging.getLogger(__name__)
 

@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Iterable
 
 from services.common.errors import Forbidden, InvalidInput
+from services.common.inputs import require_aware
 from services.identity.schemas import (
     ALLOWED_CHILD_KINDS,
     LEADER_ROLES,
@@ -109,12 +110,6 @@ def is_leader(roles: Iterable[str]) -> bool:
 # -- delegations (授权) --------------------------------------------------------------------------
 
 MAX_DELEGATION_DAYS = 366
-
-
-def require_aware(value: dt.datetime, field: str) -> dt.datetime:
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise InvalidInput("naive_datetime", f"{field} needs a time zone (e.g. +08:00 or Z)")
-    return value.astimezone(dt.UTC)
 
 
 def check_delegation_window(

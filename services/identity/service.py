@@ -17,6 +17,7 @@ from services.common.context import CallContext, Caller
 from services.common.db import DatabaseSession
 from services.common.errors import EXPECTED_ERRORS
 from services.common.health import CommonEntrypoints
+from services.common.inputs import parse, parse_id, parse_instant
 from services.common.observability import Observability
 from services.identity import (
     auditing,
@@ -27,7 +28,6 @@ from services.identity import (
     users,
 )
 from services.identity.dependencies import IdentityRuntime
-from services.identity.inputs import parse, parse_id, parse_instant
 from services.identity.schemas import (
     DelegationCreate,
     LoginRequest,

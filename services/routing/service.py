@@ -22,9 +22,9 @@ from services.common.db import DatabaseSession
 from services.common.errors import EXPECTED_ERRORS
 from services.common.events import EventEnvelope
 from services.common.health import CommonEntrypoints
+from services.common.inputs import parse, parse_id, parse_ids
 from services.common.observability import Observability
 from services.routing import catalog, operations
-from services.routing.inputs import parse, parse_id, parse_ids
 from services.routing.remote import RemoteDirectory, RemoteDocuments
 from services.routing.schemas import (
     Circulate,

@@ -8,8 +8,8 @@ import uuid
 import pytest
 
 from services.common.errors import Conflict, Forbidden, InvalidInput
+from services.common.inputs import parse
 from services.documents import rules
-from services.documents.inputs import parse
 from services.documents.schemas import DocumentRegister, Secrecy, Urgency
 
 BASE = {
