@@ -31,6 +31,7 @@ from bench.context import ROOT, BenchContext
 BENCHMARKS: dict[str, str] = {
     "rpc": "bench.rpc",
     "gateway_me": "bench.gateway_me",
+    "deadlines": "bench.deadlines",
     "todo": "bench.todo",
 }
 
