@@ -27,13 +27,13 @@ $(STAMP): requirements.lock pyproject.toml
 infra:
 	@bash scripts/ensure-infra.sh
 
-run: install infra
+run: install
 	@$(PY) -m devstack
 
 migrate: install infra
 	$(PY) -m services.common.migrate
 
-test: install infra
+test: install
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 bench: install infra

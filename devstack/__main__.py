@@ -10,18 +10,19 @@ import time
 from devstack.stack import Stack, ensure_infra
 
 
+def _interrupt(*_: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main() -> int:
     ensure_infra()
     stack = Stack.local()
     from services.common.settings import LOCAL_PLATFORM_ADMIN_PASSWORD
 
-    stopping = False
-
-    def _stop(*_: object) -> None:
-        nonlocal stopping
-        stopping = True
-
-    signal.signal(signal.SIGTERM, _stop)
+    # Explicit handlers: a process started in the background may inherit an
+    # ignored SIGINT, and Ctrl-C (or a TERM/HUP) must still stop everything.
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _interrupt)
     try:
         print("starting: S3 stand-in, migrations, services, gateway …", flush=True)
         stack.start()
@@ -43,7 +44,7 @@ def main() -> int:
                 flush=True,
             )
         print("Press Ctrl-C to stop everything.", flush=True)
-        while not stopping:
+        while True:
             for name, proc in list(stack.processes.items()):
                 if proc.poll() is not None:
                     print(f"{name} exited with {proc.returncode}; see {stack.log_dir}/{name}.log")
@@ -52,6 +53,8 @@ def main() -> int:
     except KeyboardInterrupt:
         pass
     finally:
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(sig, signal.SIG_IGN)  # a second Ctrl-C does not cut the clean-up short
         print("\nstopping …", flush=True)
         stack.stop()
         print("stopped.", flush=True)

@@ -76,6 +76,7 @@ class Stack:
         """The developer's stack: default names and ports, overridable by environment."""
         env = dict(os.environ)
         env.setdefault("GONGWEN_ENV", "local")
+        env.setdefault("S3_LOCAL_PORT", "9000")
         port = int(env.get("GATEWAY_PORT", "8000"))
         base = int(env.get("METRICS_BASE_PORT", "9101"))
         return cls(
@@ -139,6 +140,8 @@ class Stack:
         if self.env.get("MINIO_ENDPOINT"):
             return
         port = int(self.env.get("S3_LOCAL_PORT", "0")) or free_port()
+        if port_open("127.0.0.1", port):
+            raise RuntimeError(f"port {port} for the local S3 server is taken (set S3_LOCAL_PORT)")
         moto = shutil.which("moto_server", path=str(Path(sys.executable).parent)) or "moto_server"
         self._spawn("s3", [moto, "-H", "127.0.0.1", "-p", str(port)], self.env)
         wait_for(lambda: port_open("127.0.0.1", port), 30, "the S3 server")
@@ -174,6 +177,8 @@ class Stack:
                 "--no-access-log",
                 "--log-level",
                 "warning",
+                "--timeout-graceful-shutdown",
+                "5",
             ],
             self.env,
         )
@@ -219,9 +224,19 @@ class Stack:
         self.start_gateway()
         self.wait_ready()
 
-    def stop(self) -> None:
-        for name in [n for n in self.processes if n != "s3"] + ["s3"]:
-            self.stop_process(name)
+    def stop(self, timeout: float = 10) -> None:
+        """SIGTERM to every process at once, SIGKILL to any still running after
+        ``timeout``; the object store last."""
+        names = [n for n in self.processes if n != "s3"]
+        for name in names:
+            proc = self.processes[name]
+            if proc.poll() is None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        for name in names:
+            self.stop_process(name, timeout=max(0.1, deadline - time.monotonic()))
+        self.stop_process("s3")
 
     def destroy(self) -> None:
         """Stop, then drop what an isolated stack created (databases, vhost)."""
