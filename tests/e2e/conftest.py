@@ -315,3 +315,206 @@ def wait_until(predicate: Any, timeout: float, what: str, interval: float = 0.2)
                 return last
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout:g}s waiting for {what} (last: {last!r})")
+
+
+def eventually(fn: Any, timeout: float = 10, interval: float = 0.1) -> Any:
+    """Retry ``fn`` until it returns something truthy without failing an assertion;
+    for what follows asynchronously (the slip and trace are filled from routing's
+    events). After ``timeout`` seconds the last assertion error is raised."""
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while True:
+        try:
+            last = fn()
+            if last:
+                return last
+            failure: AssertionError = AssertionError(f"still falsy: {last!r}")
+        except (AssertionError, httpx.HTTPError) as exc:
+            failure = exc if isinstance(exc, AssertionError) else AssertionError(repr(exc))
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"not so after {timeout:g}s: {failure}") from failure
+        time.sleep(interval)
+
+
+# -- incoming documents (收文): a tenant of their own ------------------------------------------------
+
+SHANGHAI_TZ = "Asia/Shanghai"
+
+
+@dataclass
+class Person:
+    """A member of staff of the incoming-documents tenant, signed in from an address of
+    their own (so that the many requests of a flow spend nobody else's allowance)."""
+
+    id: str
+    username: str
+    full_name: str
+    unit_id: str
+    roles: list[str]
+    user: User
+
+    def get(self, path: str, **kwargs: Any) -> httpx.Response:
+        return self.user.get(path, **kwargs)
+
+    def post(self, path: str, **kwargs: Any) -> httpx.Response:
+        return self.user.post(path, **kwargs)
+
+
+#: (unit name, kind) under the tenant's root
+INCOMING_UNITS = (
+    ("文书处", "division"),
+    ("电子政务处", "division"),
+    ("综合处", "division"),
+    ("法规处", "division"),
+    ("秘书处", "division"),
+)
+
+#: (username, full name, unit — None for the root, roles)
+INCOMING_STAFF = (
+    ("wenshu", "张文书", "文书处", ["registrar"]),
+    ("wenshu2", "陈收发", "文书处", ["registrar"]),
+    ("shenji", "周审计", "文书处", ["auditor"]),
+    ("dz_ban1", "李承办", "电子政务处", ["handler"]),
+    ("dz_ban2", "吴承办", "电子政务处", ["handler"]),
+    ("dz_chu", "王处长", "电子政务处", ["division_head"]),
+    ("zh_ban", "郑承办", "综合处", ["handler"]),
+    ("zh_chu", "冯处长", "综合处", ["division_head"]),
+    ("fg_ban", "韩承办", "法规处", ["handler"]),
+    ("ting1", "赵厅长", None, ["office_leader"]),
+    ("ting2", "钱副厅长", None, ["office_leader"]),
+    ("mishu", "孙秘书", "秘书处", ["secretary"]),
+)
+
+
+@dataclass
+class Office:
+    """One tenant for incoming documents: a registry (文书处), business divisions with
+    handlers and heads, office leaders, a secretary and an auditor, all signed in."""
+
+    gw: Gateway
+    code: str
+    tenant: dict[str, Any]
+    admin: User
+    root_id: str
+    units: dict[str, str] = field(default_factory=dict)  # name → id
+    people: dict[str, Person] = field(default_factory=dict)  # username → person
+
+    def __getitem__(self, username: str) -> Person:
+        return self.people[username]
+
+    def add_unit(self, name: str, kind: str = "division") -> str:
+        self.units[name] = str(create_unit(self.admin, name, kind, self.root_id)["id"])
+        return self.units[name]
+
+    def add_person(
+        self, username: str, full_name: str, unit: str | None, roles: list[str]
+    ) -> Person:
+        unit_id = self.units[unit] if unit else self.root_id
+        made = create_user(self.admin, username, full_name, unit_id, roles)
+        person = Person(
+            id=str(made["id"]),
+            username=username,
+            full_name=full_name,
+            unit_id=unit_id,
+            roles=roles,
+            user=self.gw.login(self.code, username, address=fresh_address()),
+        )
+        self.people[username] = person
+        return person
+
+
+def setup_office(gw: Gateway, platform_admin: User, code: str, name: str) -> Office:
+    tenant = ok(onboard(platform_admin, code, name, None), 201)
+    admin = gw.login(code, f"{code}-admin", address=fresh_address())
+    root = next(u for u in ok(admin.get("/org-units")) if u["parent_id"] is None)
+    return Office(gw=gw, code=code, tenant=tenant, admin=admin, root_id=str(root["id"]))
+
+
+@pytest.fixture(scope="session")
+def office(gw: Gateway, platform_admin: User) -> Office:
+    """收文测试厅: the tenant of the incoming-documents tests (items 1–5 of the issue)."""
+    built = setup_office(gw, platform_admin, unique("sw"), "收文测试厅")
+    for name, kind in INCOMING_UNITS:
+        built.add_unit(name, kind)
+    for username, full_name, unit, roles in INCOMING_STAFF:
+        built.add_person(username, full_name, unit, roles)
+    return built
+
+
+@pytest.fixture(scope="session")
+def other_office(gw: Gateway, platform_admin: User) -> Office:
+    """Another tenant with a registry, a division and a handler (tenant isolation)."""
+    built = setup_office(gw, platform_admin, unique("qt"), "另一个厅")
+    for name in ("文书处", "办公室"):
+        built.add_unit(name)
+    built.add_person("wenshu", "外文书", "文书处", ["registrar"])
+    built.add_person("ban", "外承办", "办公室", ["handler"])
+    return built
+
+
+def real_pdf(text: str = "Gongwen scan") -> bytes:
+    """A small but complete one-page PDF (catalog, pages, page, content, xref table)."""
+    stream = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode()
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length " + str(len(stream)).encode() + b" >>\nstream\n" + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += f"{number} 0 obj\n".encode() + body + b"\nendobj\n"
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    for offset in offsets:
+        out += f"{offset:010d} 00000 n \n".encode()
+    out += (
+        f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    )
+    return bytes(out)
+
+
+def register(person: Person, title: str, **fields: Any) -> dict[str, Any]:
+    """收文登记 through the gateway (defaults for what the test does not care about)."""
+    body = {
+        "title": title,
+        "source_org": "国务院办公厅",
+        "received_date": "2026-11-20",
+        "urgency": "平件",
+        "secrecy": "非密",
+        "page_count": 2,
+        **fields,
+    }
+    return dict(ok(person.post("/documents", json=body), 201))
+
+
+def upload(person: Person, document_id: str, *files: tuple[str, bytes]) -> httpx.Response:
+    return person.post(
+        f"/documents/{document_id}/files",
+        files=[("files", (name, data, "application/octet-stream")) for name, data in files],
+    )
+
+
+def todo(person: Person, limit: int = 200, offset: int = 0) -> list[dict[str, Any]]:
+    page = ok(person.get("/tasks/todo", params={"limit": limit, "offset": offset}))
+    return list(page["items"])
+
+
+def open_task(person: Person, document_id: str, step: str | None = None) -> dict[str, Any]:
+    """The open task of ``document_id`` in the person's to-do list (waits for it)."""
+
+    def find() -> dict[str, Any] | None:
+        for task in todo(person):
+            if task["document_id"] == document_id and (step is None or task["step"] == step):
+                return task
+        return None
+
+    return dict(eventually(find))
+
+
+def act(person: Person, task_id: str, **body: Any) -> dict[str, Any]:
+    return dict(ok(person.post(f"/tasks/{task_id}/actions", json=body)))
