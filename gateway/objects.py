@@ -19,14 +19,18 @@ from typing import Any, Protocol
 from urllib.parse import quote
 
 from minio import Minio
-from minio.error import S3Error
+from minio.error import MinioException, S3Error
 from starlette.concurrency import iterate_in_threadpool
+from urllib3.exceptions import HTTPError as Urllib3Error
 
 from services.common.errors import GongwenError, NotFound, ServiceUnavailable
 from services.common.settings import Settings
 from services.documents import storage
 
 log = logging.getLogger("gateway.objects")
+
+#: what the minio client raises when the store refuses or cannot be reached
+STORE_ERRORS = (MinioException, Urllib3Error, OSError)
 
 
 def storage_unavailable(detail: str = "the object store cannot be reached") -> ServiceUnavailable:
@@ -83,7 +87,7 @@ class MinioObjects:
             )
         except (GongwenError, asyncio.CancelledError):
             raise
-        except (S3Error, OSError) as exc:  # the store refused or is away
+        except STORE_ERRORS as exc:  # the store refused or is away
             log.warning("staging %s failed: %r", key, exc)
             raise storage_unavailable() from None
 
@@ -98,7 +102,7 @@ class MinioObjects:
                 log.error("scan %s/%s is recorded but not in the store", bucket, key)
                 raise NotFound("file_content_missing", "the file's content is missing") from None
             raise storage_unavailable() from None
-        except OSError:
+        except STORE_ERRORS:
             raise storage_unavailable() from None
         return _ResponseBody(response)
 

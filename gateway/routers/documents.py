@@ -15,6 +15,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from starlette.requests import ClientDisconnect
 
 from gateway.deps import AuthCaller, CurrentPrincipal, Registrar, State, examples_of
 from gateway.errors import PayloadTooLarge, UnsupportedMediaType, error_responses
@@ -362,6 +363,9 @@ async def upload_files(
     try:
         files = await _stage_all(objects, tenant_id, reader, staged)
         return await _attach_all(caller, document_id, files, staged)
+    except ClientDisconnect:  # the sender went away: nobody to answer, nothing kept
+        log.info("upload to document %s abandoned by the client", document_id)
+        raise InvalidInput("upload_aborted", "the upload ended before it was complete") from None
     except Exception:
         if not reader.finished:
             with contextlib.suppress(Exception):
