@@ -6,7 +6,9 @@ and files do not exist."""
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 from minio import Minio
@@ -148,6 +150,73 @@ def test_a_file_over_the_upload_limit_is_refused_with_413(
             )
             assert attached["size"] == len(fits)
     assert [f["id"] for f in files_of(office, doc["id"])] == [attached["id"]]
+    assert staged_objects(settings, office.tenant["id"]) == []
+
+
+def peak_rss_kib(pid: int) -> int:
+    """The most memory the process has held so far (VmHWM)."""
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    raise AssertionError("no VmHWM")
+
+
+def streamed_multipart(filename: str, head: bytes, size: int) -> tuple[str, Iterator[bytes]]:
+    """A multipart body with one file of ``size`` bytes, made as it is sent (chunked)."""
+    boundary = "gongwen-" + "7" * 24
+    opening = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="files"; '
+        f"filename*=UTF-8''{quote(filename)}\r\n"
+        "Content-Type: application/pdf\r\n\r\n"
+    ).encode()
+
+    def body() -> Iterator[bytes]:
+        yield opening + head
+        left = size - len(head)
+        block = b"0" * (1024 * 1024)
+        while left > 0:
+            yield block[: min(left, len(block))]
+            left -= len(block)
+        yield f"\r\n--{boundary}--\r\n".encode()
+
+    return f"multipart/form-data; boundary={boundary}", body()
+
+
+def test_a_large_scan_is_streamed_never_held_whole(
+    office: Office, stack: Stack, settings: Settings
+):
+    """200 MiB through a gateway allowing 400 MiB: its memory grows by far less than the
+    file (bounded by the object store client's parts, whatever the size). The documents
+    service keeps its own limit (50 MiB here) and refuses the file when attaching it."""
+    registrar = office["wenshu"]
+    doc = register(registrar, "关于报送全省政务服务事项清单的通知(大幅扫描件)")
+    size = 200 * 1024 * 1024
+    with extra_gateway(stack, "large-uploads", MAX_UPLOAD_BYTES=str(400 * 1024 * 1024)) as big:
+        big.wait_ready()
+        with httpx.Client(
+            base_url=big.url + "/api/v1",
+            headers={"Authorization": f"Bearer {registrar.user.access_token}"},
+            timeout=120,
+            trust_env=False,
+        ) as client:
+            ok(
+                client.post(
+                    f"/documents/{doc['id']}/files", files=[("files", ("小.pdf", real_pdf()))]
+                ),
+                201,
+            )
+            before = peak_rss_kib(big.proc.pid)
+            content_type, body = streamed_multipart("全省清单.pdf", real_pdf(), size)
+            response = client.post(
+                f"/documents/{doc['id']}/files",
+                content=body,
+                headers={"Content-Type": content_type},
+            )
+            growth = (peak_rss_kib(big.proc.pid) - before) * 1024
+    expect_error(response, 413, "file_too_large")  # the documents service's 50 MiB
+    assert growth < size * 0.6, f"the gateway grew by {growth // 2**20} MiB"
+    assert [f["filename"] for f in files_of(office, doc["id"])] == ["小.pdf"]
     assert staged_objects(settings, office.tenant["id"]) == []
 
 
