@@ -9,9 +9,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query
 
-from gateway.deps import AuthCaller
+from gateway.deps import AuthCaller, CurrentPrincipal
 from gateway.errors import error_responses
 from gateway.routers import API_PREFIX
+from services.common.errors import NotFound
 from services.routing.schemas import (
     ActResult,
     ReadItemOut,
@@ -101,8 +102,19 @@ async def list_done(caller: AuthCaller, limit: Limit = 20, offset: Offset = 0) -
     tags=TASKS,
     responses=error_responses(401, 404, 422, 503, 504),
 )
-async def get_task(task_id: uuid.UUID, caller: AuthCaller) -> Any:
-    return await caller.routing("get_task", task_id=str(task_id))
+async def get_task(task_id: uuid.UUID, caller: AuthCaller, principal: CurrentPrincipal) -> Any:
+    task = await caller.routing("get_task", task_id=str(task_id))
+    # routing finds any task of the tenant; who neither holds it nor may see its
+    # document (documents decides that) learns nothing of it
+    held = task.get("assignee_id") == str(principal.user_id) or (
+        task.get("assignee_id") is None and task.get("unit_id") == str(principal.org_unit_id)
+    )
+    if not held:
+        try:
+            await caller.documents("get_document", document_id=str(task["document_id"]))
+        except NotFound:
+            raise NotFound("task_not_found", "no such task") from None
+    return task
 
 
 @router.post(

@@ -251,6 +251,10 @@ def test_an_incoming_document_from_registration_to_archive(office: Office):
     expect_error(  # only the registry or the sender urges
         outsider.post(f"/tasks/{handle['id']}/urge", json={}), 403, "not_allowed_to_urge"
     )
+    # who neither holds a task nor may see its document does not find it
+    expect_error(outsider.get(f"/tasks/{handle['id']}"), 404, "task_not_found")
+    assert ok(lead_head.get(f"/tasks/{handle['id']}"))["allowed_actions"] == []
+    assert ok(lead_h.get(f"/tasks/{handle['id']}"))["allowed_actions"] == ["handle"]
     text = "已按批示要求完成数据共享目录梳理并报送。"
     [complete_lead] = act(lead_h, handle["id"], action="handle", opinion=text)["next_tasks"]
     opinions.append(("handling", lead_h.full_name, None, text))

@@ -491,3 +491,40 @@ def test_the_example_template_variant_is_a_valid_template():
     from services.routing.schemas import TemplateDef
 
     validate_template(TemplateDef.model_validate(_without_leaders()))
+
+
+def test_a_task_is_shown_to_its_holder_or_to_who_may_see_its_document(
+    harness: StoreHarness, client: TestClient
+):
+    me = claims(roles=["handler"], tid=TENANT_ID)
+    headers = {"Authorization": f"Bearer {harness.key.sign(me)}"}
+    task = {
+        "id": str(uuid.uuid4()),
+        "tenant_id": TENANT_ID,
+        "document_id": DOC_ID,
+        "instance_id": str(uuid.uuid4()),
+        "step": "propose",
+        "step_name": "拟办(承办节点)",
+        "unit_id": str(uuid.uuid4()),
+        "assignee_id": me["sub"],
+        "status": "open",
+        "title": "关于加强政务数据共享的通知",
+        "doc_number": None,
+        "urgency": "urgent",
+        "role_in_document": "lead",
+        "created_at": "2026-11-20T08:00:00Z",
+        "due_at": "2026-11-25T16:00:00Z",
+        "overdue": False,
+        "version": 1,
+        "allowed_actions": ["propose", "return"],
+    }
+    harness.rpc.script[("routing", "get_task")] = task
+    harness.rpc.script[("documents", "get_document")] = NotFound("document_not_found", "x")
+    assert client.get(f"/api/v1/tasks/{task['id']}", headers=headers).status_code == 200
+    assert calls(harness, "get_document") == []  # mine: nothing more to ask
+    task.update(assignee_id=None, unit_id=me["ou"])  # pooled to my division
+    assert client.get(f"/api/v1/tasks/{task['id']}", headers=headers).status_code == 200
+    task.update(assignee_id=str(uuid.uuid4()))  # somebody else's
+    response = client.get(f"/api/v1/tasks/{task['id']}", headers=headers)
+    assert (response.status_code, error_of(response)["code"]) == (404, "task_not_found")
+    assert calls(harness, "get_document") == [{"document_id": DOC_ID}]
