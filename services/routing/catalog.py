@@ -15,15 +15,17 @@ from collections.abc import Sequence
 from sqlalchemy.orm import Session
 
 from services.common.context import CallContext
-from services.common.errors import Forbidden, InvalidInput, NotFound
+from services.common.db import scope_session
+from services.common.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.identity.schemas import OrgUnitKind
 from services.routing import clock, queries
 from services.routing.models import Template
 from services.routing.ports import Directory
-from services.routing.schemas import TemplateDef, TemplateOut
+from services.routing.schemas import StepTimeLimit, TemplateDef, TemplateOut
 from services.routing.templates import DEFAULT_TEMPLATE_CODE, Flow, validate_template
 
 TENANT_ADMIN = "tenant_admin"
+MAX_TIME_LIMIT_DAYS = 365
 
 _flows: dict[uuid.UUID, Flow] = {}
 
@@ -111,7 +113,7 @@ def create_template(session: Session, ctx: CallContext, template: TemplateDef) -
         kind=template.kind,
         version=queries.next_template_version(session, tenant_id, template.code),
         definition=template.model_dump(mode="json"),
-        created_at=clock.now(),
+        created_at=clock.now(session),
         created_by=ctx.user_id,
     )
     session.add(row)
@@ -139,7 +141,78 @@ def assign_template(
         if unit.kind is OrgUnitKind.section:
             raise InvalidInput("not_a_division", "templates are assigned to units and divisions")
     queries.assign_template(
-        session, tenant_id, row.id, row.kind, wanted, clock.now(), ctx.require_user()
+        session, tenant_id, row.id, row.kind, wanted, clock.now(session), ctx.require_user()
     )
     session.commit()
     return _out(row, queries.assigned_units(session, tenant_id, [row.id])[row.id])
+
+
+def set_step_time_limit(
+    session: Session, ctx: CallContext, template_id: uuid.UUID, step_key: str, req: StepTimeLimit
+) -> TemplateOut:
+    """Set the time limit (working days) of one step: a new version of the template.
+
+    The owner changes it: the tenant administrator a template of the tenant, the
+    platform administrator the platform's default (which every unit without a
+    template of its own follows from its next document on). Units assigned to
+    the changed version move to the new one; running documents keep theirs.
+    ``bad_time_limit`` for zero, negative or more than a year.
+    """
+    days = req.time_limit_days
+    if days is not None and (isinstance(days, bool) or not 1 <= days <= MAX_TIME_LIMIT_DAYS):
+        raise InvalidInput(
+            "bad_time_limit",
+            f"a time limit is a whole number of working days from 1 to {MAX_TIME_LIMIT_DAYS}",
+        )
+    user_id = ctx.require_user()
+    if ctx.is_platform_admin:
+        scope_session(session, bypass_rls=True)
+        row = queries.template(session, template_id)
+        if row is None or row.tenant_id is not None:
+            raise NotFound("template_not_found", "no such platform template")
+        owner = None
+    else:
+        owner = _reader(ctx)
+        row = _visible(session, owner, template_id)
+        if row.tenant_id is None:
+            raise Forbidden(
+                "not_template_owner", "the platform's default template is changed by the platform"
+            )
+        if TENANT_ADMIN not in ctx.roles:
+            raise Forbidden("tenant_admin_required", "only the tenant administrator does this")
+    definition = TemplateDef.model_validate(row.definition)
+    if step_key not in {s.key for s in definition.steps}:
+        raise NotFound("step_not_found", f"no step {step_key!r} in the template")
+    lock_scope = owner or "platform"
+    queries.lock(session, f"routing:template:{lock_scope}:{row.code}")
+    latest = queries.latest_template(session, owner, row.code)
+    if latest is None or latest.id != row.id:
+        raise Conflict("template_not_latest", "change the latest version of the template")
+    changed = definition.model_copy(
+        update={
+            "steps": [
+                s.model_copy(update={"time_limit_days": days}) if s.key == step_key else s
+                for s in definition.steps
+            ]
+        }
+    )
+    validate_template(changed)
+    now = clock.now(session)
+    new = Template(
+        id=uuid.uuid4(),
+        tenant_id=owner,
+        code=row.code,
+        name=row.name,
+        kind=row.kind,
+        version=row.version + 1,
+        definition=changed.model_dump(mode="json"),
+        created_at=now,
+        created_by=user_id,
+    )
+    session.add(new)
+    session.flush()
+    if owner is not None:
+        queries.move_assignments(session, owner, row.id, new.id, now, user_id)
+    session.commit()
+    units = queries.assigned_units(session, owner, [new.id])[new.id] if owner else []
+    return _out(new, units)

@@ -1,10 +1,14 @@
 """Tables of the routing service: process templates, workflow instances, tasks (待办),
-urges (催办), read items (传阅) and a projection of the documents they are about.
+urges (催办), read items (传阅), a projection of the documents they are about, the
+working-day calendars (national years, tenant overrides, the tenant tree) and
+routing's own audit trail.
 
-Every tenant table has row-level security (see the migration). Templates of the
-platform (``tenant_id`` NULL) are readable by every tenant. The partial indexes
-on ``tasks`` serve the to-do and done lists in their sort order (most urgent
-first, then newest) without sorting a user's whole history.
+Every tenant table has row-level security (see the migrations). Templates of the
+platform (``tenant_id`` NULL) are readable by every tenant; a tenant also reads
+the calendar overrides of its ancestors. The partial indexes on ``tasks`` serve
+the to-do and done lists in their sort order (most urgent first, then newest)
+without sorting a user's whole history, and the overdue / reminder scanner
+without reading every open task.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Date,
     DateTime,
     ForeignKey,
     Identity,
@@ -22,11 +27,13 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Text,
+    UniqueConstraint,
     text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from services.common.audit import audit_table
 from services.common.events import outbox_tables
 
 
@@ -34,11 +41,16 @@ class Base(DeclarativeBase):
     type_annotation_map = {
         uuid.UUID: UUID(as_uuid=True),
         dt.datetime: DateTime(timezone=True),
+        dt.date: Date,
         dict[str, Any]: JSONB,
     }
 
 
 OUTBOX, PROCESSED_EVENTS = outbox_tables(Base.metadata)
+AUDIT_LOG = audit_table(Base.metadata)
+
+#: Read by services.common.migrate: the app role may only INSERT and SELECT these.
+APPEND_ONLY_TABLES = ("audit_log",)
 
 
 class Template(Base):
@@ -162,6 +174,19 @@ class Task(Base):
     opinion: Mapped[str | None] = mapped_column(Text)
     on_behalf_of_id: Mapped[uuid.UUID | None]
     version: Mapped[int] = mapped_column(default=1)
+    due_rule: Mapped[str | None] = mapped_column(
+        String(16), comment="distribution | step (NULL: no time limit)"
+    )
+    due_days: Mapped[int | None] = mapped_column(
+        SmallInteger, comment="working days of the time limit"
+    )
+    remind_at: Mapped[dt.datetime | None]
+    reminded_at: Mapped[dt.datetime | None]
+    overdue_at: Mapped[dt.datetime | None] = mapped_column(
+        comment="= due_at, set once the task is past due"
+    )
+    overdue_unit_id: Mapped[uuid.UUID | None]
+    overdue_user_id: Mapped[uuid.UUID | None]
 
     __table_args__ = (
         Index(
@@ -193,6 +218,25 @@ class Task(Base):
         ),
         Index("ix_tasks_document", "document_id", "seq"),
         Index("ix_tasks_instance_step", "instance_id", "step"),
+        Index(
+            "ix_tasks_overdue_scan",
+            "due_at",
+            postgresql_where=text("status = 'open' AND overdue_at IS NULL AND due_at IS NOT NULL"),
+        ),
+        Index(
+            "ix_tasks_reminder_scan",
+            "remind_at",
+            postgresql_where=text(
+                "status = 'open' AND reminded_at IS NULL AND overdue_at IS NULL"
+                " AND remind_at IS NOT NULL"
+            ),
+        ),
+        Index(
+            "ix_tasks_tenant_due",
+            "tenant_id",
+            "due_at",
+            postgresql_where=text("due_at IS NOT NULL"),
+        ),
     )
 
 
@@ -237,3 +281,76 @@ class ReadItem(Base):
             "id",
         ),
     )
+
+
+# -- working-day calendars (DESIGN 4.3) --------------------------------------------------------
+
+
+class CalendarYear(Base):
+    """The published national schedule of a year; a year without a row is provisional
+    (weekends only) until a platform administrator publishes it."""
+
+    __tablename__ = "calendar_years"
+
+    year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    holidays: Mapped[list[dt.date]] = mapped_column(ARRAY(Date), default=list)
+    workdays: Mapped[list[dt.date]] = mapped_column(ARRAY(Date), default=list)
+    note: Mapped[str | None] = mapped_column(String(500))
+    published_at: Mapped[dt.datetime]
+    published_by: Mapped[uuid.UUID | None]
+
+
+class CalendarState(Base):
+    """One row: the calendar version, changed (from a sequence) by every calendar change."""
+
+    __tablename__ = "calendar_state"
+
+    id: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    version: Mapped[int] = mapped_column(BigInteger)
+    changed_at: Mapped[dt.datetime]
+
+
+class TenantNode(Base):
+    """The tenant tree as identity announces it (``tenant.created``)."""
+
+    __tablename__ = "tenant_nodes"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    parent_id: Mapped[uuid.UUID | None]
+    code: Mapped[str] = mapped_column(String(64))
+    path: Mapped[str] = mapped_column(Text, comment="tenant codes from the root, gz/gz-qdn")
+    created_at: Mapped[dt.datetime]
+
+    __table_args__ = (
+        Index("uq_tenant_nodes_path", "path", unique=True),
+        Index("ix_tenant_nodes_path_prefix", "path", postgresql_ops={"path": "text_pattern_ops"}),
+    )
+
+
+class CalendarOverride(Base):
+    """A local day off or working day of a tenant (本地调整), inherited by its descendants."""
+
+    __tablename__ = "calendar_overrides"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    tenant_id: Mapped[uuid.UUID]
+    day: Mapped[dt.date]
+    kind: Mapped[str] = mapped_column(String(16), comment="day_off | working_day")
+    note: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime]
+    created_by: Mapped[uuid.UUID | None]
+
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "day", name="uq_calendar_overrides_tenant_day"),
+    )
+
+
+class TestClock(Base):
+    """The instant the tests set; honoured only when ``GONGWEN_ENV=test``."""
+
+    __tablename__ = "test_clock"
+    __test__ = False  # not a pytest class
+
+    id: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    now: Mapped[dt.datetime | None]
+    set_at: Mapped[dt.datetime]

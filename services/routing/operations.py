@@ -25,7 +25,7 @@ from services.common.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.common.events import EventEnvelope, consume_once, emit
 from services.documents.schemas import DocumentStatus
 from services.identity.schemas import OrgUnitKind
-from services.routing import catalog, clock, deadlines, queries, views
+from services.routing import catalog, clock, deadlines, queries, scanner, views
 from services.routing.models import (
     DocumentSummary,
     Task,
@@ -134,7 +134,12 @@ def _open_task(
     """Create an open task, with its due date, and announce it (``task.created``)."""
     flow = catalog.flow_of(session, instance.template_id)
     step = flow.step(step_key)
-    due = deadlines.deadline_for(flow, step_key, now, deadlines.tenant_calendar(doc.tenant_id))
+    rule = deadlines.rule_for(flow, step_key)
+    due = (
+        deadlines.compute(rule, now, deadlines.tenant_calendar(doc.tenant_id, session))
+        if rule is not None
+        else None
+    )
     role = DocRole.registry.value if flow.is_registry_step(step_key) else instance.role_in_document
     task = Task(
         id=uuid.uuid4(),
@@ -153,6 +158,9 @@ def _open_task(
         created_at=now,
         due_at=due.due_at if due else None,
         due_provisional=due.provisional if due else False,
+        due_rule=rule.kind if rule else None,
+        due_days=rule.days if rule else None,
+        remind_at=due.remind_at if due else None,
         previous_task_id=previous.id if previous else None,
         version=1,
     )
@@ -173,6 +181,7 @@ def _open_task(
             "roles": task.roles,
             "due_at": _iso(task.due_at),
             "due_provisional": task.due_provisional,
+            "remind_at": _iso(task.remind_at),
             "role_in_document": role,
             "title": doc.title,
             "urgency": doc.urgency,
@@ -183,9 +192,11 @@ def _open_task(
 
 
 def _cancel(session: Session, tasks: Sequence[Task], reason: str, now: dt.datetime) -> None:
-    """Close open tasks without action (``task.cancelled``)."""
+    """Close open tasks without action (``task.cancelled``); one past due that no scan
+    marked yet is marked overdue (``task.overdue``) first."""
     queries.cancel_tasks(session, [t.id for t in tasks], now)
     for task in tasks:
+        scanner.mark_closed_late(session, task.id, task.assignee_id, now)
         emit(
             session,
             SOURCE,
@@ -205,7 +216,7 @@ def _cancel(session: Session, tasks: Sequence[Task], reason: str, now: dt.dateti
 
 def _outs(session: Session, rows: Sequence[queries.TaskRow], actor: Actor | None) -> list[TaskOut]:
     """Task rows as the contract has them, with the buttons for ``actor``."""
-    now = clock.now()
+    now = clock.now(session)
     return [
         views.task_out(row, catalog.flow_of(session, row[0].template_id), actor, now)
         for row in rows
@@ -246,8 +257,9 @@ def on_document_registered(session: Session, envelope: EventEnvelope) -> bool:
     if not consume_once(session, REGISTERED_HANDLER, envelope):
         session.rollback()
         return False
+    deadlines.hold_calendar(session)
     data = envelope.data
-    now = clock.now()
+    now = clock.now(session)
     document_id = uuid.UUID(str(data["document_id"]))
     queries.insert_summary(
         session,
@@ -299,7 +311,7 @@ def _summary_from_documents(
             "registry_unit_id": found.registry_unit_id,
             "registered_by": found.registered_by,
             "status": DocumentStatus.registered.value,
-            "created_at": clock.now(),
+            "created_at": clock.now(session),
         },
     )
     doc = queries.summary(session, document_id)
@@ -326,7 +338,7 @@ def distribute(
         doc = _summary_from_documents(session, documents, tenant_id, req.document_id)
     if actor.org_unit_id != doc.registry_unit_id:
         raise Forbidden("not_task_holder", "only the registry that registered it distributes it")
-    now = clock.now()
+    now = clock.now(session)
     registry = _registry_instance(session, doc, now)
     registry_flow = catalog.flow_of(session, registry.template_id)
     registry_task = queries.open_registry_task(session, doc.id, registry_flow.first_step.key)
@@ -342,6 +354,7 @@ def distribute(
         if unit.kind is not OrgUnitKind.division:
             raise InvalidInput("not_a_division", f"{unit.name} is not a division (处室)")
 
+    deadlines.hold_calendar(session)
     doc = queries.summary(session, doc.id, lock=True)
     assert doc is not None
     _check_distributable(doc, registry_task)
@@ -447,6 +460,7 @@ def _close(
     )
     if not closed:
         raise Conflict("task_already_taken", "somebody else has acted on this task")
+    scanner.mark_closed_late(session, task.id, task.assignee_id, now)
 
 
 def _announce_closed(
@@ -554,9 +568,10 @@ def act(
     flow = catalog.flow_of(session, task.template_id)
     state = views.task_state(task)
     acting = validate_action(flow, state, actor, req)
-    now = clock.now()
+    now = clock.now(session)
     _check_people(directory, tenant_id, task, req, actor, acting.on_behalf_of, now)
 
+    deadlines.hold_calendar(session)  # before any row lock: see deadlines.hold_calendar
     doc = queries.summary(session, task.document_id, lock=True)  # one writer per document
     assert doc is not None
     status = TaskStatus.returned if req.action is Action.return_ else TaskStatus.done
@@ -692,7 +707,7 @@ def urge(session: Session, ctx: CallContext, task_id: uuid.UUID, req: Urge) -> U
         raise Forbidden("not_allowed_to_urge", "only the registry or the sender urges a task")
     if not catalog.flow_of(session, task.template_id).step(task.step).allow_urge:
         raise InvalidInput("urge_not_allowed", f"step {task.step!r} cannot be urged")
-    now = clock.now()
+    now = clock.now(session)
     record = UrgeRecord(
         id=uuid.uuid4(),
         tenant_id=tenant_id,
@@ -755,7 +770,7 @@ def circulate(
         user = directory.user(user_id)
         if user is None or user.tenant_id != tenant_id or not user.active:
             raise NotFound("user_not_found", f"no user {user_id} in this tenant")
-    now = clock.now()
+    now = clock.now(session)
     added = queries.add_read_items(
         session,
         [
@@ -800,7 +815,7 @@ def mark_read(session: Session, ctx: CallContext, item_id: uuid.UUID) -> ReadIte
     item = row[0]
     if item.recipient_id != actor.user_id:
         raise Forbidden("not_recipient", "only its recipient marks an item read")
-    now = clock.now()
+    now = clock.now(session)
     if queries.mark_read(session, item.id, now):
         emit(
             session,

@@ -12,7 +12,7 @@ import uuid
 from typing import Protocol
 
 from services.documents.schemas import DocumentOut
-from services.identity.schemas import DelegationOut, OrgUnitOut, UserOut
+from services.identity.schemas import DelegationOut, OrgUnitOut, TenantOut, UserOut
 
 
 class Directory(Protocol):
@@ -25,6 +25,10 @@ class Directory(Protocol):
     def delegation(
         self, leader_id: uuid.UUID, secretary_id: uuid.UUID, at: dt.datetime
     ) -> DelegationOut | None: ...
+
+    def tenant(self, tenant_id: uuid.UUID) -> TenantOut | None: ...
+
+    def org_units(self) -> list[OrgUnitOut]: ...
 
 
 class Documents(Protocol):

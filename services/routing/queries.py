@@ -15,16 +15,22 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Row, func, literal, select, union_all, update
+from psycopg2.extras import execute_values
+from sqlalchemy import Row, delete, func, literal, select, text, union_all, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
 from services.routing.models import (
+    CalendarOverride,
+    CalendarState,
+    CalendarYear,
     DocumentSummary,
     ReadItem,
     Task,
     Template,
     TemplateAssignment,
+    TenantNode,
+    TestClock,
     WorkflowInstance,
 )
 from services.routing.schemas import TaskStatus
@@ -464,3 +470,344 @@ def mark_read(session: Session, item_id: uuid.UUID, at: dt.datetime) -> bool:
         .execution_options(synchronize_session=False)
     )
     return result.first() is not None
+
+
+# -- the test clock ---------------------------------------------------------------------------------
+
+
+def test_clock(session: Session) -> dt.datetime | None:
+    """The instant the tests set (None: real time)."""
+    return session.scalar(select(TestClock.now).where(TestClock.id == 1))
+
+
+test_clock.__test__ = False  # type: ignore[attr-defined]  # not a pytest test
+
+
+def set_test_clock(session: Session, instant: dt.datetime | None, at: dt.datetime) -> None:
+    stmt = pg_insert(TestClock).values(id=1, now=instant, set_at=at)
+    session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["id"], set_={"now": stmt.excluded.now, "set_at": stmt.excluded.set_at}
+        )
+    )
+
+
+# -- calendars ------------------------------------------------------------------------------------------
+
+CALENDAR_LOCK = "routing:calendar"
+
+
+def lock_calendar(session: Session, *, exclusive: bool) -> None:
+    """The calendar's transaction-scoped advisory lock: shared by transactions that open
+    tasks, exclusive for a calendar change (which recomputes open deadlines)."""
+    fn = func.pg_advisory_xact_lock if exclusive else func.pg_advisory_xact_lock_shared
+    session.execute(select(fn(func.hashtextextended(CALENDAR_LOCK, 0))))
+
+
+def calendar_version(session: Session) -> int:
+    return int(session.scalar(select(CalendarState.version).where(CalendarState.id == 1)) or 0)
+
+
+def bump_calendar_version(session: Session, at: dt.datetime) -> int:
+    """A new calendar version (from a sequence: a rolled-back change never reuses one)."""
+    return int(
+        session.execute(
+            update(CalendarState)
+            .where(CalendarState.id == 1)
+            .values(version=func.nextval("calendar_version_seq"), changed_at=at)
+            .returning(CalendarState.version)
+        ).scalar_one()
+    )
+
+
+YearRow = CalendarYear
+
+
+def calendar_years(session: Session) -> list[CalendarYear]:
+    return list(session.scalars(select(CalendarYear).order_by(CalendarYear.year)).all())
+
+
+def calendar_year(session: Session, year: int) -> CalendarYear | None:
+    return session.scalars(
+        select(CalendarYear)
+        .where(CalendarYear.year == year)
+        .execution_options(populate_existing=True)
+    ).first()
+
+
+def upsert_calendar_year(session: Session, values: dict[str, Any]) -> None:
+    stmt = pg_insert(CalendarYear).values(**values)
+    session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["year"],
+            set_={k: stmt.excluded[k] for k in values if k != "year"},
+        )
+    )
+
+
+# -- the tenant tree (projection of identity's tenants) -----------------------------------------------
+
+
+def insert_tenant_node(session: Session, values: dict[str, Any]) -> bool:
+    """Add a tenant to the projection unless it is there; True when this call added it."""
+    result = session.execute(
+        pg_insert(TenantNode).values(**values).on_conflict_do_nothing().returning(TenantNode.id)
+    )
+    return result.first() is not None
+
+
+def tenant_node(session: Session, tenant_id: uuid.UUID) -> TenantNode | None:
+    return session.get(TenantNode, tenant_id)
+
+
+def ancestry(session: Session, tenant_id: uuid.UUID) -> list[uuid.UUID]:
+    """The tenant's path in the tree, root first, ending with the tenant ([] if unknown)."""
+    me = select(TenantNode.path).where(TenantNode.id == tenant_id).scalar_subquery()
+    rows = session.execute(
+        select(TenantNode.id)
+        .where(
+            (TenantNode.path == me)
+            | (func.left(me, func.length(TenantNode.path) + 1) == TenantNode.path + "/")
+        )
+        .order_by(func.length(TenantNode.path))
+    ).all()
+    return [r[0] for r in rows]
+
+
+def _like_prefix(prefix: str) -> str:
+    escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return escaped + "/%"
+
+
+def subtree(session: Session, tenant_id: uuid.UUID) -> list[uuid.UUID]:
+    """The tenant and every tenant below it ([] if unknown)."""
+    node = tenant_node(session, tenant_id)
+    if node is None:
+        return []
+    rows = session.execute(
+        select(TenantNode.id).where(
+            (TenantNode.path == node.path) | TenantNode.path.like(_like_prefix(node.path))
+        )
+    ).all()
+    return [r[0] for r in rows]
+
+
+# -- overrides ----------------------------------------------------------------------------------------
+
+
+def overrides_of(session: Session, tenant_ids: Sequence[uuid.UUID]) -> list[CalendarOverride]:
+    if not tenant_ids:
+        return []
+    return list(
+        session.scalars(
+            select(CalendarOverride)
+            .where(CalendarOverride.tenant_id.in_(tenant_ids))
+            .order_by(CalendarOverride.day, CalendarOverride.id)
+        ).all()
+    )
+
+
+def calendar_override(session: Session, override_id: uuid.UUID) -> CalendarOverride | None:
+    return session.get(CalendarOverride, override_id)
+
+
+def insert_override(session: Session, values: dict[str, Any]) -> bool:
+    """Add a tenant's override of a day; False when the tenant has one for that day."""
+    result = session.execute(
+        pg_insert(CalendarOverride)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["tenant_id", "day"])
+        .returning(CalendarOverride.id)
+    )
+    return result.first() is not None
+
+
+def delete_override(session: Session, override_id: uuid.UUID) -> bool:
+    result = session.execute(
+        delete(CalendarOverride)
+        .where(CalendarOverride.id == override_id)
+        .returning(CalendarOverride.id)
+        .execution_options(synchronize_session=False)
+    )
+    return result.first() is not None
+
+
+# -- recomputing open deadlines ------------------------------------------------------------------------
+
+RecomputeRow = Row[
+    tuple[
+        uuid.UUID,
+        uuid.UUID,
+        dt.datetime,
+        str | None,
+        int | None,
+        dt.datetime | None,
+        bool,
+        dt.datetime | None,
+    ]
+]
+
+
+def deadlines_to_recompute(
+    session: Session,
+    started_before: dt.datetime,
+    due_from: dt.datetime,
+    tenant_ids: Sequence[uuid.UUID] | None = None,
+) -> list[RecomputeRow]:
+    """Open, not yet overdue tasks with a deadline due at or after ``due_from`` that
+    started before ``started_before`` (read from the scanner's partial index)."""
+    stmt = select(
+        Task.id,
+        Task.tenant_id,
+        Task.created_at,
+        Task.due_rule,
+        Task.due_days,
+        Task.due_at,
+        Task.due_provisional,
+        Task.remind_at,
+    ).where(
+        Task.status == OPEN,
+        Task.overdue_at.is_(None),
+        Task.due_at.is_not(None),
+        Task.due_at >= due_from,
+        Task.created_at < started_before,
+        Task.due_rule.is_not(None),
+        Task.due_days.is_not(None),
+    )
+    if tenant_ids is not None:
+        stmt = stmt.where(Task.tenant_id.in_(list(tenant_ids)))
+    return list(session.execute(stmt).all())
+
+
+_UPDATE_DEADLINES = (
+    "UPDATE tasks AS t SET due_at = v.due_at, due_provisional = v.provisional,"
+    " remind_at = v.remind_at"
+    " FROM (VALUES %s) AS v(id, due_at, provisional, remind_at)"
+    " WHERE t.id = v.id AND t.status = 'open' AND t.overdue_at IS NULL"
+)
+
+
+def update_deadlines(
+    session: Session,
+    rows: Sequence[tuple[uuid.UUID, dt.datetime, bool, dt.datetime]],
+    page: int = 2000,
+) -> int:
+    """Write new (due_at, due_provisional, remind_at) of open tasks, a page per statement;
+    a task closed or marked overdue meanwhile is left alone. Returns the rows written."""
+    if not rows:
+        return 0
+    cursor = session.connection().connection.cursor()
+    written = 0
+    try:
+        for start in range(0, len(rows), page):
+            chunk = [
+                (str(i), due, prov, remind) for i, due, prov, remind in rows[start : start + page]
+            ]
+            execute_values(
+                cursor,
+                _UPDATE_DEADLINES,
+                chunk,
+                template="(%s::uuid, %s::timestamptz, %s::boolean, %s::timestamptz)",
+                page_size=page,
+            )
+            written += max(cursor.rowcount, 0)
+    finally:
+        cursor.close()
+    return written
+
+
+# -- the scanner: reminders and overdue marks ----------------------------------------------------------
+
+_CLAIMED = (
+    "t.id, t.tenant_id, t.document_id, t.instance_id, t.step, t.step_name, t.unit_id,"
+    " t.assignee_id, t.roles, t.due_at, t.remind_at, t.reminded_at, t.overdue_at,"
+    " t.overdue_unit_id, t.overdue_user_id, d.title, d.urgency"
+)
+
+_CLAIM_OVERDUE = text(
+    "WITH claimed AS ("
+    "  SELECT id FROM tasks"
+    "  WHERE status = 'open' AND overdue_at IS NULL AND due_at IS NOT NULL AND due_at < :now"
+    "  ORDER BY due_at LIMIT :batch FOR UPDATE SKIP LOCKED)"
+    " UPDATE tasks t SET overdue_at = t.due_at, overdue_unit_id = t.unit_id,"
+    "   overdue_user_id = t.assignee_id"
+    " FROM claimed c, document_summaries d"
+    " WHERE t.id = c.id AND d.id = t.document_id AND t.overdue_at IS NULL"
+    f" RETURNING {_CLAIMED}"
+)
+
+_CLAIM_REMINDERS = text(
+    "WITH claimed AS ("
+    "  SELECT id FROM tasks"
+    "  WHERE status = 'open' AND reminded_at IS NULL AND overdue_at IS NULL"
+    "    AND remind_at IS NOT NULL AND remind_at <= :now AND due_at > :now"
+    "  ORDER BY remind_at LIMIT :batch FOR UPDATE SKIP LOCKED)"
+    " UPDATE tasks t SET reminded_at = :now"
+    " FROM claimed c, document_summaries d"
+    " WHERE t.id = c.id AND d.id = t.document_id AND t.reminded_at IS NULL"
+    f" RETURNING {_CLAIMED}"
+)
+
+ClaimedRow = Row[Any]
+
+
+def claim_overdue(session: Session, now: dt.datetime, batch: int) -> list[ClaimedRow]:
+    """Mark up to ``batch`` open tasks past their due time overdue (``overdue_at`` = the
+    due time), each exactly once: rows another transaction holds are skipped, rows
+    another one marked no longer match."""
+    return list(session.execute(_CLAIM_OVERDUE, {"now": now, "batch": batch}).all())
+
+
+def claim_reminders(session: Session, now: dt.datetime, batch: int) -> list[ClaimedRow]:
+    """Set ``reminded_at`` of up to ``batch`` open tasks whose reminder time has come
+    (and whose deadline has not passed), each exactly once."""
+    return list(session.execute(_CLAIM_REMINDERS, {"now": now, "batch": batch}).all())
+
+
+_MARK_AT_CLOSE = text(
+    "UPDATE tasks t SET overdue_at = t.due_at, overdue_unit_id = t.unit_id,"
+    "   overdue_user_id = :assignee"
+    " FROM document_summaries d"
+    " WHERE t.id = :id AND d.id = t.document_id AND t.overdue_at IS NULL"
+    "   AND t.due_at IS NOT NULL AND t.due_at < :now"
+    f" RETURNING {_CLAIMED}"
+)
+
+
+def mark_overdue_at_close(
+    session: Session, task_id: uuid.UUID, assignee_id: uuid.UUID | None, now: dt.datetime
+) -> ClaimedRow | None:
+    """A task closed after its due time that no scanner marked yet: mark it now (in the
+    closing transaction, which holds the row). ``assignee_id``: who held it before closing."""
+    return session.execute(
+        _MARK_AT_CLOSE, {"id": task_id, "assignee": assignee_id, "now": now}
+    ).first()
+
+
+# -- templates: a new version with a changed step --------------------------------------------------------
+
+
+def latest_template(session: Session, tenant_id: uuid.UUID | None, code: str) -> Template | None:
+    return session.scalars(
+        select(Template)
+        .where(Template.tenant_id == tenant_id, Template.code == code)
+        .order_by(Template.version.desc())
+        .limit(1)
+    ).first()
+
+
+def move_assignments(
+    session: Session,
+    tenant_id: uuid.UUID,
+    old_id: uuid.UUID,
+    new_id: uuid.UUID,
+    at: dt.datetime,
+    by: uuid.UUID,
+) -> None:
+    """Units that used one version of a template use the new one from now on."""
+    session.execute(
+        update(TemplateAssignment)
+        .where(TemplateAssignment.tenant_id == tenant_id, TemplateAssignment.template_id == old_id)
+        .values(template_id=new_id, assigned_at=at, assigned_by=by)
+        .execution_options(synchronize_session=False)
+    )

@@ -25,7 +25,7 @@ from services.common.errors import (
 )
 from services.common.settings import get_settings
 from services.documents.schemas import DocumentOut
-from services.identity.schemas import DelegationOut, OrgUnitOut, UserOut
+from services.identity.schemas import DelegationOut, OrgUnitOut, TenantOut, UserOut
 
 
 def call(service: str, method: Callable[..., Any], **kwargs: Any) -> Any:
@@ -73,6 +73,14 @@ class RemoteDirectory:
             at=at.isoformat(),
         )
         return DelegationOut.model_validate(data) if data else None
+
+    def tenant(self, tenant_id: uuid.UUID) -> TenantOut | None:
+        data = call("identity", self._identity.get_tenant, tenant_id=str(tenant_id))
+        return TenantOut.model_validate(data) if data else None
+
+    def org_units(self) -> list[OrgUnitOut]:
+        data = call("identity", self._identity.list_org_units)
+        return [OrgUnitOut.model_validate(u) for u in data or []]
 
 
 class RemoteDocuments:

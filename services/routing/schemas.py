@@ -140,6 +140,11 @@ class TaskOut(BaseModel):
     due_at: dt.datetime | None
     due_provisional: bool = False
     overdue: bool = Field(description="red flag: due_at has passed (or it was finished late)")
+    overdue_at: dt.datetime | None = Field(
+        default=None, description="when it became overdue (its due time), once marked"
+    )
+    remind_at: dt.datetime | None = Field(default=None, description="when the reminder is due")
+    reminded_at: dt.datetime | None = None
     completed_at: dt.datetime | None = None
     completed_by: uuid.UUID | None = None
     version: int
@@ -205,3 +210,162 @@ class UrgeOut(BaseModel):
     urged_by: uuid.UUID
     urged_at: dt.datetime
     message: str | None
+
+
+# -- working-day calendars (DESIGN 4.3) ----------------------------------------------------------
+
+
+class DayReason(StrEnum):
+    """Why a day is (not) a working day, in order of increasing precedence."""
+
+    workday = "workday"  # Monday–Friday
+    weekend = "weekend"  # Saturday or Sunday
+    national_holiday = "national_holiday"  # 法定节假日 (national schedule)
+    makeup_workday = "makeup_workday"  # 调休上班日 (national schedule)
+    local_day_off = "local_day_off"  # a local day off of the tenant or an ancestor
+    local_working_day = "local_working_day"  # a local working day of the tenant or an ancestor
+
+
+class OverrideKind(StrEnum):
+    day_off = "day_off"  # 本地放假
+    working_day = "working_day"  # 本地上班
+
+
+Note = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+
+class YearPublish(Strict):
+    """The national schedule of a year (全国节假日安排) as the State Council announced it."""
+
+    holidays: list[dt.date] = Field(
+        default_factory=list,
+        max_length=366,
+        description="days off (法定节假日, the whole spans, weekend days may be listed)",
+    )
+    workdays: list[dt.date] = Field(
+        default_factory=list,
+        max_length=366,
+        description="make-up working days (调休上班日): Saturdays or Sundays that are worked",
+    )
+    note: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] | None = Field(
+        default=None, description="e.g. the notice it comes from"
+    )
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "holidays": ["2027-01-01", "2027-02-06", "2027-02-07", "2027-02-08"],
+                    "workdays": ["2027-02-14"],
+                    "note": "国务院办公厅关于2027年部分节假日安排的通知",
+                }
+            ]
+        },
+    )
+
+
+class YearOut(BaseModel):
+    year: int
+    provisional: bool = Field(description="True: not published, computed with weekends only")
+    holidays: list[dt.date]
+    workdays: list[dt.date]
+    note: str | None = None
+    published_at: dt.datetime | None = None
+    published_by: uuid.UUID | None = None
+
+
+class YearPublished(YearOut):
+    recomputed_tasks: int = Field(
+        description="open deadlines rewritten (due time, reminder time or provisional flag changed)"
+    )
+    moved_tasks: int = Field(description="of those, deadlines whose due time moved")
+
+
+class YearSummary(BaseModel):
+    year: int
+    provisional: bool
+    published_at: dt.datetime | None = None
+    holidays: int = Field(description="number of holiday dates listed")
+    workdays: int = Field(description="number of make-up working days listed")
+
+
+class OverrideCreate(Strict):
+    """A local day off or working day (本地调整) of a tenant, inherited by the tenants below it."""
+
+    tenant_id: uuid.UUID | None = Field(default=None, description="default: my tenant")
+    date: dt.date
+    kind: OverrideKind
+    note: Note = Field(description="why, e.g. 苗年 (Miao New Year)")
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"date": "2026-12-09", "kind": "day_off", "note": "苗年放假"}]
+        },
+    )
+
+
+class OverrideOut(BaseModel):
+    id: uuid.UUID
+    tenant_id: uuid.UUID
+    date: dt.date
+    kind: OverrideKind
+    note: str
+    created_at: dt.datetime
+    created_by: uuid.UUID | None = None
+    inherited: bool = Field(default=False, description="True: an ancestor tenant's override")
+
+
+class OverrideChanged(OverrideOut):
+    recomputed_tasks: int = Field(description="open deadlines of the tenant and below rewritten")
+    moved_tasks: int = Field(description="of those, deadlines whose due time moved")
+
+
+class DayOut(BaseModel):
+    date: dt.date
+    weekday: int = Field(description="ISO weekday, 1 = Monday … 7 = Sunday")
+    working: bool
+    reason: DayReason
+    note: str | None = Field(default=None, description="the override's note")
+    source_tenant_id: uuid.UUID | None = Field(
+        default=None, description="the tenant whose override decided the day"
+    )
+
+
+class MonthOut(BaseModel):
+    """A month as the system counts working days for a tenant."""
+
+    month: str
+    tenant_id: uuid.UUID | None
+    provisional: bool = Field(description="the year's national schedule is not published yet")
+    working_days: int
+    days: list[DayOut]
+
+
+class StepTimeLimit(Strict):
+    """The time limit of one step of a process template, in working days."""
+
+    time_limit_days: int | None = Field(
+        description="working days (1–365); null: the step has no time limit"
+    )
+
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"time_limit_days": 5}]}
+    )
+
+
+# -- reminders and overdue marks -------------------------------------------------------------------
+
+
+class ScanCounts(BaseModel):
+    """What one pass of the scanner did."""
+
+    at: dt.datetime = Field(description="the instant the pass ran for")
+    overdue: int = Field(description="tasks marked overdue (task.overdue)")
+    reminded: int = Field(description="reminders sent (task.reminded)")
+
+
+class ClockOut(BaseModel):
+    now: dt.datetime
+    frozen: bool = Field(description="True: a test instant is set")

@@ -1,5 +1,6 @@
 """nameko entrypoints of the routing service: process templates, workflow instances,
-tasks (待办), deadlines, urges (催办), circulation (传阅) and the to-do / done / to-read lists.
+tasks (待办), deadlines, urges (催办), circulation (传阅), the to-do / done / to-read
+lists, the working-day calendars and the reminder / overdue scanner (a timer).
 
 Entrypoints are thin: they validate the arguments against the contract
 (schemas.py), call the use cases in :mod:`services.routing.operations` and
@@ -14,25 +15,30 @@ from typing import Any
 
 from nameko.events import event_handler
 from nameko.rpc import RpcProxy, rpc
+from nameko.timer import timer
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from services.common.context import CallContext, Caller
 from services.common.db import DatabaseSession
-from services.common.errors import EXPECTED_ERRORS
+from services.common.errors import EXPECTED_ERRORS, InvalidInput
 from services.common.events import EventEnvelope
 from services.common.health import CommonEntrypoints
-from services.common.inputs import parse, parse_id, parse_ids
+from services.common.inputs import parse, parse_id, parse_ids, parse_instant
 from services.common.observability import Observability
-from services.routing import catalog, operations
+from services.routing import calendars, catalog, operations, scanner
+from services.routing.config import routing_settings
 from services.routing.remote import RemoteDirectory, RemoteDocuments
 from services.routing.schemas import (
     Circulate,
     Distribute,
     ListQuery,
+    OverrideCreate,
+    StepTimeLimit,
     TaskAction,
     TemplateDef,
     Urge,
+    YearPublish,
 )
 
 JSON = dict[str, Any]
@@ -69,6 +75,83 @@ class RoutingService(CommonEntrypoints):
             return
         operations.on_document_registered(self.db, envelope)
 
+    @event_handler("identity", "tenant.created", requeue_on_error=True)
+    def on_tenant_created(self, payload: JSON) -> None:
+        """Keep routing's projection of the tenant tree (calendars inherit down it)."""
+        try:
+            envelope = EventEnvelope.model_validate(payload)
+            calendars.on_tenant_created(self.db, envelope)
+        except (ValidationError, KeyError, ValueError, TypeError):
+            log.exception("malformed tenant.created dropped: %r", payload)
+
+    # -- reminders and overdue marks -----------------------------------------------------------------
+
+    @timer(interval=routing_settings().scan_interval, eager=True)
+    def scan_timer(self) -> None:
+        """One pass of the reminder / overdue scanner (every instance; each task once)."""
+        try:
+            counts = scanner.scan(self.db)
+        except Exception:  # the next tick tries again
+            log.exception("scanner pass failed")
+            return
+        if counts.overdue or counts.reminded:
+            log.info("scanner: %d overdue, %d reminded", counts.overdue, counts.reminded)
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def scan_now(self) -> JSON:
+        """Run one scanner pass now (operators, tests); answers what it did."""
+        return scanner.scan_now(self.db, self.ctx).model_dump(mode="json")
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def set_test_clock(self, now: Any = None) -> JSON:
+        """Freeze routing's clock at ``now`` (None: real time). Test stacks only."""
+        instant = parse_instant(now, "now") if now is not None else None
+        return scanner.set_test_clock(self.db, self.ctx, instant).model_dump(mode="json")
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def get_clock(self) -> JSON:
+        return scanner.get_clock(self.db, self.ctx).model_dump(mode="json")
+
+    # -- calendars ---------------------------------------------------------------------------------------
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def publish_year(self, year: Any, schedule: Any) -> JSON:
+        req = parse(YearPublish, schedule)
+        out = calendars.publish_year(self.db, self.ctx, _year(year), req)
+        return out.model_dump(mode="json")
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def list_years(self) -> list[JSON]:
+        return [y.model_dump(mode="json") for y in calendars.list_years(self.db, self.ctx)]
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def get_year(self, year: Any) -> JSON:
+        return calendars.get_year(self.db, self.ctx, _year(year)).model_dump(mode="json")
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def calendar_month(self, month: Any, tenant_id: Any = None) -> JSON:
+        tid = parse_id(tenant_id, "tenant_id") if tenant_id is not None else None
+        out = calendars.month(self.db, self.ctx, self.directory, month, tid)
+        return out.model_dump(mode="json")
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def list_overrides(self, tenant_id: Any = None) -> list[JSON]:
+        tid = parse_id(tenant_id, "tenant_id") if tenant_id is not None else None
+        rows = calendars.list_overrides(self.db, self.ctx, self.directory, tid)
+        return [r.model_dump(mode="json") for r in rows]
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def add_override(self, override: Any) -> JSON:
+        req = parse(OverrideCreate, override)
+        return calendars.add_override(self.db, self.ctx, self.directory, req).model_dump(
+            mode="json"
+        )
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def remove_override(self, override_id: Any) -> JSON:
+        oid = parse_id(override_id, "override_id")
+        return calendars.remove_override(self.db, self.ctx, oid).model_dump(mode="json")
+
     # -- templates ---------------------------------------------------------------------------------
 
     @rpc(expected_exceptions=EXPECTED_ERRORS)
@@ -84,6 +167,14 @@ class RoutingService(CommonEntrypoints):
     def create_template(self, template: Any) -> JSON:
         req = parse(TemplateDef, template, code="bad_template")
         return catalog.create_template(self.db, self.ctx, req).model_dump(mode="json")
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def set_step_time_limit(self, template_id: Any, step_key: Any, limit: Any) -> JSON:
+        """A new version of the template with one step's time limit (working days) changed."""
+        tid = parse_id(template_id, "template_id")
+        req = parse(StepTimeLimit, limit, code="bad_time_limit")
+        out = catalog.set_step_time_limit(self.db, self.ctx, tid, str(step_key), req)
+        return out.model_dump(mode="json")
 
     @rpc(expected_exceptions=EXPECTED_ERRORS)
     def assign_template(self, template_id: Any, unit_ids: Any) -> JSON:
@@ -152,6 +243,15 @@ class RoutingService(CommonEntrypoints):
         did = parse_id(document_id, "document_id")
         tasks = operations.document_tasks(self.db, self.ctx, did)
         return [t.model_dump(mode="json") for t in tasks]
+
+
+def _year(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise InvalidInput("bad_year", "year is a number such as 2027")
+    try:
+        return int(value)
+    except ValueError:
+        raise InvalidInput("bad_year", "year is a number such as 2027") from None
 
 
 SERVICE = RoutingService

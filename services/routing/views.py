@@ -30,7 +30,10 @@ def task_state(task: Task) -> TaskState:
 
 
 def is_overdue(task: Task, now: dt.datetime) -> bool:
-    """Red flag (超期): past due while open, or finished after the due time."""
+    """Red flag (超期): marked overdue, or past due while open (the scanner has not come
+    by yet), or finished after the due time."""
+    if task.overdue_at is not None:
+        return True
     if task.due_at is None:
         return False
     if task.status == TaskStatus.open.value:
@@ -61,6 +64,9 @@ def task_out(row: TaskRow, flow: Flow, actor: Actor | None, now: dt.datetime) ->
         due_at=task.due_at,
         due_provisional=task.due_provisional,
         overdue=is_overdue(task, now),
+        overdue_at=task.overdue_at,
+        remind_at=task.remind_at,
+        reminded_at=task.reminded_at,
         completed_at=task.completed_at,
         completed_by=task.completed_by,
         version=task.version,
