@@ -784,6 +784,81 @@ def mark_overdue_at_close(
     ).first()
 
 
+# -- reports ------------------------------------------------------------------------------------------------
+
+ReportRow = Row[Any]
+
+
+def overdue_condition(now: dt.datetime) -> Any:
+    """A task is overdue: marked so, or open past its due time, or finished after it."""
+    return (
+        Task.overdue_at.is_not(None)
+        | ((Task.status == OPEN) & (Task.due_at < now))
+        | (
+            Task.status.in_([TaskStatus.done.value, TaskStatus.returned.value])
+            & (Task.completed_at > Task.due_at)
+        )
+    )
+
+
+def overdue_report_rows(
+    session: Session,
+    tenant_id: uuid.UUID,
+    due_after: dt.datetime,
+    due_until: dt.datetime,
+    now: dt.datetime,
+    unit_id: uuid.UUID | None = None,
+) -> list[ReportRow]:
+    """Overdue tasks of a tenant whose deadline is in (due_after, due_until], oldest first."""
+    stmt = (
+        select(
+            Task.id,
+            Task.document_id,
+            Task.step,
+            Task.step_name,
+            Task.status,
+            Task.due_at,
+            Task.completed_at,
+            Task.completed_by,
+            Task.overdue_at,
+            func.coalesce(Task.overdue_unit_id, Task.unit_id).label("unit_id"),
+            Task.overdue_user_id,
+            Task.assignee_id,
+            DocumentSummary.title,
+            DocumentSummary.doc_number,
+        )
+        .join(DocumentSummary, DocumentSummary.id == Task.document_id)
+        .where(
+            Task.tenant_id == tenant_id,
+            Task.due_at.is_not(None),
+            Task.due_at > due_after,
+            Task.due_at <= due_until,
+            overdue_condition(now),
+        )
+        .order_by(Task.due_at, Task.seq)
+    )
+    if unit_id is not None:
+        stmt = stmt.where(func.coalesce(Task.overdue_unit_id, Task.unit_id) == unit_id)
+    return list(session.execute(stmt).all())
+
+
+def documents_with_deadline(
+    session: Session, tenant_id: uuid.UUID, due_after: dt.datetime, due_until: dt.datetime
+) -> int:
+    """Documents of a tenant with at least one task whose deadline is in (due_after, due_until]."""
+    return int(
+        session.scalar(
+            select(func.count(func.distinct(Task.document_id))).where(
+                Task.tenant_id == tenant_id,
+                Task.due_at.is_not(None),
+                Task.due_at > due_after,
+                Task.due_at <= due_until,
+            )
+        )
+        or 0
+    )
+
+
 # -- templates: a new version with a changed step --------------------------------------------------------
 
 

@@ -369,3 +369,95 @@ class ScanCounts(BaseModel):
 class ClockOut(BaseModel):
     now: dt.datetime
     frozen: bool = Field(description="True: a test instant is set")
+
+
+# -- the monthly overdue report (超期通报) -----------------------------------------------------------
+
+
+class OverdueItem(BaseModel):
+    task_id: uuid.UUID
+    document_id: uuid.UUID
+    doc_number: str | None
+    title: str
+    unit_id: uuid.UUID | None = Field(description="the division that was overdue")
+    unit_name: str | None
+    handler_id: uuid.UUID | None = Field(
+        description="who held the task when it became overdue (None: pooled to the division)"
+    )
+    handler_name: str | None
+    step: str
+    step_name: str
+    due_at: dt.datetime
+    due_date: dt.date = Field(description="the last working day (办理时限)")
+    finished_at: dt.datetime | None = Field(
+        description="when it was finally signed for / processed; None: still open"
+    )
+    status: TaskStatus
+    still_open: bool
+    working_days_late: int = Field(
+        description="working days after the last working day up to the day it was done (or today)"
+    )
+
+
+class DivisionCount(BaseModel):
+    unit_id: uuid.UUID | None
+    unit_name: str | None
+    overdue_documents: int
+    overdue_items: int
+
+
+class PersonCount(BaseModel):
+    user_id: uuid.UUID
+    user_name: str | None
+    unit_id: uuid.UUID | None
+    unit_name: str | None
+    overdue_documents: int
+    overdue_items: int
+
+
+class OverdueTotals(BaseModel):
+    overdue_documents: int = Field(description="documents with at least one overdue task")
+    overdue_items: int = Field(description="overdue tasks")
+    documents_with_deadline: int = Field(
+        description="documents with at least one task whose deadline falls in the month"
+    )
+    overdue_share: float = Field(
+        description="overdue_documents / documents_with_deadline (0 when there are none)"
+    )
+
+
+class OverdueReport(BaseModel):
+    """超期文件月报: the tasks whose deadline fell in the month and were missed.
+
+    A task counts in the month its deadline (the end of its last working day,
+    Asia/Shanghai) falls in, if it was not done by then. The share of documents
+    overdue is the number of documents with such a task divided by the number of
+    documents with at least one task whose deadline fell in the month.
+    """
+
+    month: str
+    tenant_id: uuid.UUID
+    generated_at: dt.datetime
+    period_start: dt.date
+    period_end: dt.date
+    totals: OverdueTotals
+    by_division: list[DivisionCount]
+    by_person: list[PersonCount]
+    items: list[OverdueItem]
+
+
+class MonthCount(BaseModel):
+    month: str
+    overdue_documents: int
+    overdue_items: int
+
+
+class DivisionOverdue(BaseModel):
+    """A division's own overdue list and its trend, month by month."""
+
+    unit_id: uuid.UUID
+    unit_name: str | None
+    months: int
+    generated_at: dt.datetime
+    trend: list[MonthCount] = Field(description="oldest month first, the current month last")
+    items: list[OverdueItem]

@@ -1,6 +1,7 @@
 """nameko entrypoints of the routing service: process templates, workflow instances,
 tasks (待办), deadlines, urges (催办), circulation (传阅), the to-do / done / to-read
-lists, the working-day calendars and the reminder / overdue scanner (a timer).
+lists, the working-day calendars, the reminder / overdue scanner (a timer) and the
+overdue reports.
 
 Entrypoints are thin: they validate the arguments against the contract
 (schemas.py), call the use cases in :mod:`services.routing.operations` and
@@ -26,7 +27,7 @@ from services.common.events import EventEnvelope
 from services.common.health import CommonEntrypoints
 from services.common.inputs import parse, parse_id, parse_ids, parse_instant
 from services.common.observability import Observability
-from services.routing import calendars, catalog, operations, scanner
+from services.routing import calendars, catalog, operations, reporting, scanner
 from services.routing.config import routing_settings
 from services.routing.remote import RemoteDirectory, RemoteDocuments
 from services.routing.schemas import (
@@ -152,6 +153,19 @@ class RoutingService(CommonEntrypoints):
         oid = parse_id(override_id, "override_id")
         return calendars.remove_override(self.db, self.ctx, oid).model_dump(mode="json")
 
+    # -- overdue reports ---------------------------------------------------------------------------------
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def overdue_report(self, month: Any) -> JSON:
+        out = reporting.overdue_report(self.db, self.ctx, self.directory, month)
+        return out.model_dump(mode="json")
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def division_overdue(self, unit_id: Any = None, months: Any = 12) -> JSON:
+        uid = parse_id(unit_id, "unit_id") if unit_id is not None else None
+        out = reporting.division_overdue(self.db, self.ctx, self.directory, uid, _months(months))
+        return out.model_dump(mode="json")
+
     # -- templates ---------------------------------------------------------------------------------
 
     @rpc(expected_exceptions=EXPECTED_ERRORS)
@@ -252,6 +266,15 @@ def _year(value: Any) -> int:
         return int(value)
     except ValueError:
         raise InvalidInput("bad_year", "year is a number such as 2027") from None
+
+
+def _months(value: Any) -> int:
+    if isinstance(value, bool):
+        raise InvalidInput("bad_months", "months is a whole number")
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise InvalidInput("bad_months", "months is a whole number") from None
 
 
 SERVICE = RoutingService
