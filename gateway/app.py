@@ -27,15 +27,18 @@ from gateway.ratelimit import RateLimiter
 from gateway.routers import (
     audit,
     auth,
+    calendar,
     delegations,
     documents,
     files,
     me,
     ops,
     org_units,
+    reports,
     tasks,
     templates,
     tenants,
+    time_limits,
     users,
 )
 from gateway.rpc import ServiceRpc
@@ -72,6 +75,14 @@ TAGS: list[dict[str, Any]] = [
         "name": "templates",
         "description": "Process templates (流程模板) and the units they are assigned to.",
     },
+    {
+        "name": "calendar",
+        "description": (
+            "Working-day calendars (工作日历): national holidays and make-up days per year, "
+            "local days off of tenants inherited down the tenant tree; deadlines follow them."
+        ),
+    },
+    {"name": "reports", "description": "Overdue reports (超期通报): monthly, per division."},
     {"name": "audit", "description": "Audit trail (全程留痕), hash-chained per tenant."},
     {"name": "ops", "description": "Liveness, readiness and metrics."},
 ]
@@ -171,6 +182,9 @@ def create_app(
         files,
         tasks,
         templates,
+        time_limits,
+        calendar,
+        reports,
         audit,
         ops,
     ):
