@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+import urllib3
 from minio import Minio
 from minio.commonconfig import ENABLED, CopySource, Filter
 from minio.error import S3Error
@@ -51,7 +52,7 @@ log = logging.getLogger(__name__)
 MiB = 1024 * 1024
 DEFAULT_MAX_UPLOAD_BYTES = 50 * MiB
 #: multipart part size of a streamed upload (S3 needs at least 5 MiB per part)
-PART_SIZE = 10 * MiB
+PART_SIZE = 5 * MiB  # the S3 minimum: one part in memory per upload
 #: how long a presigned download link is valid
 PRESIGN_TTL = dt.timedelta(minutes=5)
 #: read size when streaming an object back
@@ -338,11 +339,19 @@ def make_client() -> Minio:
     s = get_settings()
     if not s.minio_endpoint:
         raise RuntimeError("MINIO_ENDPOINT is not set: no object store to keep scans in")
+    # Short connect timeout and few retries: a store that is down is reported
+    # (503 storage_unavailable) within seconds instead of after minio's long default retries.
+    http = urllib3.PoolManager(
+        timeout=urllib3.Timeout(connect=3.0, read=60.0),
+        retries=urllib3.Retry(total=2, backoff_factor=0.2, status_forcelist=(502, 503, 504)),
+        maxsize=16,
+    )
     return Minio(
         s.minio_endpoint,
         access_key=s.minio_access_key,
         secret_key=s.minio_secret_key,
         secure=s.minio_secure,
+        http_client=http,
     )
 
 
@@ -413,7 +422,7 @@ def stream_to_staging(
 ) -> tuple[int, str, str]:
     """Stream an upload into ``key``; return ``(size, sha256 hex, sniffed type)``.
 
-    The bytes go to the store as they arrive (multipart, 10 MiB parts), counted
+    The bytes go to the store as they arrive (multipart, 5 MiB parts, one at a time), counted
     and hashed on the way. Past ``max_bytes`` (default: :func:`max_upload_bytes`)
     the upload stops with ``InvalidInput("file_too_large")`` and nothing is left
     in the store. An empty upload is refused with ``InvalidInput("empty_file")``.
@@ -428,6 +437,7 @@ def stream_to_staging(
             reader,  # type: ignore[arg-type]
             length=-1,
             part_size=PART_SIZE,
+            num_parallel_uploads=1,  # parts in flight cost memory; the network is the limit anyway
             content_type="application/octet-stream",
         )
     except BaseException:
