@@ -17,7 +17,8 @@ a finished document has 7 or 8 tasks, all done.
 Documents still in flight have a prefix of those tasks, the last one open: most
 documents of the last 30 days (the newer, the likelier), and 2 % of older ones
 (stuck: the overdue backlog). That makes ~3.5 % of documents in flight and
-well under 1 % of tasks open; the rest are done.
+well under 1 % of tasks open; the rest are done. Most documents move a step in
+hours, a few take days a step: ~2 % of the done tasks were finished late.
 
 People (``users``, 2,000 by default): 20 leaders (厅领导), 20 registrars
 (文书处) and 40 business divisions of 49 people (2 division heads, 47
@@ -26,9 +27,14 @@ the rest), and inside a division work goes to handlers unevenly (the first
 handler gets ~15 %). A few user indexes are real users of the tenant (created
 through the gateway); the others are ids nobody can sign in as.
 
-Deadlines are the real ones: the due time of a task opened on a given
-Shanghai day is computed with :func:`services.routing.working_days.distribution_deadline`
-on the national calendar, once per day of the span.
+Deadlines are the real ones: the due time and reminder time of a task opened
+on a given Shanghai day are computed with :func:`services.routing.deadlines.compute`
+on the national calendar, once per day of the span and time limit; each task
+keeps its rule and limit (``due_rule``, ``due_days``). The rows are as the
+overdue/reminder scanner leaves them (steady state): tasks that were open at
+their reminder time are reminded (``reminded_at``), tasks open past their due
+time, or finished after it, are marked overdue (``overdue_at`` and who held
+them), so the scanner of the stack finds nothing to do during the measurement.
 
 Loading: the task table's secondary indexes (not the primary key and unique
 constraints) are dropped and rebuilt from their own definitions after the
@@ -51,9 +57,9 @@ from typing import Any
 
 import psycopg2
 
-from services.routing.deadlines import tenant_calendar
+from services.routing.deadlines import DISTRIBUTION, STEP, Rule, compute, tenant_calendar
 from services.routing.templates import DEFAULT_INCOMING, DEFAULT_TEMPLATE_ID, step_roles
-from services.routing.working_days import SHANGHAI, distribution_deadline
+from services.routing.working_days import SHANGHAI
 
 # -- the people ------------------------------------------------------------------------------
 
@@ -118,11 +124,15 @@ TOPICS = (
 
 
 def steps_rows() -> list[tuple[Any, ...]]:
-    """(step_no, key, name, roles, held_by, acted_by, action, opinion, limited) per step."""
+    """(step_no, key, name, roles, held_by, acted_by, action, opinion, rule, days) per step."""
     rows = []
+    first = next(s for s in DEFAULT_INCOMING.steps if s.key == DEFAULT_INCOMING.first_step)
+    distribution_target = first.actions.get("distribute")
     for no, step in enumerate(DEFAULT_INCOMING.steps):
         held_by, acted_by, opinion = _STEP_PEOPLE[step.key]
         action = next((a for a in step.actions if a != "return"), None)
+        days = step.time_limit_days
+        rule = None if days is None else DISTRIBUTION if step.key == distribution_target else STEP
         rows.append(
             (
                 no,
@@ -133,7 +143,8 @@ def steps_rows() -> list[tuple[Any, ...]]:
                 acted_by,
                 action,
                 opinion,
-                step.time_limit_days is not None,
+                rule,
+                days,
             )
         )
     if [r[1] for r in rows] != list(_STEP_PEOPLE):
@@ -262,7 +273,11 @@ UPDATE seed_docs d SET
     division_id = dv.id, handler_id = hu.id, head_id = he.id, leader_id = le.id,
     registrar_id = re.id,
     finished = d.n_present = d.n_full,
-    gap = least(interval '18 hours', (%(now)s::timestamptz - d.created_at) / (d.n_full + 1))
+    -- most documents move a step in hours, a few take days (then steps finish late)
+    gap = least(
+        interval '18 hours' * (0.25 + 6 * power((abs(hashint8extended(d.k, 12)) %% 1000) / 1000.0, 4)),
+        (%(now)s::timestamptz - d.created_at) / (d.n_full + 1)
+    )
 FROM seed_divisions dv, seed_users hu, seed_users he, seed_users le, seed_users re
 WHERE dv.d = d.division AND hu.u = d.handler_u AND he.u = d.head_u
   AND le.u = d.leader_u AND re.u = d.registrar_u;
@@ -311,7 +326,8 @@ _TASKS = """
 INSERT INTO tasks (
     id, tenant_id, document_id, instance_id, template_id, step, step_name, roles, unit_id,
     assignee_id, status, role_in_document, urgency_rank, created_at, due_at, due_provisional,
-    previous_task_id, completed_at, completed_by, action, opinion, on_behalf_of_id, version)
+    previous_task_id, completed_at, completed_by, action, opinion, on_behalf_of_id, version,
+    due_rule, due_days, remind_at, reminded_at, overdue_at, overdue_unit_id, overdue_user_id)
 SELECT gen_random_uuid(), %(tenant)s::uuid, d.id,
        CASE WHEN st.held_by = 'registry' THEN d.registry_instance_id
             ELSE d.branch_instance_id END,
@@ -322,8 +338,8 @@ SELECT gen_random_uuid(), %(tenant)s::uuid, d.id,
        CASE WHEN st.held_by = 'registry' THEN 'registry' ELSE 'lead' END,
        d.urgency_rank,
        t.at,
-       CASE WHEN st.limited THEN due.due_at END,
-       st.limited AND coalesce(due.provisional, false),
+       due.due_at,
+       coalesce(due.provisional, false),
        NULL,
        CASE WHEN NOT t.open THEN t.at + d.gap END,
        CASE WHEN NOT t.open THEN
@@ -333,17 +349,32 @@ SELECT gen_random_uuid(), %(tenant)s::uuid, d.id,
        CASE WHEN NOT t.open THEN st.action END,
        CASE WHEN NOT t.open THEN st.opinion END,
        NULL,
-       CASE WHEN t.open THEN 1 ELSE 2 END
+       CASE WHEN t.open THEN 1 ELSE 2 END,
+       st.rule,
+       st.days,
+       due.remind_at,
+       CASE WHEN due.remind_at <= t.until THEN due.remind_at END,
+       CASE WHEN due.due_at < t.until THEN due.due_at END,
+       CASE WHEN due.due_at < t.until
+         THEN CASE WHEN st.held_by = 'registry' THEN %(registry)s::uuid ELSE d.division_id END
+       END,
+       CASE WHEN due.due_at < t.until THEN
+         CASE st.held_by WHEN 'handler' THEN d.handler_id WHEN 'leader' THEN d.leader_id END
+       END
 FROM seed_docs d
 CROSS JOIN LATERAL generate_series(0, d.n_present - 1) AS s(slot)
 CROSS JOIN LATERAL (
     SELECT d.created_at + s.slot * d.gap AS at,
            s.slot = d.n_present - 1 AND NOT d.finished AS open,
+           -- until when it was open: now, or when it was done
+           CASE WHEN s.slot = d.n_present - 1 AND NOT d.finished THEN %(now)s::timestamptz
+                ELSE d.created_at + (s.slot + 1) * d.gap END AS until,
            CASE WHEN NOT d.has_leader AND s.slot >= %(leader_step)s THEN s.slot + 1
                 ELSE s.slot END AS step_no
 ) t
 JOIN seed_steps st ON st.step_no = t.step_no
-LEFT JOIN seed_due due ON due.day = (t.at AT TIME ZONE 'Asia/Shanghai')::date
+LEFT JOIN seed_due due
+       ON due.day = (t.at AT TIME ZONE 'Asia/Shanghai')::date AND due.days = st.days
 ORDER BY d.k, s.slot
 """
 
@@ -374,15 +405,20 @@ def _copy(cur: Any, table: str, columns: str, rows: list[tuple[Any, ...]]) -> No
     cur.copy_expert(f"COPY {table} ({columns}) FROM STDIN", buf)
 
 
-def due_by_day(first: dt.date, last: dt.date) -> list[tuple[dt.date, dt.datetime, bool]]:
-    """The real deadline of a task opened on each Shanghai day from ``first`` to ``last``."""
+def due_by_day(
+    first: dt.date, last: dt.date, limits: set[int]
+) -> list[tuple[dt.date, int, dt.datetime, bool, dt.datetime]]:
+    """The real deadline and reminder of a task opened on each Shanghai day from
+    ``first`` to ``last`` with each time limit (the distribution rule and the step
+    rule count the same days: the start day does not count)."""
     calendar = tenant_calendar(None)
     out = []
     day = first
     while day <= last:
         noon = dt.datetime.combine(day, dt.time(12), tzinfo=SHANGHAI)
-        deadline = distribution_deadline(noon, calendar)
-        out.append((day, deadline.due_at, deadline.provisional))
+        for days in sorted(limits):
+            due = compute(Rule(DISTRIBUTION, days), noon, calendar)
+            out.append((day, days, due.due_at, due.provisional, due.remind_at))
         day += dt.timedelta(days=1)
     return out
 
@@ -433,15 +469,16 @@ def seed(
             cur.execute("SET session_replication_role = replica")  # no FK triggers
             cur.execute("SET maintenance_work_mem = '256MB'")
             cur.execute("SET work_mem = '64MB'")
+            steps = steps_rows()
             with _timed(report, "plan"):
                 cur.execute(
                     "CREATE TEMP TABLE seed_users (u int PRIMARY KEY, id uuid NOT NULL);"
                     "CREATE TEMP TABLE seed_divisions (d int PRIMARY KEY, id uuid NOT NULL);"
                     "CREATE TEMP TABLE seed_steps (step_no int PRIMARY KEY, key text, name text,"
                     " roles text[], held_by text, acted_by text, action text, opinion text,"
-                    " limited boolean);"
-                    "CREATE TEMP TABLE seed_due (day date PRIMARY KEY, due_at timestamptz,"
-                    " provisional boolean)"
+                    " rule text, days int);"
+                    "CREATE TEMP TABLE seed_due (day date, days int, due_at timestamptz,"
+                    " provisional boolean, remind_at timestamptz, PRIMARY KEY (day, days))"
                 )
                 _copy(cur, "seed_users", "u, id", [(u, org.user_id(u)) for u in range(users)])
                 _copy(
@@ -453,16 +490,16 @@ def seed(
                 _copy(
                     cur,
                     "seed_steps",
-                    "step_no, key, name, roles, held_by, acted_by, action, opinion, limited",
-                    steps_rows(),
+                    "step_no, key, name, roles, held_by, acted_by, action, opinion, rule, days",
+                    steps,
                 )
                 first_day = (now - span).astimezone(SHANGHAI).date()
                 last_day = now.astimezone(SHANGHAI).date()
                 _copy(
                     cur,
                     "seed_due",
-                    "day, due_at, provisional",
-                    due_by_day(first_day, last_day),
+                    "day, days, due_at, provisional, remind_at",
+                    due_by_day(first_day, last_day, {r[-1] for r in steps if r[-1] is not None}),
                 )
                 cur.execute(_DOCS, params)
                 cur.execute(_TRIM, params)
