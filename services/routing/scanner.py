@@ -27,6 +27,8 @@ closing transaction (:func:`mark_closed_late`).
 from __future__ import annotations
 
 import datetime as dt
+import os
+import socket
 import uuid
 from typing import Any
 
@@ -126,7 +128,8 @@ def scan(session: Session, now: dt.datetime | None = None, batch: int | None = N
         reminded += len(rows)
         if len(rows) < size:
             break
-    return ScanCounts(at=at, overdue=overdue, reminded=reminded)
+    instance = f"{socket.gethostname()}:{os.getpid()}"
+    return ScanCounts(at=at, overdue=overdue, reminded=reminded, instance=instance)
 
 
 def mark_closed_late(

@@ -364,6 +364,7 @@ class ScanCounts(BaseModel):
     at: dt.datetime = Field(description="the instant the pass ran for")
     overdue: int = Field(description="tasks marked overdue (task.overdue)")
     reminded: int = Field(description="reminders sent (task.reminded)")
+    instance: str = Field(default="", description="the routing process that ran it (host:pid)")
 
 
 class ClockOut(BaseModel):
