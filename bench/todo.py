@@ -21,7 +21,11 @@ the busiest division (their tasks plus the division's pooled 签收 tasks)
 at 1 client (latency without queueing) and at 32 concurrent clients, a bounded
 number of calls after a warm-up. The registrar's list (the registry's pooled
 tasks: the longest list of the tenant) is measured at 32 clients as well.
-The aim: p99 under 50 ms through the gateway at 32 clients.
+The aim: p99 under 50 ms through the gateway at 32 clients. A closed loop of 32
+clients measures capacity as much as latency (each waits for its answer, so
+the latency is 32 / throughput); beside it the handler's list is requested at
+a fixed 100 requests/s (open loop, latency from when each request was due):
+the latency users would see at a busy hour's rate.
 
 CPU per call is shown for the load generator, the gateway, the routing
 service, RabbitMQ and the routing database's PostgreSQL backends.
@@ -33,6 +37,7 @@ import asyncio
 import json
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -79,6 +84,11 @@ PHASES: tuple[dict[str, int], ...] = (
     {"concurrency": 32, "total": 3000, "warmup": 300},
 )
 MAX_SECONDS = 40.0
+# Beside the closed loop of the aim: requests arriving at a fixed rate (open loop),
+# latency counted from when each was due to be sent. 2,000 users opening their
+# to-do list every 20 s at the busiest hour would be 100 requests/s.
+OPEN_LOOP_RATE = 100.0
+OPEN_LOOP_CALLS = 1500
 
 API = "/api/v1"
 TENANT_CODE = "bench"
@@ -324,6 +334,51 @@ async def _rpc_load(
     return rows
 
 
+async def open_loop(
+    label: str,
+    call: Callable[[], Awaitable[Any]],
+    *,
+    rate: float,
+    total: int,
+    max_seconds: float,
+    probe: CpuProbe,
+) -> Measurement:
+    """``total`` calls started at ``rate`` per second whatever the answers do; each
+    latency runs from the instant the call was due, so queueing is not hidden."""
+    latencies: list[float] = []
+    errors = 0
+    first_error: str | None = None
+
+    async def one(due: float) -> None:
+        nonlocal errors, first_error
+        try:
+            await call()
+        except Exception as exc:  # counted and shown, not raised
+            errors += 1
+            first_error = first_error or f"{type(exc).__name__}: {exc}"
+            return
+        latencies.append(time.perf_counter() - due)
+
+    probe.start()
+    start = time.perf_counter() + 0.01
+    running = []
+    stopped_early = False
+    for i in range(total):
+        due = start + i / rate
+        if due - start > max_seconds:
+            stopped_early = True
+            break
+        delay = due - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        running.append(asyncio.create_task(one(due)))
+    await asyncio.gather(*running)
+    seconds = time.perf_counter() - start
+    return Measurement.from_latencies(
+        label, 0, latencies, errors, seconds, probe.stop(), first_error, stopped_early
+    )
+
+
 async def _gateway_load(
     ctx: BenchContext,
     subjects: list[Subject],
@@ -363,6 +418,21 @@ async def _gateway_load(
                 )
                 print(
                     f"  gateway {person.label} ×{m.concurrency}: {m.throughput:.0f} req/s"
+                    f" p50 {m.p50_ms:.1f} ms p99 {m.p99_ms:.1f} ms",
+                    flush=True,
+                )
+                rows.append(m)
+            if person.label == "handler":
+                m = await open_loop(
+                    f"GET /tasks/todo, {person.label}, {OPEN_LOOP_RATE:.0f}/s open loop",
+                    todo,
+                    rate=OPEN_LOOP_RATE,
+                    total=max(200, int(OPEN_LOOP_CALLS * ctx.scale)),
+                    max_seconds=MAX_SECONDS,
+                    probe=probe,
+                )
+                print(
+                    f"  gateway {person.label} at {OPEN_LOOP_RATE:.0f} req/s offered:"
                     f" p50 {m.p50_ms:.1f} ms p99 {m.p99_ms:.1f} ms",
                     flush=True,
                 )
@@ -475,10 +545,21 @@ def _aim(gateway_rows: list[Measurement]) -> dict[str, Any]:
             " clients: not measured (no gateway endpoint yet)",
         }
     met = target.p99_ms < AIM_P99_MS and target.errors == 0
-    return {
-        "p99_ms_under": AIM_P99_MS,
-        "p99_ms": target.p99_ms,
-        "met": met,
-        "line": f"aim: to-do page p99 under {AIM_P99_MS:.0f} ms through the gateway at 32"
-        f" clients: {target.p99_ms:.1f} ms ({'met' if met else 'MISSED'})",
-    }
+    line = (
+        f"aim: to-do page p99 under {AIM_P99_MS:.0f} ms through the gateway at 32"
+        f" clients: {target.p99_ms:.1f} ms ({'met' if met else 'MISSED'})"
+    )
+    out: dict[str, Any] = {"p99_ms_under": AIM_P99_MS, "p99_ms": target.p99_ms, "met": met}
+    steady = next((m for m in gateway_rows if m.concurrency == 0), None)
+    if steady is not None:
+        out["open_loop"] = {
+            "rate": OPEN_LOOP_RATE,
+            "p50_ms": steady.p50_ms,
+            "p99_ms": steady.p99_ms,
+        }
+        line += (
+            f"; at {OPEN_LOOP_RATE:.0f} requests/s arriving (open loop) p99 is"
+            f" {steady.p99_ms:.1f} ms"
+        )
+    out["line"] = line
+    return out
