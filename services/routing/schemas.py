@@ -8,7 +8,7 @@ import uuid
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints
 
 from services.documents.schemas import Urgency
 
@@ -346,7 +346,7 @@ class MonthOut(BaseModel):
 class StepTimeLimit(Strict):
     """The time limit of one step of a process template, in working days."""
 
-    time_limit_days: int | None = Field(
+    time_limit_days: StrictInt | None = Field(
         description="working days (1–365); null: the step has no time limit"
     )
 
