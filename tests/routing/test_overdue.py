@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from services.common.errors import Forbidden, InvalidInput, NotFound
+from services.common.errors import Conflict, Forbidden, InvalidInput, NotFound
+from services.routing.templates import DEFAULT_INCOMING, DEFAULT_TEMPLATE_ID
 from services.routing.working_days import SHANGHAI
 from tests.conftest import SyncRpc
 from tests.routing.conftest import EventLog, Org, act, distribute, eventually, register
@@ -181,3 +183,43 @@ def test_the_test_clock_reads_back_and_resets(rpc: SyncRpc, clock: SetClock):
     assert abs(dt.datetime.fromisoformat(out["now"]) - dt.datetime.now(dt.UTC)) < dt.timedelta(
         minutes=1
     )
+
+
+def test_the_platform_default_is_the_platform_administrators_to_change(
+    rpc: SyncRpc, org: Org, routing_db: Engine
+):
+    def patch(
+        context: dict[str, str], days: object, step: str = "division_review"
+    ) -> dict[str, Any]:
+        result: dict[str, Any] = rpc.call(
+            "routing",
+            "set_step_time_limit",
+            context=context,
+            template_id=str(DEFAULT_TEMPLATE_ID),
+            step_key=step,
+            limit={"time_limit_days": days},
+        )
+        return result
+
+    with pytest.raises(Forbidden) as err:
+        patch(org.admin, 4)
+    assert err.value.code == "not_template_owner"
+    for bad in (0, -3, 366, True):
+        with pytest.raises(InvalidInput) as invalid:
+            patch(PLATFORM, bad)
+        assert invalid.value.code == "bad_time_limit"
+    with pytest.raises(NotFound):
+        patch(PLATFORM, 4, step="nowhere")
+    v2 = patch(PLATFORM, 4)
+    try:
+        assert (v2["tenant_id"], v2["version"], v2["code"]) == (None, 2, "incoming-default")
+        limits = {s["key"]: s["time_limit_days"] for s in v2["steps"]}
+        assert limits == {
+            **{s.key: s.time_limit_days for s in DEFAULT_INCOMING.steps},
+            "division_review": 4,
+        }
+        with pytest.raises(Conflict):  # version 1 is not the latest any more
+            patch(PLATFORM, 5)
+    finally:  # the other tests of this stack expect the default at version 1
+        with routing_db.begin() as conn:
+            conn.execute(text("DELETE FROM templates WHERE id = :id"), {"id": v2["id"]})
