@@ -282,8 +282,9 @@ def _trace_only(action: str, actor_keys: tuple[str, ...], at_key: str) -> Applie
 def _task_overdue(
     session: Session, ctx: CallContext, doc: Document, env: EventEnvelope, names: NameBook
 ) -> None:
-    if _skip_archived(doc, env):
-        return
+    """The red flag, also on an archived document: routing marks a task overdue in the
+    transaction that archives the document when an open task was past due then, and the
+    two events may be applied in either order; that it was overdue stays in the history."""
     doc.overdue = True
     _trace(session, ctx, doc, env, "task.overdue", (), "overdue_at")
 
