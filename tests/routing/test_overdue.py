@@ -14,6 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from services.common.errors import Conflict, Forbidden, InvalidInput, NotFound
+from services.routing import queries
 from services.routing.templates import DEFAULT_INCOMING, DEFAULT_TEMPLATE_ID
 from services.routing.working_days import SHANGHAI
 from tests.conftest import SyncRpc
@@ -223,3 +224,21 @@ def test_the_platform_default_is_the_platform_administrators_to_change(
     finally:  # the other tests of this stack expect the default at version 1
         with routing_db.begin() as conn:
             conn.execute(text("DELETE FROM templates WHERE id = :id"), {"id": v2["id"]})
+
+
+def test_the_scanner_reads_its_partial_indexes_not_every_open_task(routing_db: Engine):
+    """The claims can be answered from the partial indexes of open, unmarked tasks (the
+    planner may still prefer a sequential scan on a table this small, hence enable_seqscan)."""
+    now = dt.datetime.now(dt.UTC)
+    with routing_db.connect() as conn:
+        conn.execute(text("SET enable_seqscan = off"))
+        for statement, index in (
+            (queries._CLAIM_OVERDUE, "ix_tasks_overdue_scan"),
+            (queries._CLAIM_REMINDERS, "ix_tasks_reminder_scan"),
+        ):
+            plan = "\n".join(
+                r[0]
+                for r in conn.execute(text(f"EXPLAIN {statement.text}"), {"now": now, "batch": 500})
+            )
+            assert f"Index Scan using {index} on tasks" in plan, plan
+        conn.rollback()
