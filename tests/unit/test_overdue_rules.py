@@ -380,3 +380,34 @@ def test_the_csv_is_utf8_with_a_bom_for_excel():
 
 def test_a_provisional_year_schedule_is_weekends_only():
     assert YearSchedule.weekends_only(2030).provisional
+
+
+# -- the clock --------------------------------------------------------------------------------------
+
+
+class _NoSession:
+    """A session that must not be used: outside test stacks the clock never reads the table."""
+
+    def __getattr__(self, name: str) -> object:
+        raise AssertionError(f"the clock touched the database ({name})")
+
+
+def test_the_test_clock_is_refused_outside_test_stacks(monkeypatch: pytest.MonkeyPatch):
+    from services.common.errors import Forbidden
+    from services.common.settings import Settings
+    from services.routing import clock
+
+    monkeypatch.setattr(clock, "get_settings", lambda: Settings(gongwen_env="local"))
+    now = clock.now(_NoSession())  # type: ignore[arg-type]
+    assert abs(now - dt.datetime.now(dt.UTC)) < dt.timedelta(seconds=5)
+    with pytest.raises(Forbidden) as err:
+        clock.set_test_instant(_NoSession(), sh(2030, 1, 1))  # type: ignore[arg-type]
+    assert err.value.code == "test_clock_disabled"
+    ctx = scanner.CallContext()
+    with pytest.raises(Forbidden):
+        scanner.set_test_clock(_NoSession(), ctx, None)  # type: ignore[arg-type]
+    with pytest.raises(Forbidden) as denied:
+        scanner.require_operator(
+            scanner.CallContext(user_id=uuid.uuid4(), roles=frozenset({"registrar"}))
+        )
+    assert denied.value.code == "platform_admin_required"
