@@ -16,11 +16,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from psycopg2.extras import execute_values
-from sqlalchemy import Row, delete, func, literal, select, text, union_all, update
+from sqlalchemy import Row, delete, func, insert, literal, select, text, union_all, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
 from services.routing.models import (
+    OUTBOX,
     CalendarOverride,
     CalendarState,
     CalendarYear,
@@ -762,6 +763,12 @@ def claim_reminders(session: Session, now: dt.datetime, batch: int) -> list[Clai
     """Set ``reminded_at`` of up to ``batch`` open tasks whose reminder time has come
     (and whose deadline has not passed), each exactly once."""
     return list(session.execute(_CLAIM_REMINDERS, {"now": now, "batch": batch}).all())
+
+
+def add_to_outbox(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Outbox rows (``id``, ``event_type``, ``envelope``, ``headers``) in one INSERT."""
+    if rows:
+        session.execute(insert(OUTBOX).values(list(rows)))
 
 
 _MARK_AT_CLOSE = text(

@@ -37,7 +37,7 @@ from sqlalchemy.orm import Session
 from services.common.context import CallContext
 from services.common.db import scope_session
 from services.common.errors import Forbidden
-from services.common.events import emit
+from services.common.events import EventEnvelope, emit, utcnow
 from services.routing import clock, queries
 from services.routing.config import routing_settings
 from services.routing.schemas import ClockOut, ScanCounts
@@ -90,24 +90,49 @@ def reminder_payload(row: queries.ClaimedRow) -> dict[str, Any]:
     }
 
 
+def announce(
+    session: Session, event_type: str, events: list[tuple[uuid.UUID, dict[str, Any]]]
+) -> None:
+    """Many events of one type into the outbox in one statement (what :func:`emit` does
+    for one): a pass that marks thousands of tasks does not pay a round trip for each."""
+    if not events:
+        return
+    occurred = utcnow()  # as emit() stamps events
+    envelopes = [
+        EventEnvelope(
+            id=uuid.uuid4(),
+            type=event_type,
+            source=SOURCE,
+            occurred_at=occurred,
+            tenant_id=tenant_id,
+            data=data,
+        )
+        for tenant_id, data in events
+    ]
+    queries.add_to_outbox(
+        session,
+        [
+            {
+                "id": e.id,
+                "event_type": event_type,
+                "envelope": e.model_dump(mode="json"),
+                "headers": {},
+            }
+            for e in envelopes
+        ],
+    )
+    session.info["outbox_pending"] = True  # the relay publishes at once after the commit
+
+
 def scan(session: Session, now: dt.datetime | None = None, batch: int | None = None) -> ScanCounts:
     """One pass: overdue marks first, then reminders; a transaction per batch."""
     scope_session(session, bypass_rls=True)  # every tenant's tasks
     at = now or clock.now(session)
     size = batch or routing_settings().scan_batch
-    ctx = CallContext()
     overdue = 0
     while True:
         rows = queries.claim_overdue(session, at, size)
-        for row in rows:
-            emit(
-                session,
-                SOURCE,
-                "task.overdue",
-                overdue_payload(row),
-                tenant_id=row.tenant_id,
-                ctx=ctx,
-            )
+        announce(session, "task.overdue", [(r.tenant_id, overdue_payload(r)) for r in rows])
         session.commit()
         overdue += len(rows)
         if len(rows) < size:
@@ -115,15 +140,7 @@ def scan(session: Session, now: dt.datetime | None = None, batch: int | None = N
     reminded = 0
     while True:
         rows = queries.claim_reminders(session, at, size)
-        for row in rows:
-            emit(
-                session,
-                SOURCE,
-                "task.reminded",
-                reminder_payload(row),
-                tenant_id=row.tenant_id,
-                ctx=ctx,
-            )
+        announce(session, "task.reminded", [(r.tenant_id, reminder_payload(r)) for r in rows])
         session.commit()
         reminded += len(rows)
         if len(rows) < size:
