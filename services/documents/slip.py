@@ -5,7 +5,10 @@ records what it means for the document: its status and divisions, who may see
 it, the opinions on the slip (in order, with names as on paper), and a trace
 row in the tenant's hash-chained trail. Each event is applied once (the
 service marks it consumed in the same transaction). An archived document
-accepts no further opinion or change: such events are logged and skipped.
+accepts no change that happened after it was archived: such events are logged
+and skipped. Events of one type are consumed from their own queue, so an action
+taken before (or with) the archiving may arrive after ``document.archived``: it
+is still applied, judged by the action's own time against ``archived_at``.
 """
 
 from __future__ import annotations
@@ -139,8 +142,9 @@ def _add_opinion(
     return opinion
 
 
-def _skip_archived(doc: Document, env: EventEnvelope) -> bool:
-    if doc.status == DocumentStatus.archived:
+def _skip_archived(doc: Document, env: EventEnvelope, at: dt.datetime) -> bool:
+    """True when the document was archived before the action the event reports."""
+    if doc.status == DocumentStatus.archived and (doc.archived_at is None or at > doc.archived_at):
         log.warning(
             "document %s is archived: %s %s not applied",
             doc.id,
@@ -157,10 +161,10 @@ def _skip_archived(doc: Document, env: EventEnvelope) -> bool:
 def _distributed(
     session: Session, ctx: CallContext, doc: Document, env: EventEnvelope, names: NameBook
 ) -> None:
-    if _skip_archived(doc, env):
-        return
     data = env.data
     at = _at(env, "distributed_at")
+    if _skip_archived(doc, env, at):
+        return
     lead = optional_id(data.get("lead_unit_id"))
     assisting = [u for u in id_list(data.get("assisting_unit_ids")) if u != lead]
     new_status = rules.status_after(doc.status, DocumentStatus.distributed)
@@ -207,11 +211,11 @@ def _task_acted(
 ) -> None:
     """A task completed (with its action) or returned: its opinion on the slip, if it
     has one, and its trace row."""
-    if _skip_archived(doc, env):
-        return
     data = env.data
     at_keys, actor_keys = ACTED[env.type]
     at = _at(env, *at_keys)
+    if _skip_archived(doc, env, at):
+        return
     actor = _actor(env, *actor_keys)
     on_behalf_of = optional_id(data.get("on_behalf_of_id"))
     after = _details(env)

@@ -74,6 +74,7 @@ def completed(
     leader_doc=None,
     event_id=None,
     unit_id=None,
+    completed_at=None,
 ):
     return routing_events.publish(
         "task.completed",
@@ -88,7 +89,7 @@ def completed(
             "on_behalf_of_id": on_behalf_of.id if on_behalf_of else None,
             "unit_id": unit_id or actor.unit_id,
             "is_leader_instruction": leader_doc,
-            "completed_at": now(),
+            "completed_at": completed_at or now(),
         },
         actor=actor,
         event_id=event_id,
@@ -430,6 +431,35 @@ def test_completion_and_archive_and_then_nothing_changes(
         "document.complete",
         "document.archive",
     ]
+
+
+def test_the_archiving_action_is_on_the_trace_even_when_it_arrives_after_the_archive(
+    office, document, routing_events, pg_superuser
+):
+    """Routing announces the archive task's completion and the archived document in one
+    transaction, but they are consumed from different queues: either may come first."""
+    doc_id = document["id"]
+    clerk = office.registrar
+    distribute(routing_events, office, doc_id, assisting=False)
+    eventually(lambda: clerk.call("get_document", document_id=doc_id)["status"] == "distributed")
+    archived_at = now()
+    routing_events.publish(
+        "document.archived",
+        {"document_id": doc_id, "archived_at": archived_at, "archived_by": clerk.id},
+        actor=clerk,
+    )
+    eventually(lambda: clerk.call("get_document", document_id=doc_id)["status"] == "archived")
+    late = completed(
+        routing_events,
+        clerk,
+        doc_id,
+        "archive",
+        step="registry_archive",
+        completed_at=archived_at,
+    )
+    eventually(lambda: consumed(pg_superuser, late["id"]))
+    trace = [t["action"] for t in clerk.call("get_slip", document_id=doc_id)["trace"]]
+    assert "task.archive" in trace
 
 
 def test_names_on_the_slip_are_kept_as_written(office, document, routing_events, rpc):
