@@ -1,12 +1,52 @@
-"""nameko entrypoints of the notify service (in-app inbox, SMS, e-mail, urges (催办) and notices with receipts (回执))."""
+"""nameko entrypoints of the notify service: the in-app inbox (站内通知) fed by routing's
+task events — a new to-do (待办), an urge (催办), a returned document (退回), a deadline
+approaching (到期提醒), an overdue task (超期提醒) — and the RPC methods a user reads
+their inbox with. SMS, e-mail and notices with receipts (回执) come later.
+
+Every notify instance consumes from the same queue per event (nameko's default
+for a service), so each event is handled by one instance at a time; a handler
+that fails puts the event back on the queue (``requeue_on_error``) and the
+handling is idempotent (:mod:`services.notify.inbox`).
+"""
 
 from __future__ import annotations
 
+import logging
+from typing import Any
+
+import eventlet
+from nameko.events import event_handler
+from nameko.rpc import rpc
+from prometheus_client import Counter
+from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from services.common.db import DatabaseSession
+from services.common.context import CallContext, Caller
+from services.common.db import DatabaseSession, scope_session
+from services.common.errors import EXPECTED_ERRORS, GongwenError, ServiceTimeout, ServiceUnavailable
+from services.common.events import EventEnvelope
 from services.common.health import CommonEntrypoints
+from services.common.inputs import parse, parse_id
 from services.common.observability import Observability
+from services.notify import inbox
+from services.notify.remote import DirectoryFor, IdentityAsNotify
+from services.notify.schemas import NotificationKind, NotificationQuery
+
+log = logging.getLogger(__name__)
+
+JSON = dict[str, Any]
+
+NOTIFICATIONS_CREATED = Counter(
+    "gongwen_notifications_created_total",
+    "Notifications put in users' in-app inboxes (站内通知), by kind.",
+    ["kind"],
+)
+for _kind in NotificationKind:  # every kind is exported from the start, at 0
+    NOTIFICATIONS_CREATED.labels(_kind.value)
+
+#: seconds to wait before an event that could not be applied goes back on the queue
+#: (so that an outage of identity or of the database is not a busy loop)
+RETRY_PAUSE = 1.0
 
 
 class NotifyService(CommonEntrypoints):
@@ -14,6 +54,79 @@ class NotifyService(CommonEntrypoints):
 
     db: Session = DatabaseSession("notify")  # type: ignore[assignment]
     obs = Observability()
+    ctx: CallContext = Caller()  # type: ignore[assignment]
+    directory_for: DirectoryFor = IdentityAsNotify()  # type: ignore[assignment]
+
+    # -- routing's task events ------------------------------------------------------------------
+
+    def _notify(self, handler: str, event_type: str, payload: Any) -> None:
+        kind = inbox.KIND_OF_EVENT[event_type]
+        try:
+            envelope = EventEnvelope.model_validate(payload)
+        except ValidationError:
+            log.error("%s: not an event envelope; dropped: %r", handler, payload)
+            return
+        if envelope.tenant_id is None:
+            log.error("%s: event %s has no tenant; dropped", handler, envelope.id)
+            return
+        scope_session(self.db, tenant_id=envelope.tenant_id)
+        directory = self.directory_for(envelope.tenant_id, envelope.request_id)
+        try:
+            created = inbox.on_task_event(self.db, directory, f"notify.{handler}", kind, envelope)
+        except (ServiceTimeout, ServiceUnavailable) as exc:
+            log.warning("%s: event %s retried: %s", handler, envelope.id, exc)
+            eventlet.sleep(RETRY_PAUSE)
+            raise
+        except GongwenError as exc:  # identity refused: retrying would not change it
+            log.error("%s: event %s dropped: %s", handler, envelope.id, exc)
+            return
+        except Exception:  # database away, a bug: back on the queue, a moment later
+            eventlet.sleep(RETRY_PAUSE)
+            raise
+        if created:
+            NOTIFICATIONS_CREATED.labels(kind.value).inc(created)
+
+    @event_handler("routing", "task.created", requeue_on_error=True)
+    def on_task_created(self, payload: Any) -> None:
+        """A new to-do (待办) for its holder."""
+        self._notify("on_task_created", "task.created", payload)
+
+    @event_handler("routing", "task.urged", requeue_on_error=True)
+    def on_task_urged(self, payload: Any) -> None:
+        """An urge (催办), at once, to the holder of the task."""
+        self._notify("on_task_urged", "task.urged", payload)
+
+    @event_handler("routing", "task.returned", requeue_on_error=True)
+    def on_task_returned(self, payload: Any) -> None:
+        """A returned document (退回) to whom it went back to."""
+        self._notify("on_task_returned", "task.returned", payload)
+
+    @event_handler("routing", "task.reminded", requeue_on_error=True)
+    def on_task_reminded(self, payload: Any) -> None:
+        """A deadline approaching (到期提醒)."""
+        self._notify("on_task_reminded", "task.reminded", payload)
+
+    @event_handler("routing", "task.overdue", requeue_on_error=True)
+    def on_task_overdue(self, payload: Any) -> None:
+        """A deadline passed (超期提醒)."""
+        self._notify("on_task_overdue", "task.overdue", payload)
+
+    # -- my inbox ----------------------------------------------------------------------------------
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def list_notifications(self, query: Any = None) -> JSON:
+        """My notifications (通知), newest first, with my unread count."""
+        q = parse(NotificationQuery, query)
+        return inbox.list_notifications(self.db, self.ctx, q).model_dump(mode="json")
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def mark_read(self, notification_id: Any) -> JSON:
+        nid = parse_id(notification_id, "notification_id")
+        return inbox.mark_read(self.db, self.ctx, nid).model_dump(mode="json")
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def mark_all_read(self) -> JSON:
+        return inbox.mark_all_read(self.db, self.ctx).model_dump(mode="json")
 
 
 SERVICE = NotifyService

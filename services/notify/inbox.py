@@ -1,0 +1,170 @@
+"""Use cases of the in-app inbox (站内通知): routing's task events become notifications,
+and a user reads their own.
+
+An event is applied once per handler: :func:`services.common.events.consume_once`
+and the notifications go into one transaction, and a notification is unique per
+(event, recipient) in the database as well, so a redelivered event — or the same
+event handled by two notify instances at once — notifies each recipient once.
+Who holds a pooled task is asked of identity *before* that transaction opens
+(no transaction is held open across an RPC); if identity cannot answer, the
+error goes up and the event is retried.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import uuid
+
+from sqlalchemy.orm import Session
+
+from services.common.context import CallContext
+from services.common.errors import NotFound
+from services.common.events import EventEnvelope, consume_once, utcnow
+from services.notify import messages, queries, recipients
+from services.notify.messages import TaskFacts
+from services.notify.models import Notification
+from services.notify.recipients import Directory
+from services.notify.schemas import (
+    KIND_LABELS,
+    MarkAllReadOut,
+    NotificationKind,
+    NotificationOut,
+    NotificationPage,
+    NotificationQuery,
+)
+
+log = logging.getLogger(__name__)
+
+#: routing's events and the notification each one makes
+KIND_OF_EVENT: dict[str, NotificationKind] = {
+    "task.created": NotificationKind.todo,
+    "task.urged": NotificationKind.urge,
+    "task.returned": NotificationKind.returned,
+    "task.reminded": NotificationKind.reminder,
+    "task.overdue": NotificationKind.overdue,
+}
+
+
+def _facts(session: Session, tenant_id: uuid.UUID, data: dict[str, object]) -> TaskFacts:
+    facts = TaskFacts.from_event(dict(data))
+    if facts.title is None and facts.document_id is not None:
+        known = queries.document_title(session, tenant_id, facts.document_id)
+        if known is not None:
+            facts = facts.with_document(known.title, known.urgency)
+    return facts
+
+
+def on_task_event(
+    session: Session,
+    directory: Directory,
+    handler: str,
+    kind: NotificationKind,
+    envelope: EventEnvelope,
+    now: dt.datetime | None = None,
+) -> int:
+    """Notify whoever holds the task of ``envelope`` (``session`` is scoped to its
+    tenant). Returns how many notifications were made (0 when applied before)."""
+    tenant_id = envelope.tenant_id
+    assert tenant_id is not None
+    if queries.processed(session, handler, envelope.id):
+        session.rollback()
+        return 0
+    facts = _facts(session, tenant_id, envelope.data)
+    session.rollback()  # read only so far: end it before asking identity
+
+    held_by = recipients.holder(kind, envelope.data)
+    people = recipients.resolve(held_by, directory, exclude=[envelope.actor_id])
+    message = messages.compose(kind, facts)
+
+    at = now or utcnow()
+    if not consume_once(session, handler, envelope):
+        session.rollback()
+        return 0
+    if facts.title and facts.document_id is not None and envelope.data.get("title"):
+        queries.remember_title(
+            session, tenant_id, facts.document_id, facts.title, facts.urgency, at
+        )
+    created = queries.add_notifications(
+        session,
+        [
+            {
+                "id": uuid.uuid4(),
+                "tenant_id": tenant_id,
+                "user_id": person,
+                "kind": kind.value,
+                "title": message.title,
+                "body": message.body,
+                "document_id": facts.document_id,
+                "task_id": facts.task_id,
+                "event_id": envelope.id,
+                "created_at": at,
+            }
+            for person in people
+        ],
+    )
+    session.commit()
+    if not people:
+        log.info("%s: event %s has nobody to notify (%s)", handler, envelope.id, held_by)
+    return created
+
+
+# -- reading my inbox ----------------------------------------------------------------------------
+
+
+def _me(ctx: CallContext) -> tuple[uuid.UUID, uuid.UUID]:
+    user_id = ctx.require_user()
+    return ctx.require_tenant(), user_id
+
+
+def notification_out(row: Notification) -> NotificationOut:
+    kind = NotificationKind(row.kind)
+    return NotificationOut(
+        id=row.id,
+        kind=kind,
+        kind_label=KIND_LABELS[kind],
+        title=row.title,
+        body=row.body,
+        document_id=row.document_id,
+        task_id=row.task_id,
+        created_at=row.created_at,
+        read_at=row.read_at,
+    )
+
+
+def list_notifications(
+    session: Session, ctx: CallContext, q: NotificationQuery
+) -> NotificationPage:
+    """My notifications, newest first, with my unread count (未读)."""
+    tenant_id, user_id = _me(ctx)
+    rows, total, unread = queries.inbox_page(
+        session, tenant_id, user_id, unread_only=q.unread_only, limit=q.limit, offset=q.offset
+    )
+    return NotificationPage(
+        items=[notification_out(r) for r in rows],
+        total=total,
+        unread_count=unread,
+        limit=q.limit,
+        offset=q.offset,
+    )
+
+
+def mark_read(session: Session, ctx: CallContext, notification_id: uuid.UUID) -> NotificationOut:
+    """Mark one of my notifications read (已读); somebody else's is not found."""
+    tenant_id, user_id = _me(ctx)
+    queries.mark_read(session, tenant_id, user_id, notification_id, utcnow())
+    row = queries.notification(session, tenant_id, user_id, notification_id)
+    if row is None:
+        session.rollback()
+        raise NotFound("notification_not_found", "no such notification")
+    session.commit()
+    return notification_out(row)
+
+
+def mark_all_read(session: Session, ctx: CallContext) -> MarkAllReadOut:
+    """Mark every unread notification of mine read (全部已读)."""
+    tenant_id, user_id = _me(ctx)
+    marked = queries.mark_all_read(session, tenant_id, user_id, utcnow())
+    unread = queries.unread_count(session, tenant_id, user_id)
+    session.commit()
+    return MarkAllReadOut(marked=marked, unread_count=unread)

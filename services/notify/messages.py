@@ -1,0 +1,133 @@
+"""What a notification says (pure: no transport, no database).
+
+Routing's task events carry the facts (the document's title and urgency, the
+step, the deadline, an urge's message, a return's reason); each kind of
+notification turns them into a short Chinese title and a body, e.g.
+「待办提醒：《关于做好年底政务数据报送工作的通知》将于2026年12月10日24:00到期」.
+
+Deadlines are shown in Asia/Shanghai. A deadline is the end (24:00) of a working
+day, stored as midnight of the next day: it is shown as 24:00 of the day itself.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass, replace
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from services.common.inputs import optional_id
+from services.notify.schemas import NotificationKind
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+#: the urgency levels (DESIGN 4.7) as routing's events spell them
+URGENCY_MARKS = {"extra_urgent": "【特急】", "urgent": "【加急】"}
+
+TITLE_MAX = 500
+BODY_MAX = 4000
+
+
+@dataclass(frozen=True)
+class TaskFacts:
+    """What one of routing's task events says about the task (lenient: a missing or
+    malformed field is None)."""
+
+    task_id: uuid.UUID | None
+    document_id: uuid.UUID | None
+    title: str | None  # the document's
+    urgency: str | None
+    step_name: str | None
+    due_at: dt.datetime | None
+    message: str | None  # an urge's (催办意见)
+    reason: str | None  # a return's (退回理由)
+
+    @classmethod
+    def from_event(cls, data: dict[str, Any]) -> TaskFacts:
+        return cls(
+            task_id=optional_id(data.get("task_id")),
+            document_id=optional_id(data.get("document_id")),
+            title=_text(data.get("title")),
+            urgency=_text(data.get("urgency")),
+            step_name=_text(data.get("step_name")),
+            due_at=_instant(data.get("due_at")),
+            message=_text(data.get("message")),
+            reason=_text(data.get("reason")) or _text(data.get("opinion")),
+        )
+
+    def with_document(self, title: str | None, urgency: str | None) -> TaskFacts:
+        """Fill in the document's title and urgency where the event did not carry them."""
+        return replace(self, title=self.title or title, urgency=self.urgency or urgency)
+
+
+@dataclass(frozen=True)
+class Message:
+    title: str
+    body: str
+
+
+def _text(value: Any) -> str | None:
+    if not isinstance(value, str):
+        return None
+    value = value.strip()
+    return value or None
+
+
+def _instant(value: Any) -> dt.datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+
+
+def deadline_text(due_at: dt.datetime) -> str:
+    """A deadline as a reader in China says it: ``2026年12月10日24:00`` for the end of
+    10 Dec (stored as 11 Dec 00:00 Shanghai), else ``2026年12月10日17:30``."""
+    local = due_at.astimezone(SHANGHAI)
+    if local.time() == dt.time(0, 0):
+        day = local.date() - dt.timedelta(days=1)
+        return f"{day.year}年{day.month}月{day.day}日24:00"
+    return f"{local.year}年{local.month}月{local.day}日{local:%H:%M}"
+
+
+def _document(facts: TaskFacts) -> str:
+    return f"《{facts.title}》" if facts.title else "一件公文"
+
+
+def _mark(facts: TaskFacts) -> str:
+    return URGENCY_MARKS.get(facts.urgency or "", "")
+
+
+def _step(facts: TaskFacts) -> str:
+    return f"「{facts.step_name}」" if facts.step_name else "该环节"
+
+
+def compose(kind: NotificationKind, facts: TaskFacts) -> Message:
+    """The title and body of a notification of ``kind`` about the task in ``facts``."""
+    doc, mark, step = _document(facts), _mark(facts), _step(facts)
+    due = deadline_text(facts.due_at) if facts.due_at else None
+    if kind is NotificationKind.todo:
+        title = f"{mark}新待办：{doc}"
+        body = f"{step}待您办理，请于{due}前办结。" if due else f"{step}待您办理，请及时处理。"
+    elif kind is NotificationKind.urge:
+        title = f"{mark}催办：{doc}"
+        body = "请尽快办理。" + (f"催办意见：{facts.message}" if facts.message else "")
+    elif kind is NotificationKind.returned:
+        title = f"{mark}退回：{doc}已退回给您"
+        body = f"退回理由：{facts.reason}" if facts.reason else "请查看处理笺后重新办理。"
+    elif kind is NotificationKind.reminder:
+        when = f"将于{due}到期" if due else "即将到期"
+        title = f"{mark}待办提醒：{doc}{when}"
+        body = f"{step}的办理期限为{due}，请抓紧办理。" if due else f"{step}即将到期，请抓紧办理。"
+    else:  # overdue
+        title = f"{mark}超期提醒：{doc}已超期"
+        body = (
+            f"{step}的办理期限{due}已过，已记为超期，请尽快办理。"
+            if due
+            else f"{step}已超过办理期限，请尽快办理。"
+        )
+    return Message(title=title[:TITLE_MAX], body=body[:BODY_MAX])

@@ -1,0 +1,178 @@
+"""Every query of the notify service.
+
+Each takes the tenant explicitly as well (row-level security would hide other
+tenants' rows anyway; the filter keeps the plans on the tenant indexes).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import exists, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.orm import Session
+
+from services.notify.models import PROCESSED_EVENTS, DocumentTitle, Notification
+
+# -- events -------------------------------------------------------------------------------------
+
+
+def processed(session: Session, handler: str, event_id: uuid.UUID) -> bool:
+    """Whether ``handler`` applied the event before (a cheap look before any work;
+    :func:`services.common.events.consume_once` decides, in the writing transaction)."""
+    return bool(
+        session.scalar(
+            select(
+                exists().where(
+                    PROCESSED_EVENTS.c.handler == handler, PROCESSED_EVENTS.c.event_id == event_id
+                )
+            )
+        )
+    )
+
+
+# -- the titles of routing's documents ----------------------------------------------------------
+
+
+def document_title(
+    session: Session, tenant_id: uuid.UUID, document_id: uuid.UUID
+) -> DocumentTitle | None:
+    return session.execute(
+        select(DocumentTitle).where(
+            DocumentTitle.tenant_id == tenant_id, DocumentTitle.document_id == document_id
+        )
+    ).scalar_one_or_none()
+
+
+def remember_title(
+    session: Session,
+    tenant_id: uuid.UUID,
+    document_id: uuid.UUID,
+    title: str,
+    urgency: str | None,
+    now: dt.datetime,
+) -> None:
+    session.execute(
+        pg_insert(DocumentTitle)
+        .values(
+            document_id=document_id,
+            tenant_id=tenant_id,
+            title=title[:300],
+            urgency=urgency,
+            updated_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=[DocumentTitle.document_id])
+    )
+
+
+# -- notifications ------------------------------------------------------------------------------
+
+
+def add_notifications(session: Session, rows: Sequence[dict[str, Any]]) -> int:
+    """Insert notifications; one already there for (event, recipient) is left alone.
+    Returns how many were new."""
+    if not rows:
+        return 0
+    result = session.execute(
+        pg_insert(Notification)
+        .values(list(rows))
+        .on_conflict_do_nothing(constraint="uq_notifications_event_user")
+        .returning(Notification.id)
+    )
+    return len(result.all())
+
+
+def inbox_page(
+    session: Session,
+    tenant_id: uuid.UUID,
+    user_id: uuid.UUID,
+    *,
+    unread_only: bool,
+    limit: int,
+    offset: int,
+) -> tuple[list[Notification], int, int]:
+    """(a page of my notifications newest first, how many match, how many are unread)."""
+    mine = (Notification.tenant_id == tenant_id) & (Notification.user_id == user_id)
+    matching = mine & Notification.read_at.is_(None) if unread_only else mine
+    rows = (
+        session.execute(
+            select(Notification)
+            .where(matching)
+            .order_by(Notification.created_at.desc(), Notification.id.desc())
+            .limit(limit)
+            .offset(offset)
+        )
+        .scalars()
+        .all()
+    )
+    total, unread = session.execute(
+        select(
+            func.count(),
+            func.count().filter(Notification.read_at.is_(None)),
+        ).where(mine)
+    ).one()
+    return list(rows), int(unread if unread_only else total), int(unread)
+
+
+def unread_count(session: Session, tenant_id: uuid.UUID, user_id: uuid.UUID) -> int:
+    return int(
+        session.scalar(
+            select(func.count()).where(
+                Notification.tenant_id == tenant_id,
+                Notification.user_id == user_id,
+                Notification.read_at.is_(None),
+            )
+        )
+        or 0
+    )
+
+
+def notification(
+    session: Session, tenant_id: uuid.UUID, user_id: uuid.UUID, notification_id: uuid.UUID
+) -> Notification | None:
+    return session.execute(
+        select(Notification).where(
+            Notification.tenant_id == tenant_id,
+            Notification.user_id == user_id,
+            Notification.id == notification_id,
+        )
+    ).scalar_one_or_none()
+
+
+def mark_read(
+    session: Session,
+    tenant_id: uuid.UUID,
+    user_id: uuid.UUID,
+    notification_id: uuid.UUID,
+    now: dt.datetime,
+) -> None:
+    """Read now, unless read before (the first reading time stays)."""
+    session.execute(
+        update(Notification)
+        .where(
+            Notification.tenant_id == tenant_id,
+            Notification.user_id == user_id,
+            Notification.id == notification_id,
+            Notification.read_at.is_(None),
+        )
+        .values(read_at=now)
+    )
+
+
+def mark_all_read(
+    session: Session, tenant_id: uuid.UUID, user_id: uuid.UUID, now: dt.datetime
+) -> int:
+    result = session.execute(
+        update(Notification)
+        .where(
+            Notification.tenant_id == tenant_id,
+            Notification.user_id == user_id,
+            Notification.read_at.is_(None),
+        )
+        .values(read_at=now)
+        .returning(Notification.id)
+    )
+    return len(result.all())
