@@ -32,6 +32,7 @@ from gateway.routers import (
     documents,
     files,
     me,
+    notifications,
     ops,
     org_units,
     reports,
@@ -83,6 +84,12 @@ TAGS: list[dict[str, Any]] = [
         ),
     },
     {"name": "reports", "description": "Overdue reports (超期通报): monthly, per division."},
+    {
+        "name": "notifications",
+        "description": (
+            "My notifications (通知): 待办, 催办, 退回, 到期提醒, 超期提醒; unread count, 已读."
+        ),
+    },
     {"name": "audit", "description": "Audit trail (全程留痕), hash-chained per tenant."},
     {"name": "ops", "description": "Liveness, readiness and metrics."},
 ]
@@ -185,6 +192,7 @@ def create_app(
         time_limits,
         calendar,
         reports,
+        notifications,
         audit,
         ops,
     ):
