@@ -6,6 +6,7 @@ found: the caller learns nothing of it.
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
 from sqlalchemy import Text, cast, func
@@ -50,16 +51,16 @@ def load_visible(session: Session, ctx: CallContext, document_id: uuid.UUID) -> 
     return doc
 
 
-def register_document(session: Session, ctx: CallContext, req: DocumentRegister) -> DocumentOut:
-    """收文登记: the registry records a received paper document (its scans follow)."""
-    tenant_id = ctx.require_tenant()
-    user_id = ctx.require_user()
-    rules.require_registrar(ctx.roles)
-    rules.check_storable(req.secrecy)
-    if ctx.org_unit_id is None:
-        raise Forbidden("org_unit_required", "the registrar belongs to no registry unit")
-    now = utcnow()
-    doc = Document(
+def new_document(
+    tenant_id: uuid.UUID,
+    req: DocumentRegister,
+    *,
+    registry_unit_id: uuid.UUID,
+    registered_by: uuid.UUID,
+    now: dt.datetime,
+) -> Document:
+    """A registered document's row (not yet added to a session)."""
+    return Document(
         id=uuid.uuid4(),
         tenant_id=tenant_id,
         title=req.title,
@@ -73,23 +74,16 @@ def register_document(session: Session, ctx: CallContext, req: DocumentRegister)
         page_count=req.page_count,
         note=req.note or None,
         status=DocumentStatus.registered.value,
-        registry_unit_id=ctx.org_unit_id,
-        registered_by=user_id,
+        registry_unit_id=registry_unit_id,
+        registered_by=registered_by,
         registered_at=now,
         assisting_unit_ids=[],
         updated_at=now,
     )
-    session.add(doc)
-    session.flush()
-    record(
-        session,
-        ctx,
-        tenant_id=tenant_id,
-        document_id=doc.id,
-        action="document.register",
-        after=document_snapshot(doc),
-        occurred_at=now,
-    )
+
+
+def announce_registered(session: Session, ctx: CallContext, doc: Document) -> None:
+    """``document.registered`` through the outbox: routing gives the registry its 分办 task."""
     emit(
         session,
         SOURCE,
@@ -103,9 +97,35 @@ def register_document(session: Session, ctx: CallContext, req: DocumentRegister)
             "registered_by": str(doc.registered_by),
             "received_date": doc.received_date.isoformat(),
         },
-        tenant_id=tenant_id,
+        tenant_id=doc.tenant_id,
         ctx=ctx,
     )
+
+
+def register_document(session: Session, ctx: CallContext, req: DocumentRegister) -> DocumentOut:
+    """收文登记: the registry records a received paper document (its scans follow)."""
+    tenant_id = ctx.require_tenant()
+    user_id = ctx.require_user()
+    rules.require_registrar(ctx.roles)
+    rules.check_storable(req.secrecy)
+    if ctx.org_unit_id is None:
+        raise Forbidden("org_unit_required", "the registrar belongs to no registry unit")
+    now = utcnow()
+    doc = new_document(
+        tenant_id, req, registry_unit_id=ctx.org_unit_id, registered_by=user_id, now=now
+    )
+    session.add(doc)
+    session.flush()
+    record(
+        session,
+        ctx,
+        tenant_id=tenant_id,
+        document_id=doc.id,
+        action="document.register",
+        after=document_snapshot(doc),
+        occurred_at=now,
+    )
+    announce_registered(session, ctx, doc)
     session.commit()
     return document_out(doc)
 
