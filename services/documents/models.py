@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     Date,
     DateTime,
@@ -53,7 +54,14 @@ Index("ix_audit_log_target", AUDIT_LOG.c.target_type, AUDIT_LOG.c.target_id, AUD
 APPEND_ONLY_TABLES = ("audit_log",)
 
 #: the tables of tenant data (row-level security on each)
-TENANT_TABLES = ("documents", "document_files", "document_access", "opinions", "audit_log")
+TENANT_TABLES = (
+    "documents",
+    "document_files",
+    "document_access",
+    "opinions",
+    "audit_log",
+    "inbox_items",
+)
 
 
 class Document(Base):
@@ -178,3 +186,105 @@ class Opinion(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     __table_args__ = (UniqueConstraint("document_id", "seq", name="uq_opinions_document_seq"),)
+
+
+# -- delivery through the platform (收文箱) -------------------------------------------------------
+
+
+class DirectoryTenant(Base):
+    """A tenant as identity announced it (``tenant.created``): the address book of
+    delivery. Platform-wide (no row-level security): ids, codes and names only."""
+
+    __tablename__ = "directory_tenants"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    parent_id: Mapped[uuid.UUID | None]
+    path: Mapped[str] = mapped_column(Text)
+    #: when identity said so (a later fact never gives way to an earlier one)
+    as_of: Mapped[dt.datetime]
+
+    __table_args__ = (UniqueConstraint("code", name="uq_directory_tenants_code"),)
+
+
+class DirectoryUnit(Base):
+    """An org unit as identity announced it (``org_unit.created`` / ``org_unit.updated``)."""
+
+    __tablename__ = "directory_units"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    tenant_id: Mapped[uuid.UUID]
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20))
+    parent_id: Mapped[uuid.UUID | None]
+    #: ids from the tenant's root unit, joined by "/" (as identity keeps them)
+    path: Mapped[str] = mapped_column(Text)
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
+    as_of: Mapped[dt.datetime]
+
+    __table_args__ = (Index("ix_directory_units_tenant", "tenant_id"),)
+
+
+class InboxItem(Base):
+    """A document another unit sent through the platform, waiting in the recipient
+    registry's inbox (收文箱) to be signed for (签收). Lives in the recipient's tenant;
+    holds a snapshot of the metadata and references to the sender's scans."""
+
+    __tablename__ = "inbox_items"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    #: the recipient's tenant
+    tenant_id: Mapped[uuid.UUID]
+    recipient_unit_id: Mapped[uuid.UUID]
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    sender_tenant_id: Mapped[uuid.UUID]
+    sender_tenant_code: Mapped[str] = mapped_column(String(64))
+    sender_tenant_name: Mapped[str] = mapped_column(String(200))
+    sender_unit_id: Mapped[uuid.UUID]
+    sender_unit_name: Mapped[str] = mapped_column(String(200))
+    #: the sender's document (in the sender's tenant: never opened from here)
+    source_document_id: Mapped[uuid.UUID]
+    sent_by: Mapped[uuid.UUID]
+    sent_by_name: Mapped[str | None] = mapped_column(String(100))
+    sent_at: Mapped[dt.datetime]
+    title: Mapped[str] = mapped_column(String(300))
+    doc_number: Mapped[str | None] = mapped_column(String(100))
+    source_org: Mapped[str] = mapped_column(String(200))
+    urgency: Mapped[str] = mapped_column(String(20))
+    secrecy: Mapped[str] = mapped_column(String(20))
+    page_count: Mapped[int]
+    received_date: Mapped[dt.date]
+    note: Mapped[str | None] = mapped_column(Text)
+    #: the scans as sent: filename, content_type, size, sha256, bucket, object_key
+    files: Mapped[list[dict[str, Any]]] = mapped_column(
+        JSONB, default=list, server_default=text("'[]'::jsonb")
+    )
+    signed_by: Mapped[uuid.UUID | None]
+    signed_at: Mapped[dt.datetime | None]
+    #: the incoming document made when it was signed for
+    document_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("documents.id"))
+    refused_by: Mapped[uuid.UUID | None]
+    refused_at: Mapped[dt.datetime | None]
+    refusal_reason: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        CheckConstraint("status IN ('pending', 'signed', 'refused')", name="ck_inbox_items_status"),
+        CheckConstraint("secrecy IN ('none', 'internal')", name="ck_inbox_items_not_classified"),
+        CheckConstraint(
+            "urgency IN ('extra_urgent', 'urgent', 'normal')", name="ck_inbox_items_urgency"
+        ),
+        CheckConstraint(
+            "status <> 'signed' OR document_id IS NOT NULL", name="ck_inbox_items_signed_document"
+        ),
+        # a document reaches a unit once, unless that unit refused it
+        Index(
+            "uq_inbox_items_delivery",
+            "source_document_id",
+            "tenant_id",
+            "recipient_unit_id",
+            unique=True,
+            postgresql_where=text("status <> 'refused'"),
+        ),
+        Index("ix_inbox_items_recipient", "tenant_id", "recipient_unit_id", "sent_at"),
+    )

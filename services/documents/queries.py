@@ -19,9 +19,12 @@ from sqlalchemy.orm import Session
 
 from services.documents.models import (
     AUDIT_LOG,
+    DirectoryTenant,
+    DirectoryUnit,
     Document,
     DocumentAccess,
     DocumentFile,
+    InboxItem,
     Opinion,
 )
 from services.documents.trail import TARGET
@@ -227,3 +230,94 @@ def trace_rows(
         .order_by(AUDIT_LOG.c.occurred_at, AUDIT_LOG.c.id)
     ).mappings()
     return [dict(r) for r in rows]
+
+
+# -- delivery: the address book and the inbox ------------------------------------------------------
+
+
+def directory_tenant(
+    session: Session, *, tenant_id: uuid.UUID | None = None, code: str | None = None
+) -> DirectoryTenant | None:
+    stmt = select(DirectoryTenant)
+    if tenant_id is not None:
+        stmt = stmt.where(DirectoryTenant.id == tenant_id)
+    if code is not None:
+        stmt = stmt.where(DirectoryTenant.code == code)
+    return session.execute(stmt).scalar_one_or_none()
+
+
+def directory_units(
+    session: Session, unit_ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, DirectoryUnit]:
+    ids = list(dict.fromkeys(unit_ids))
+    if not ids:
+        return {}
+    rows = session.execute(select(DirectoryUnit).where(DirectoryUnit.id.in_(ids))).scalars()
+    return {row.id: row for row in rows}
+
+
+def upsert_directory_tenant(session: Session, values: dict[str, Any]) -> None:
+    """Record a tenant as of ``values["as_of"]``; an older fact never replaces a newer one."""
+    stmt = pg_insert(DirectoryTenant).values(values)
+    session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[DirectoryTenant.id],
+            set_={k: stmt.excluded[k] for k in ("code", "name", "parent_id", "path", "as_of")},
+            where=DirectoryTenant.as_of <= stmt.excluded.as_of,
+        )
+    )
+
+
+def upsert_directory_units(session: Session, values: list[dict[str, Any]]) -> None:
+    """Record org units as of each ``as_of``; an older fact never replaces a newer one."""
+    if not values:
+        return
+    stmt = pg_insert(DirectoryUnit).values(values)
+    columns = ("tenant_id", "name", "kind", "parent_id", "path", "active", "as_of")
+    session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[DirectoryUnit.id],
+            set_={k: stmt.excluded[k] for k in columns},
+            where=DirectoryUnit.as_of <= stmt.excluded.as_of,
+        )
+    )
+
+
+def inbox_item(
+    session: Session, tenant_id: uuid.UUID, item_id: uuid.UUID, *, for_update: bool = False
+) -> InboxItem | None:
+    stmt = select(InboxItem).where(InboxItem.tenant_id == tenant_id, InboxItem.id == item_id)
+    if for_update:  # and read the row as it is now, not as this session last saw it
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
+    return session.execute(stmt).scalar_one_or_none()
+
+
+def inbox_of(
+    session: Session,
+    tenant_id: uuid.UUID,
+    unit_id: uuid.UUID,
+    *,
+    status: str | None,
+    limit: int,
+    offset: int,
+) -> tuple[list[InboxItem], int]:
+    """A unit's inbox, newest first, and how many items match in all."""
+    conditions: list[Any] = [
+        InboxItem.tenant_id == tenant_id,
+        InboxItem.recipient_unit_id == unit_id,
+    ]
+    if status:
+        conditions.append(InboxItem.status == status)
+    total = int(
+        session.execute(select(func.count()).select_from(InboxItem).where(*conditions)).scalar_one()
+    )
+    rows = list(
+        session.execute(
+            select(InboxItem)
+            .where(*conditions)
+            .order_by(InboxItem.sent_at.desc(), InboxItem.id.desc())
+            .limit(limit)
+            .offset(offset)
+        ).scalars()
+    )
+    return rows, total

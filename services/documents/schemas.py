@@ -238,3 +238,122 @@ class AuditVerification(BaseModel):
     checked: int
     first_broken_id: int | None = None
     reason: str | None = None
+
+
+# -- delivery through the platform: sending, the inbox (收文箱), signing for (签收) -------------
+
+
+class Recipient(Strict):
+    """A recipient unit (收文单位): an org unit (its registry) of this tenant or of another.
+
+    The tenant is given by its code or its id; neither means the sender's own tenant."""
+
+    tenant_code: Annotated[str, StringConstraints(strip_whitespace=True, max_length=64)] | None = (
+        Field(default=None, description="the recipient's tenant, e.g. gz (default: one's own)")
+    )
+    tenant_id: uuid.UUID | None = None
+    unit_id: uuid.UUID = Field(description="the recipient unit, usually its registry (文书处)")
+
+
+class SendRequest(Strict):
+    """发送: a registered document to the registries of other units through the platform."""
+
+    recipients: list[Recipient] = Field(min_length=1, max_length=100)
+    note: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] | None = Field(
+        default=None, description="附言 (becomes the received document's note)"
+    )
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "recipients": [
+                        {"tenant_code": "gz", "unit_id": "3fa85f64-5717-4562-b3fc-2c963f66afa6"},
+                        {"unit_id": "9b2e4c1a-0d7f-4f5e-8a51-2b0c7d6e9f10"},
+                    ],
+                    "note": "请查收",
+                }
+            ]
+        },
+    )
+
+
+class DeliveryOut(BaseModel):
+    """Where one copy went: the inbox item written in the recipient's tenant."""
+
+    inbox_item_id: uuid.UUID
+    tenant_id: uuid.UUID
+    tenant_code: str
+    tenant_name: str
+    unit_id: uuid.UUID
+    unit_name: str
+
+
+class SendOut(BaseModel):
+    document_id: uuid.UUID
+    sent_at: dt.datetime
+    sent_by: uuid.UUID
+    deliveries: list[DeliveryOut]
+
+
+class InboxStatus(StrEnum):
+    pending = "pending"  # 待签收
+    signed = "signed"  # 已签收
+    refused = "refused"  # 已退回 (拒收)
+
+
+class InboxFileOut(BaseModel):
+    """A scan as it was sent (it is copied into the recipient's document on 签收)."""
+
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+
+
+class InboxItemOut(BaseModel):
+    id: uuid.UUID
+    status: InboxStatus
+    recipient_unit_id: uuid.UUID
+    title: str
+    doc_number: str | None
+    source_org: str = Field(description="来文单位: the sending organisation")
+    urgency: Urgency
+    secrecy: Secrecy
+    page_count: int
+    received_date: dt.date = Field(description="the day it arrived (Asia/Shanghai)")
+    note: str | None
+    sender_tenant_code: str
+    sender_tenant_name: str
+    sender_unit_name: str
+    sent_by_name: str | None
+    sent_at: dt.datetime
+    files: list[InboxFileOut]
+    signed_by: uuid.UUID | None = None
+    signed_at: dt.datetime | None = None
+    document_id: uuid.UUID | None = Field(
+        default=None, description="the incoming document made by 签收"
+    )
+    refused_by: uuid.UUID | None = None
+    refused_at: dt.datetime | None = None
+    refusal_reason: str | None = None
+
+
+class InboxQuery(Strict):
+    status: InboxStatus | None = Field(default=None, description="default: every item")
+    limit: int = Field(default=20, ge=1, le=200)
+    offset: int = Field(default=0, ge=0)
+
+
+class InboxPage(BaseModel):
+    items: list[InboxItemOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class InboxRefusal(Strict):
+    """拒收 / 退回: why the registry does not take the document."""
+
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]

@@ -21,13 +21,20 @@ from sqlalchemy.orm import Session
 
 from services.common.context import CallContext, Caller
 from services.common.db import DatabaseSession, scope_session
-from services.common.errors import EXPECTED_ERRORS
+from services.common.errors import EXPECTED_ERRORS, ServiceTimeout
 from services.common.events import EventEnvelope, consume_once
 from services.common.health import CommonEntrypoints
 from services.common.inputs import parse, parse_id
 from services.common.observability import Observability
-from services.documents import registry, scans, slip, storage, trail
-from services.documents.schemas import DocumentRegister, DocumentSearch, FileAttach
+from services.documents import delivery, registry, scans, slip, storage, trail
+from services.documents.schemas import (
+    DocumentRegister,
+    DocumentSearch,
+    FileAttach,
+    InboxQuery,
+    InboxRefusal,
+    SendRequest,
+)
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +58,31 @@ class ScanStoreProvider(DependencyProvider):
 
     def get_dependency(self, worker_ctx: Any) -> scans.ScanStore:
         return self.store
+
+
+class IdentityPort:
+    """:class:`delivery.IdentityDirectory` over identity's RPC, within the caller's tenant
+    (nameko forwards the caller's context)."""
+
+    def __init__(self, identity: Any, tenant_id: uuid.UUID | None) -> None:
+        self.identity = identity
+        self.tenant_id = tenant_id
+
+    def _call(self, method: str, **kwargs: Any) -> Any:
+        try:
+            with eventlet.Timeout(IDENTITY_TIMEOUT):
+                return getattr(self.identity, method)(**kwargs)
+        except eventlet.Timeout:
+            raise ServiceTimeout("identity_timeout", "identity did not answer in time") from None
+
+    def own_tenant(self) -> dict[str, Any] | None:
+        if self.tenant_id is None:
+            return None
+        found: dict[str, Any] | None = self._call("get_tenant", tenant_id=str(self.tenant_id))
+        return found
+
+    def own_units(self) -> list[dict[str, Any]]:
+        return list(self._call("list_org_units") or [])
 
 
 class DocumentsService(CommonEntrypoints):
@@ -93,6 +125,71 @@ class DocumentsService(CommonEntrypoints):
         fid = parse_id(file_id, "file_id")
         out = scans.file_download(self.db, self.caller, self.store, fid, bool(presign))
         return out.model_dump(mode="json")
+
+    # -- delivery through the platform (发送, 收文箱, 签收) -----------------------------------------
+    def _identity_port(self) -> IdentityPort:
+        return IdentityPort(self.identity, self.caller.tenant_id)
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def send_document(self, document_id: str, sending: dict[str, Any]) -> dict[str, Any]:
+        """发送 (registrar): the document to registries of this tenant or of others."""
+        doc_id = parse_id(document_id, "document_id")
+        req = parse(SendRequest, sending)
+        out = delivery.send_document(
+            self.db, self.caller, self._identity_port(), self._names, doc_id, req
+        )
+        return out.model_dump(mode="json")
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def list_inbox(self, query: dict[str, Any] | None = None) -> dict[str, Any]:
+        """收文箱 (registrar): what was sent to the caller's registry."""
+        req = parse(InboxQuery, query)
+        out = delivery.list_inbox(self.db, self.caller, self._identity_port(), req)
+        return out.model_dump(mode="json")
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def get_inbox_item(self, item_id: str) -> dict[str, Any]:
+        iid = parse_id(item_id, "item_id")
+        return delivery.get_inbox_item(self.db, self.caller, iid).model_dump(mode="json")
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def sign_inbox_item(self, item_id: str) -> dict[str, Any]:
+        """签收 (registrar): the item becomes a registered incoming document."""
+        iid = parse_id(item_id, "item_id")
+        out = delivery.sign_item(self.db, self.caller, self.store, iid)
+        return out.model_dump(mode="json")
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def refuse_inbox_item(self, item_id: str, refusal: dict[str, Any]) -> dict[str, Any]:
+        """拒收 / 退回 (registrar), with a reason."""
+        iid = parse_id(item_id, "item_id")
+        req = parse(InboxRefusal, refusal)
+        return delivery.refuse_item(self.db, self.caller, iid, req).model_dump(mode="json")
+
+    # -- identity's events: the address book of delivery --------------------------------------------
+    def _directory(self, handler: str, payload: Any, apply: Any) -> None:
+        try:
+            env = EventEnvelope.model_validate(payload)
+        except ValidationError:
+            log.error("%s: not an event envelope; dropped: %r", handler, payload)
+            return
+        if not apply(self.db, env):
+            log.error("%s: event %s lacks an id, a tenant or a name; dropped", handler, env.id)
+            self.db.rollback()
+            return
+        self.db.commit()
+
+    @event_handler("identity", "tenant.created", requeue_on_error=True)
+    def on_tenant_created(self, payload: Any) -> None:
+        self._directory("on_tenant_created", payload, delivery.apply_tenant_created)
+
+    @event_handler("identity", "org_unit.created", requeue_on_error=True)
+    def on_org_unit_created(self, payload: Any) -> None:
+        self._directory("on_org_unit_created", payload, delivery.apply_org_unit_event)
+
+    @event_handler("identity", "org_unit.updated", requeue_on_error=True)
+    def on_org_unit_updated(self, payload: Any) -> None:
+        self._directory("on_org_unit_updated", payload, delivery.apply_org_unit_event)
 
     # -- processing slip and trail -------------------------------------------------------------
     @rpc(expected_exceptions=EXPECTED_ERRORS)
