@@ -31,6 +31,7 @@ from gateway.routers import (
     delegations,
     documents,
     files,
+    inbox,
     me,
     notifications,
     ops,
@@ -61,6 +62,13 @@ TAGS: list[dict[str, Any]] = [
         "description": (
             "Incoming documents (收文): registration (收文登记) and scans, search (检索), the "
             "processing slip (处理笺) and route, distribution (分办), circulation (传阅)."
+        ),
+    },
+    {
+        "name": "inbox",
+        "description": (
+            "The registry's inbox (收文箱): documents other units sent through the platform "
+            "(发送), signed for (签收) without re-typing, or refused (拒收)."
         ),
     },
     {"name": "files", "description": "Scans (扫描件): download by stream or short-lived link."},
@@ -186,6 +194,7 @@ def create_app(
         users,
         delegations,
         documents,
+        inbox,
         files,
         tasks,
         templates,
