@@ -8,6 +8,13 @@ event handled by two notify instances at once — notifies each recipient once.
 Who holds a pooled task is asked of identity *before* that transaction opens
 (no transaction is held open across an RPC); if identity cannot answer, the
 error goes up and the event is retried.
+
+A return (退回) opens a task for whom it went back to, so routing announces both
+``task.created`` and ``task.returned`` for it (in either order on their queues):
+that person gets one notification, the return with its reason, about the task
+they now hold — not a to-do as well. Both handlers take a transaction-scoped lock
+on that task before they look at what was sent, so that two instances handling
+the pair at once cannot both write.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ from sqlalchemy.orm import Session
 from services.common.context import CallContext
 from services.common.errors import NotFound
 from services.common.events import EventEnvelope, consume_once, utcnow
+from services.common.inputs import optional_id
 from services.notify import messages, queries, recipients
 from services.notify.messages import TaskFacts
 from services.notify.models import Notification
@@ -64,7 +72,7 @@ def on_task_event(
     now: dt.datetime | None = None,
 ) -> int:
     """Notify whoever holds the task of ``envelope`` (``session`` is scoped to its
-    tenant). Returns how many notifications were made (0 when applied before)."""
+    tenant). Returns how many notifications were delivered (0 when applied before)."""
     tenant_id = envelope.tenant_id
     assert tenant_id is not None
     if queries.processed(session, handler, envelope.id):
@@ -85,6 +93,18 @@ def on_task_event(
         queries.remember_title(
             session, tenant_id, facts.document_id, facts.title, facts.urgency, at
         )
+    task_id = _subject_task(kind, envelope.data, facts)
+    delivered = 0
+    if task_id is not None and kind in (NotificationKind.todo, NotificationKind.returned):
+        queries.lock_task(session, task_id)
+        if kind is NotificationKind.todo:  # told of the return already: no to-do as well
+            told = queries.notified(session, tenant_id, task_id, NotificationKind.returned, people)
+        else:  # a to-do about the task the return opened becomes the return
+            told = queries.todo_to_returned(
+                session, tenant_id, task_id, people, message.title, message.body, at
+            )
+            delivered = len(told)
+        people = [p for p in people if p not in told]
     created = queries.add_notifications(
         session,
         [
@@ -96,7 +116,7 @@ def on_task_event(
                 "title": message.title,
                 "body": message.body,
                 "document_id": facts.document_id,
-                "task_id": facts.task_id,
+                "task_id": task_id,
                 "event_id": envelope.id,
                 "created_at": at,
             }
@@ -104,9 +124,19 @@ def on_task_event(
         ],
     )
     session.commit()
-    if not people:
+    if not people and not delivered:
         log.info("%s: event %s has nobody to notify (%s)", handler, envelope.id, held_by)
-    return created
+    return created + delivered
+
+
+def _subject_task(
+    kind: NotificationKind, data: dict[str, object], facts: TaskFacts
+) -> uuid.UUID | None:
+    """The task a notification is about: for a return, the task it opened (the one the
+    recipient now holds), else the event's task."""
+    if kind is NotificationKind.returned:
+        return optional_id(data.get("returned_to_task_id")) or facts.task_id
+    return facts.task_id
 
 
 # -- reading my inbox ----------------------------------------------------------------------------

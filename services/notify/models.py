@@ -46,6 +46,8 @@ class Notification(Base):
         ),
         # the inbox, newest first
         Index("ix_notifications_inbox", "tenant_id", "user_id", "created_at", "id"),
+        # what a user was told about one task (a return and its to-do, see inbox)
+        Index("ix_notifications_task", "task_id", "user_id"),
         # the unread count and the unread-only inbox
         Index(
             "ix_notifications_unread",

@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import exists, func, select, update
+from sqlalchemy import exists, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
@@ -69,6 +69,63 @@ def remember_title(
 
 
 # -- notifications ------------------------------------------------------------------------------
+
+
+def lock_task(session: Session, task_id: uuid.UUID) -> None:
+    """Serialise, until the transaction ends, the writers of notifications about one task."""
+    session.execute(
+        text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+        {"key": f"notify.task:{task_id}"},
+    )
+
+
+def notified(
+    session: Session,
+    tenant_id: uuid.UUID,
+    task_id: uuid.UUID,
+    kind: str,
+    people: Sequence[uuid.UUID],
+) -> set[uuid.UUID]:
+    """Who of ``people`` has a notification of ``kind`` about the task."""
+    if not people:
+        return set()
+    return set(
+        session.scalars(
+            select(Notification.user_id).where(
+                Notification.tenant_id == tenant_id,
+                Notification.task_id == task_id,
+                Notification.kind == kind,
+                Notification.user_id.in_(list(people)),
+            )
+        )
+    )
+
+
+def todo_to_returned(
+    session: Session,
+    tenant_id: uuid.UUID,
+    task_id: uuid.UUID,
+    people: Sequence[uuid.UUID],
+    title: str,
+    body: str,
+    now: dt.datetime,
+) -> set[uuid.UUID]:
+    """Turn the to-dos of ``people`` about the task into the return (unread again, now);
+    returns whose were turned."""
+    if not people:
+        return set()
+    result = session.execute(
+        update(Notification)
+        .where(
+            Notification.tenant_id == tenant_id,
+            Notification.task_id == task_id,
+            Notification.kind == "todo",
+            Notification.user_id.in_(list(people)),
+        )
+        .values(kind="returned", title=title, body=body, read_at=None, created_at=now)
+        .returning(Notification.user_id)
+    )
+    return set(result.scalars())
 
 
 def add_notifications(session: Session, rows: Sequence[dict[str, Any]]) -> int:

@@ -43,6 +43,7 @@ def upgrade() -> None:
     op.create_index(
         "ix_notifications_inbox", "notifications", ["tenant_id", "user_id", "created_at", "id"]
     )
+    op.create_index("ix_notifications_task", "notifications", ["task_id", "user_id"])
     op.create_index(
         "ix_notifications_unread",
         "notifications",
