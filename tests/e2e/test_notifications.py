@@ -4,6 +4,7 @@ reaches the people concerned in their in-app inbox, read through the gateway.
 * a distributed document: every handler and the head of the division see a new to-do
   (待办), nobody else does;
 * an urge (催办): the holder of the task sees it, with the urge's message;
+* a return (退回): whom it went back to sees it once, with the reason;
 * with routing's test clock moved to the reminder time and then past the deadline, and a
   scan each time: the holder sees a reminder (到期提醒) and then an overdue notice
   (超期提醒), each once however many scans;
@@ -146,6 +147,32 @@ def test_an_urge_reaches_the_holder_of_the_task(office: Office):
         assert about(office[username], kind="urge", document_id=document_id) == []
     # who signed it is not told of the task their own action opened
     assert about(handler, kind="todo", task_id=propose["id"]) == []
+
+
+def test_a_returned_document_is_one_notice_to_whom_it_went_back_to(office: Office):
+    handler, head = office["dz_ban1"], office["dz_chu"]
+    title = "关于推进电子证照互认共享的通知"
+    document_id, sign = distribute(office, title)
+    [propose] = act(handler, sign["id"], action="sign")["next_tasks"]
+    [review] = act(handler, propose["id"], action="propose", opinion="拟请电子政务处办理。")[
+        "next_tasks"
+    ]
+    wait(lambda: about(head, kind="todo", task_id=review["id"]))
+    [again] = act(head, review["id"], action="return", opinion="拟办意见不明确，请补充。")[
+        "next_tasks"
+    ]
+    assert again["assignee_id"] == handler.id and again["step"] == "propose"
+
+    [back] = wait(lambda: about(handler, kind="returned", task_id=again["id"]))
+    assert back["title"] == f"退回：《{title}》已退回给您" and back["kind_label"] == "退回通知"
+    assert back["body"] == "退回理由：拟办意见不明确，请补充。"
+    assert back["document_id"] == document_id
+    settle()
+    # one notice of the return, not a new to-do as well; the head who returned it: nothing
+    assert [n["kind"] for n in inbox(handler)["items"] if n["task_id"] == again["id"]] == [
+        "returned"
+    ]
+    assert about(head, kind="returned", document_id=document_id) == []
 
 
 def test_the_holder_gets_a_reminder_then_an_overdue_notice_each_once(

@@ -151,6 +151,27 @@ def test_two_notify_instances_share_the_queue_and_notify_each_holder_once(
         settle(1.5)
         final = counts()
         assert all(mine == dict.fromkeys(task_ids, 1) for mine in final.values()), final
+
+        # returns, each announced as a pair (and the pair's events delivered twice), all
+        # at once over both instances: each is one notification of the return
+        pairs = [_a_return(org, division, created_first=i % 2 == 0) for i in range(20)]
+        for pair in pairs:
+            for event in (*pair, *pair):
+                publish(event, caller=division.head)
+        opened = {
+            e["data"]["task_id"] for pair in pairs for e in pair if e["type"] == "task.created"
+        }
+
+        def returns() -> list[tuple[str, str]]:
+            return [
+                (n["task_id"], n["kind"])
+                for n in inbox(rpc, division.handler)["items"]
+                if n["task_id"] in opened
+            ]
+
+        eventually(lambda: len(returns()) >= 20, timeout=30, what="20 returns")
+        settle(1.5)
+        assert sorted(returns()) == sorted((t, "returned") for t in opened)
     finally:
         stack.stop_process("notify-1")
 
@@ -271,7 +292,59 @@ def test_an_urge_and_a_return_name_the_document_and_skip_who_acted(
     )
     assert back["title"] == "退回：《关于开展安全生产检查的通知》已退回给您"
     assert back["body"] == "退回理由：拟办意见不明确，请补充。"
-    assert back["task_id"] == returned["task_id"]
+    assert back["task_id"] == returned["returned_to_task_id"]  # the task they now hold
+
+
+def _a_return(org: Org, division, *, created_first: bool) -> tuple[dict, dict]:
+    """The pair routing announces for a return from the division head to the handler:
+    ``task.created`` of the task it opens and ``task.returned``."""
+    opened = task_data(
+        unit_id=division.id, assignee=division.handler, step="propose", step_name="拟办"
+    )
+    returned = {
+        "task_id": str(uuid.uuid4()),
+        "document_id": opened["document_id"],
+        "instance_id": opened["instance_id"],
+        "step": "division_review",
+        "action": "return",
+        "opinion": "请补充依据。",
+        "reason": "请补充依据。",
+        "actor_id": division.head.id,
+        "unit_id": division.id,
+        "returned_to_step": "propose",
+        "returned_to_task_id": opened["task_id"],
+        "returned_to_unit_id": division.id,
+        "returned_to_user_id": division.handler.id,
+    }
+    events = [
+        envelope("task.created", org, opened, actor=division.head),
+        envelope("task.returned", org, returned, actor=division.head),
+    ]
+    return (events[0], events[1]) if created_first else (events[1], events[0])
+
+
+@pytest.mark.parametrize("created_first", [True, False], ids=["created-first", "returned-first"])
+def test_a_return_is_one_notification_of_the_return_not_a_todo_as_well(
+    rpc: SyncRpc, org: Org, publish: Publish, created_first: bool
+):
+    division = org.division()
+    first, second = _a_return(org, division, created_first=created_first)
+    task_id = (first if created_first else second)["data"]["task_id"]
+    publish(first, caller=division.head)
+    if created_first:  # the to-do is there before the return arrives
+        eventually(lambda: about(rpc, division.handler, task_id), what="the first notification")
+    publish(second, caller=division.head)
+    publish(second, caller=division.head)  # and delivered twice
+
+    def kinds() -> list[str]:
+        return [n["kind"] for n in about(rpc, division.handler, task_id)]
+
+    eventually(lambda: kinds() == ["returned"], what="the return alone")
+    settle()
+    [note] = about(rpc, division.handler, task_id)
+    assert note["kind"] == "returned" and note["read_at"] is None
+    assert note["body"] == "退回理由：请补充依据。"
+    assert about(rpc, division.head, task_id) == []  # who returned it is not told
 
 
 def test_an_event_is_retried_while_identity_is_away(
