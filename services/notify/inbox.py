@@ -82,7 +82,11 @@ def on_task_event(
     session.rollback()  # read only so far: end it before asking identity
 
     held_by = recipients.holder(kind, envelope.data)
-    people = recipients.resolve(held_by, directory, exclude=[envelope.actor_id])
+    people = (
+        recipients.resolve(held_by, directory, exclude=[envelope.actor_id])
+        if recipients.to_notify(kind, envelope.actor_id)
+        else []
+    )
     message = messages.compose(kind, facts)
 
     at = now or utcnow()

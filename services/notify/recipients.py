@@ -8,7 +8,11 @@ the task in their to-do list (待办).
 
 * ``task.created``, ``task.urged``, ``task.reminded``: the assignee, else the pool
   (``unit_id`` and the step's ``roles``, which these events carry);
-* ``task.overdue``: the person who held it when it became overdue, else the pool;
+* ``task.overdue``: the person who held it when it became overdue, else the pool —
+  when the scanner marked it (the task is open: its event has no actor). A task
+  closed or cancelled after its deadline before any scan saw it is marked in the
+  closing transaction, with the closer as the event's actor: nobody has anything
+  left to do on it, and nobody is notified;
 * ``task.returned``: the holder of the task the return opened
   (``returned_to_user_id``). A return to a pool (rare: only when routing cannot
   tell who held the step before) is not notified as a return — the event does
@@ -73,6 +77,11 @@ def holder(kind: NotificationKind, data: dict[str, Any]) -> Holder:
         unit_id=optional_id(data.get("unit_id")),
         roles=_roles(data.get("roles")),
     )
+
+
+def to_notify(kind: NotificationKind, actor_id: uuid.UUID | None) -> bool:
+    """Whether an event of ``kind`` by ``actor_id`` is notified at all (see above)."""
+    return not (kind is NotificationKind.overdue and actor_id is not None)
 
 
 def resolve(
