@@ -8,15 +8,18 @@ is retried) — and a pooled task reaches every holder of its division and nobod
 
 from __future__ import annotations
 
+import os
 import re
 import urllib.request
 import uuid
 
 import pytest
 from kombu import Connection
+from sqlalchemy import create_engine, text
 
 from devstack.stack import Stack
 from services.common.errors import NotFound
+from services.common.settings import Settings
 from tests.conftest import SyncRpc
 from tests.notify.conftest import (
     Org,
@@ -223,8 +226,14 @@ def test_the_scanners_reminder_and_overdue_notice_reach_the_holder(
     )
     assert notice["title"] == "【加急】超期提醒：《关于报送年度工作总结的通知》已超期"
     assert "2026年12月10日24:00" in notice["body"]
+    # a task closed after its deadline before any scan: marked as it is closed, by its
+    # closer (the event's actor); nobody has anything left to do on it
+    closed_late = task_data(unit_id=division.id, roles=["division_head", "handler"])
+    closed_late |= {"overdue_at": closed_late["due_at"], "assignee_id": None}
+    publish(envelope("task.overdue", org, closed_late, actor=division.head), caller=division.head)
     settle()
     assert recipients_of(rpc, holders, created["task_id"], "overdue") == {division.handler.id: 1}
+    assert recipients_of(rpc, holders, closed_late["task_id"], "overdue") == {}
     assert recipients_of(rpc, holders, created["task_id"], "reminder") == dict.fromkeys(
         division.holders, 1
     )
@@ -426,3 +435,42 @@ def test_notifications_are_counted_by_kind(rpc: SyncRpc, org: Org, publish: Publ
     todo = re.search(r'^gongwen_notifications_created_total\{kind="todo"\} (\S+)$', text, re.M)
     assert todo is not None and float(todo.group(1)) >= 1
     assert 'gongwen_notifications_created_total{kind="overdue"}' in text
+
+
+def test_the_inbox_tables_are_isolated_per_tenant_by_the_database(
+    rpc: SyncRpc, org: Org, other_org: Org, publish: Publish, stack: Stack
+):
+    """Row-level security: the app role sees no notification without a tenant setting,
+    and only its tenant's with one."""
+    division = org.division()
+    data = task_data(unit_id=division.id, assignee=division.head)
+    publish(envelope("task.created", org, data))
+    eventually(lambda: about(rpc, division.head, data["task_id"]), what="the to-do")
+    engine = create_engine(_settings_for(stack.env).app_database_url("notify"))
+    count = text("SELECT count(*) FROM notifications WHERE task_id = :t")
+    titles = text("SELECT count(*) FROM document_titles WHERE document_id = :d")
+    scope = text("SELECT set_config('app.tenant_id', :tid, true)")
+    try:
+        with engine.begin() as conn:
+            assert conn.execute(count, {"t": data["task_id"]}).scalar_one() == 0
+            assert conn.execute(titles, {"d": data["document_id"]}).scalar_one() == 0
+        with engine.begin() as conn:
+            conn.execute(scope, {"tid": other_org.tenant_id})
+            assert conn.execute(count, {"t": data["task_id"]}).scalar_one() == 0
+        with engine.begin() as conn:
+            conn.execute(scope, {"tid": org.tenant_id})
+            assert conn.execute(count, {"t": data["task_id"]}).scalar_one() == 1
+            assert conn.execute(titles, {"d": data["document_id"]}).scalar_one() == 1
+    finally:
+        engine.dispose()
+
+
+def _settings_for(env: dict[str, str]) -> Settings:
+    saved = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(env)
+    try:
+        return Settings()
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from services.notify.recipients import Holder, holder, resolve
+from services.notify.recipients import Holder, holder, resolve, to_notify
 from services.notify.schemas import NotificationKind
 
 UNIT = uuid.uuid4()
@@ -78,3 +78,12 @@ def test_a_return_goes_to_whom_it_was_returned_to():
     # returned to a pool: the event has no roles; the pool hears of the new task instead
     pooled = holder(NotificationKind.returned, {"returned_to_unit_id": str(UNIT)})
     assert pooled == Holder(None, UNIT) and resolve(pooled, Directory()) == []
+
+
+def test_an_overdue_mark_made_as_the_task_was_closed_is_not_notified():
+    closer = uuid.uuid4()
+    # the scanner's mark: no actor, the task is open
+    assert to_notify(NotificationKind.overdue, None)
+    # marked in the transaction that closed or cancelled it: nothing left to do
+    assert not to_notify(NotificationKind.overdue, closer)
+    assert all(to_notify(k, closer) for k in NotificationKind if k is not NotificationKind.overdue)
