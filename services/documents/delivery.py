@@ -49,7 +49,7 @@ from minio.error import S3Error
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from services.common.audit import append_audit
+from services.common.audit import _chain_lock, append_audit
 from services.common.context import CallContext
 from services.common.db import scope_session
 from services.common.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -271,6 +271,14 @@ class _Book:
         return list(reversed(chain))
 
 
+def lock_chains(session: Session, tenant_ids: Sequence[uuid.UUID]) -> None:
+    """Take the audit-chain locks of several tenants in one fixed order, before appending
+    to any: two transactions writing to the same two chains (a sends to b while b sends
+    to a) then queue instead of deadlocking. Appending takes each lock again (it nests)."""
+    for tenant_id in sorted(set(tenant_ids), key=str):
+        _chain_lock(session, tenant_id)
+
+
 # -- views ---------------------------------------------------------------------------------------------
 
 
@@ -400,6 +408,7 @@ def send_document(
     source_org = source_org_of(sender_tenant.name, book.chain(sender_unit))
     deliveries: list[DeliveryOut] = []
     try:
+        lock_chains(session, [tenant_id, *(t.id for t, _ in targets)])
         for target_tenant, unit in targets:
             # the item, its audit row and its event belong to the recipient's tenant
             scope_session(session, tenant_id=target_tenant.id)
@@ -728,6 +737,7 @@ def refuse_item(
     item.refusal_reason = req.reason
     try:
         session.flush()
+        lock_chains(session, [tenant_id, item.sender_tenant_id])
         append_audit(
             session,
             tenant_id=tenant_id,

@@ -429,3 +429,35 @@ def test_a_tenant_onboarded_before_the_address_book_is_filled_in_from_identity(
     out = send(bijie.registrar, own["id"], {"unit_id": unit})
     assert out["deliveries"][0]["tenant_code"] == "gz-bj"
     assert clerk.call("list_inbox")["total"] == 1
+
+
+def test_two_registries_sending_to_each_other_at_once_do_not_deadlock(guiyang, office, ready):
+    """Each sending writes to both tenants' audit chains; the locks are taken in one order."""
+    to_gz = {"tenant_code": "gz", "unit_id": office.registry_id}
+    to_gy = {"tenant_code": "gz-gy", "unit_id": guiyang.registry_id}
+    jobs = []
+    for i in range(4):
+        for sender, target in ((guiyang.registrar, to_gz), (office.registrar, to_gy)):
+            made = sender.call("register_document", document=a_document(title=f"互相发送{i}"))
+            jobs.append((sender, made["id"], target))
+    barrier = threading.Barrier(len(jobs))
+    results: list[Any] = []
+
+    def run(sender: Person, document_id: str, target: dict[str, Any]) -> None:
+        barrier.wait()
+        try:
+            results.append(send(sender, document_id, target))
+        except Exception as exc:  # every failure is reported below
+            results.append(exc)
+
+    threads = [threading.Thread(target=run, args=job) for job in jobs]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert len(results) == len(jobs)
+    assert all(isinstance(r, dict) for r in results), [
+        r for r in results if not isinstance(r, dict)
+    ]
+    for tenant in (office, guiyang):
+        assert tenant.auditor.call("verify_audit_chain")["ok"] is True
