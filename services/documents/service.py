@@ -14,6 +14,7 @@ from typing import Any
 
 import eventlet
 from nameko.events import event_handler
+from nameko.exceptions import MethodNotFound, RemoteError, UnknownService
 from nameko.extensions import DependencyProvider
 from nameko.rpc import RpcProxy, rpc
 from pydantic import ValidationError
@@ -21,7 +22,14 @@ from sqlalchemy.orm import Session
 
 from services.common.context import CallContext, Caller
 from services.common.db import DatabaseSession, scope_session
-from services.common.errors import EXPECTED_ERRORS, ServiceTimeout
+from services.common.errors import (
+    ERROR_CLASSES,
+    EXPECTED_ERRORS,
+    NotFound,
+    ServiceTimeout,
+    ServiceUnavailable,
+    error_from_remote,
+)
 from services.common.events import EventEnvelope, consume_once
 from services.common.health import CommonEntrypoints
 from services.common.inputs import parse, parse_id
@@ -69,11 +77,22 @@ class IdentityPort:
         self.tenant_id = tenant_id
 
     def _call(self, method: str, **kwargs: Any) -> Any:
+        """The answer; None for "not found"; identity's typed errors as themselves."""
         try:
             with eventlet.Timeout(IDENTITY_TIMEOUT):
                 return getattr(self.identity, method)(**kwargs)
         except eventlet.Timeout:
             raise ServiceTimeout("identity_timeout", "identity did not answer in time") from None
+        except (UnknownService, MethodNotFound) as exc:
+            raise ServiceUnavailable("identity_unavailable", f"identity: {exc}") from None
+        except RemoteError as exc:
+            if exc.exc_type not in ERROR_CLASSES:
+                raise
+            code, _, message = str(exc.value).partition(": ")
+            error = error_from_remote({"exc_type": exc.exc_type, "exc_args": [code, message]})
+            if isinstance(error, NotFound):
+                return None
+            raise error from None
 
     def own_tenant(self) -> dict[str, Any] | None:
         if self.tenant_id is None:

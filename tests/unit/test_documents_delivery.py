@@ -328,3 +328,43 @@ def test_the_inbox_routes_are_documented_with_chinese_terms_and_examples(client:
     assert "签收" in sign["summary"] and "201" in sign["responses"] and "409" in sign["responses"]
     assert "拒收" in paths["/api/v1/inbox/{item_id}/refuse"]["post"]["summary"]
     assert any(tag["name"] == "inbox" for tag in spec["tags"])
+
+
+# -- identity, as the address book asks it ------------------------------------------------------------
+
+
+class FakeIdentity:
+    def __init__(self, error: Exception | None = None, answer: Any = None) -> None:
+        self.error = error
+        self.answer = answer
+
+    def get_tenant(self, tenant_id: str) -> Any:
+        if self.error is not None:
+            raise self.error
+        return self.answer
+
+    def list_org_units(self) -> Any:
+        return self.get_tenant("")
+
+
+def test_identitys_answers_reach_the_address_book_as_typed_errors():
+    from nameko.exceptions import RemoteError, UnknownService
+
+    from services.common.errors import Forbidden, ServiceUnavailable
+    from services.documents.service import IdentityPort
+
+    tenant_id = uuid.uuid4()
+    found = IdentityPort(FakeIdentity(answer={"id": str(tenant_id)}), tenant_id)
+    assert found.own_tenant() == {"id": str(tenant_id)}
+    assert IdentityPort(FakeIdentity(answer=None), tenant_id).own_units() == []
+    assert IdentityPort(FakeIdentity(), None).own_tenant() is None  # no tenant: nothing to ask
+    missing = RemoteError("NotFound", "tenant_not_found: no such tenant")
+    assert IdentityPort(FakeIdentity(missing), tenant_id).own_tenant() is None
+    refused = RemoteError("Forbidden", "tenant_required: this call needs a tenant user")
+    with pytest.raises(Forbidden) as info:
+        IdentityPort(FakeIdentity(refused), tenant_id).own_units()
+    assert info.value.code == "tenant_required"
+    with pytest.raises(ServiceUnavailable):
+        IdentityPort(FakeIdentity(UnknownService("identity")), tenant_id).own_tenant()
+    with pytest.raises(RemoteError):  # a crash of identity stays a crash
+        IdentityPort(FakeIdentity(RemoteError("KeyError", "x")), tenant_id).own_tenant()
