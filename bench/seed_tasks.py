@@ -1,4 +1,5 @@
-"""Seed a routing database with a large, plausible task history (for ``bench.todo``).
+"""Seed a routing database with a large, plausible task history (for ``bench.todo``),
+or with open tasks only (:func:`seed_open`, for ``bench.overdue``).
 
 Everything is generated inside PostgreSQL (``INSERT … SELECT`` over
 ``generate_series``), as the admin role, directly into the routing database of
@@ -41,6 +42,21 @@ constraints) are dropped and rebuilt from their own definitions after the
 insert, and foreign-key triggers are skipped for the session
 (``session_replication_role = replica``; the rows are consistent by
 construction). Then ``VACUUM ANALYZE``.
+
+Open tasks only
+---------------
+:func:`seed_open` seeds a registry at one instant: N open tasks, one per
+document in flight (its registry instance and, once distributed, its lead
+division's branch), no history. The tasks are shared among *due bands* (a
+whole per cent each: e.g. "due before the coming midnight", "due in a year
+not yet published", "no time limit"): each task draws a start day of the last
+months (working days far likelier) and a time limit (the distribution rule's
+3 days, the steps' 3, and the longer limits template owners set for 办理, up to
+60 working days) among those whose real deadline falls in its band. Deadlines
+and reminders are computed with the calendar routing uses (its
+``calendar_years`` table); the rows are as the scanner leaves them at that
+instant. Loading as above, the secondary indexes of the three tables dropped
+and rebuilt.
 """
 
 from __future__ import annotations
@@ -59,7 +75,12 @@ import psycopg2
 
 from services.routing.deadlines import DISTRIBUTION, STEP, Rule, compute, tenant_calendar
 from services.routing.templates import DEFAULT_INCOMING, DEFAULT_TEMPLATE_ID, step_roles
-from services.routing.working_days import SHANGHAI
+from services.routing.working_days import (
+    SHANGHAI,
+    WorkingDayCalendar,
+    YearSchedule,
+    effective_calendar,
+)
 
 # -- the people ------------------------------------------------------------------------------
 
@@ -183,9 +204,10 @@ class SeedReport:
     span_days: int = 0
     seconds: float = 0.0
     phases: dict[str, float] = field(default_factory=dict)
+    bands: dict[str, int] = field(default_factory=dict)  # seed_open: tasks per due band
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "tasks": self.tasks,
             "open_tasks": self.open_tasks,
             "documents": self.documents,
@@ -195,6 +217,9 @@ class SeedReport:
             "seconds": round(self.seconds, 1),
             "phases_seconds": {k: round(v, 1) for k, v in self.phases.items()},
         }
+        if self.bands:
+            out["bands"] = dict(self.bands)
+        return out
 
 
 # -- SQL -----------------------------------------------------------------------------------------
@@ -405,6 +430,22 @@ def _copy(cur: Any, table: str, columns: str, rows: list[tuple[Any, ...]]) -> No
     cur.copy_expert(f"COPY {table} ({columns}) FROM STDIN", buf)
 
 
+def drop_secondary_indexes(cur: Any, table: str) -> list[str]:
+    """Drop a table's indexes other than its primary key and unique constraints (to
+    load it faster); returns their definitions, to be run again after the load."""
+    cur.execute(
+        "SELECT i.relname, pg_get_indexdef(i.oid) FROM pg_index x"
+        " JOIN pg_class i ON i.oid = x.indexrelid"
+        " WHERE x.indrelid = %s::regclass AND NOT EXISTS"
+        " (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid)",
+        (table,),
+    )
+    secondary = list(cur.fetchall())
+    for name, _ in secondary:
+        cur.execute(f'DROP INDEX "{name}"')
+    return [definition for _, definition in secondary]
+
+
 def due_by_day(
     first: dt.date, last: dt.date, limits: set[int]
 ) -> list[tuple[dt.date, int, dt.datetime, bool, dt.datetime]]:
@@ -511,19 +552,11 @@ def seed(
                 cur.execute(_INSTANCES, params)
                 report.instances = cur.rowcount
             with _timed(report, "tasks"):
-                cur.execute(
-                    "SELECT i.relname, pg_get_indexdef(i.oid) FROM pg_index x"
-                    " JOIN pg_class i ON i.oid = x.indexrelid"
-                    " WHERE x.indrelid = 'tasks'::regclass AND NOT EXISTS"
-                    " (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid)"
-                )
-                secondary = list(cur.fetchall())
-                for name, _ in secondary:
-                    cur.execute(f'DROP INDEX "{name}"')
+                secondary = drop_secondary_indexes(cur, "tasks")
                 cur.execute(_TASKS, params)
                 report.tasks = cur.rowcount
             with _timed(report, "indexes"):
-                for _, definition in secondary:
+                for definition in secondary:
                     cur.execute(definition)
             cur.execute("SELECT count(*) FROM tasks WHERE status = 'open'")
             report.open_tasks = int(cur.fetchone()[0])
@@ -535,6 +568,394 @@ def seed(
     finally:
         conn.close()
     report.span_days = span.days
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+# -- open tasks only (bench.overdue) ----------------------------------------------------------
+#
+# A registry at one instant: ``tasks`` open tasks, one per document in flight, and
+# no history. Each task's deadline is chosen so that a given share of the tasks
+# falls in each band of due times (the benchmark's windows: due just before the
+# next midnight, due in a year still provisional …), with a realistic mix of time
+# limits and start days.
+
+
+@dataclass(frozen=True)
+class DueBand:
+    """A share (whole per cent) of the open tasks whose due time is in
+    ``[due_from, due_before)`` (None: unbounded); ``with_deadline=False``: tasks
+    at a step without a time limit (the registry's 分办), no due time at all."""
+
+    name: str
+    percent: int
+    due_from: dt.datetime | None = None
+    due_before: dt.datetime | None = None
+    with_deadline: bool = True
+
+    def holds(self, due_at: dt.datetime) -> bool:
+        return (
+            self.with_deadline
+            and (self.due_from is None or due_at >= self.due_from)
+            and (self.due_before is None or due_at < self.due_before)
+        )
+
+
+# (rule, working days, weight among the tasks of a working day): the distribution rule
+# of 处室签收, the default 3 days of 拟办/审核/批示/办理, and the longer limits template
+# owners set for the handler's step (办理/承办), up to ~3 months (建议提案).
+OPEN_LIMITS: tuple[tuple[str, int, int], ...] = (
+    (DISTRIBUTION, 3, 30),
+    (STEP, 3, 20),
+    (STEP, 5, 12),
+    (STEP, 10, 12),
+    (STEP, 15, 10),
+    (STEP, 20, 7),
+    (STEP, 30, 5),
+    (STEP, 60, 4),
+)
+OFF_DAY_WEIGHT = 1  # a task started on a weekend or holiday: rare
+NO_DEADLINE_DAYS = 5  # tasks without a time limit were opened in the last days
+NO_DEADLINE_WEIGHT = 10
+
+
+def routing_national(dsn: str) -> dict[int, YearSchedule]:
+    """The national schedules the routing database at ``dsn`` has (``calendar_years``;
+    a year without a row is provisional)."""
+    conn = psycopg2.connect(dsn)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT year, holidays, workdays FROM calendar_years ORDER BY year")
+            return {
+                int(year): YearSchedule(
+                    year=int(year),
+                    holidays=frozenset(holidays or ()),
+                    workdays=frozenset(workdays or ()),
+                    provisional=False,
+                )
+                for year, holidays, workdays in cur.fetchall()
+            }
+    finally:
+        conn.close()
+
+
+def routing_calendar(dsn: str) -> WorkingDayCalendar:
+    """The national calendar routing computes deadlines with (a tenant without overrides)."""
+    return effective_calendar(routing_national(dsn), [])
+
+
+def open_options(
+    bands: tuple[DueBand, ...],
+    now: dt.datetime,
+    calendar: WorkingDayCalendar,
+    history_days: int,
+    limits: tuple[tuple[str, int, int], ...] = OPEN_LIMITS,
+) -> list[tuple[Any, ...]]:
+    """Every (start day, rule, working days) of the last ``history_days`` with its real
+    deadline and reminder, in the first band that holds its due time (dropped when none
+    does): ``(opt, band, day, rule, days, due_at, provisional, remind_at, weight)``."""
+    local_now = now.astimezone(SHANGHAI)
+    # a task starts between 08:30 and 18:00 Shanghai: today only once the day is over
+    last = local_now.date()
+    if local_now.time() < dt.time(18):
+        last -= dt.timedelta(days=1)
+    first = last - dt.timedelta(days=history_days)
+    rows: list[tuple[Any, ...]] = []
+    found = [0] * len(bands)
+    day = first
+    while day <= last:
+        working = calendar.is_working_day(day)
+        noon = dt.datetime.combine(day, dt.time(12), tzinfo=SHANGHAI)
+        for rule, days, weight in limits:
+            due = compute(Rule(rule, days), noon, calendar)
+            band = next((i for i, b in enumerate(bands) if b.holds(due.due_at)), None)
+            if band is None:
+                continue
+            found[band] += 1
+            rows.append(
+                (
+                    len(rows),
+                    band,
+                    day,
+                    rule,
+                    days,
+                    due.due_at,
+                    due.provisional,
+                    due.remind_at,
+                    weight if working else OFF_DAY_WEIGHT,
+                )
+            )
+        if (last - day).days < NO_DEADLINE_DAYS:
+            for band, b in enumerate(bands):
+                if not b.with_deadline:
+                    found[band] += 1
+                    weight = NO_DEADLINE_WEIGHT if working else OFF_DAY_WEIGHT
+                    rows.append((len(rows), band, day, None, None, None, False, None, weight))
+        day += dt.timedelta(days=1)
+    empty = [b.name for b, n in zip(bands, found, strict=True) if n == 0 and b.percent]
+    if empty:
+        raise ValueError(f"no start day and time limit gives a deadline in: {', '.join(empty)}")
+    return rows
+
+
+# One row per open task (and its document): the option (start day, rule, limit) drawn
+# from the task's band, who holds it, at which step.
+_OPEN = """
+CREATE TEMP TABLE seed_open AS
+WITH g AS (
+    SELECT k, b.band,
+           abs(hashint8extended(k, 21)) AS h_opt,
+           abs(hashint8extended(k, 22)) %% 34200 AS r_time,
+           abs(hashint8extended(k, 1)) %% 100 AS r_urgency,
+           abs(hashint8extended(k, 2)) %% 100 AS r_busy,
+           abs(hashint8extended(k, 3)) %% (%(divisions)s - 1) AS r_division,
+           (abs(hashint8extended(k, 4)) %% 10000) / 10000.0 AS r_handler,
+           abs(hashint8extended(k, 5)) %% %(heads)s AS r_head,
+           abs(hashint8extended(k, 6)) %% %(leaders)s AS r_leader,
+           abs(hashint8extended(k, 7)) %% %(registrars)s AS r_registrar,
+           abs(hashint8extended(k, 8)) %% 100 AS r_step,
+           abs(hashint8extended(k, 9)) %% 100 AS r_leader_doc,
+           1 + abs(hashint8extended(k, 10)) %% 96 AS lag,
+           abs(hashint8extended(k, 11)) %% 30 AS r_remind
+    FROM generate_series(0, %(tasks)s - 1) AS k
+    JOIN seed_band_of b ON b.r = k %% 100
+), o AS (
+    SELECT g.*, o.day, o.rule, o.days, o.due_at, o.provisional, o.remind_at,
+           ((o.day + interval '8 hours 30 minutes' + g.r_time * interval '1 second')
+             AT TIME ZONE 'Asia/Shanghai') AS at,
+           CASE WHEN o.rule IS NULL THEN %(registry_step)s
+                WHEN o.rule = 'distribution' THEN %(sign_step)s
+                WHEN o.days <= 3 THEN (%(short_steps)s::int[])[1 + g.r_step %% 4]
+                WHEN g.r_step < 30 THEN %(propose_step)s
+                ELSE %(handle_step)s END AS step_no,
+           CASE WHEN g.r_busy < 10 THEN 0 ELSE 1 + g.r_division END AS division
+    FROM g
+    JOIN seed_band_slots bs ON bs.band = g.band
+    JOIN seed_slots s ON s.band = g.band AND s.slot = g.h_opt %% bs.slots
+    JOIN seed_opts o ON o.opt = s.opt
+)
+SELECT o.k, o.band, o.day, o.rule, o.days, o.due_at, o.provisional, o.remind_at, o.at,
+       o.step_no, o.r_remind,
+       st.key AS step_key, st.name AS step_name, st.roles, st.held_by,
+       md5('gongwen-bench-open-doc:' || o.k)::uuid AS doc_id,
+       md5('gongwen-bench-open-registry:' || o.k)::uuid AS registry_instance_id,
+       md5('gongwen-bench-open-branch:' || o.k)::uuid AS branch_instance_id,
+       CASE WHEN o.r_urgency < 5 THEN 0 WHEN o.r_urgency < 20 THEN 1 ELSE 2 END::smallint
+         AS urgency_rank,
+       dv.id AS division_id, hu.id AS handler_id, he.id AS head_id, le.id AS leader_id,
+       re.id AS registrar_id,
+       st.held_by = 'registry' AS at_registry,
+       -- registered (and distributed) before this step opened
+       CASE WHEN st.held_by = 'registry' THEN o.at
+            WHEN o.step_no = %(sign_step)s THEN o.at - o.lag * interval '1 minute'
+            ELSE o.at - o.lag * interval '1 hour' END AS doc_created_at,
+       CASE WHEN st.held_by = 'registry' THEN NULL
+            WHEN o.step_no = %(sign_step)s THEN o.at
+            ELSE o.at - o.lag * interval '45 minutes' END AS distributed_at,
+       o.step_no >= %(leader_step)s AND o.r_leader_doc < 20 AS leader_instruction_doc
+FROM o
+JOIN seed_steps st ON st.step_no = o.step_no
+JOIN seed_divisions dv ON dv.d = o.division
+JOIN seed_users hu ON hu.u = %(first_user)s + o.division * %(per_division)s + %(heads)s
+     + floor((%(per_division)s - %(heads)s) * o.r_handler * o.r_handler)::int
+JOIN seed_users he ON he.u = %(first_user)s + o.division * %(per_division)s + o.r_head
+JOIN seed_users le ON le.u = o.r_leader
+JOIN seed_users re ON re.u = %(leaders)s + o.r_registrar
+"""
+
+_OPEN_SUMMARIES = """
+INSERT INTO document_summaries (
+    id, tenant_id, title, doc_number, urgency, registry_unit_id, registered_by, status,
+    lead_unit_id, is_leader_instruction, created_at, distributed_at, completed_at, archived_at)
+SELECT d.doc_id, %(tenant)s::uuid,
+       '关于' || (%(topics)s::text[])[1 + d.k %% cardinality(%(topics)s::text[])]
+         || '的通知（第' || d.k || '号）',
+       '黔府办函〔' || extract(year FROM d.doc_created_at)::int || '〕' || (1 + d.k %% 997) || '号',
+       (ARRAY['extra_urgent', 'urgent', 'normal'])[d.urgency_rank + 1],
+       %(registry)s::uuid, d.registrar_id,
+       CASE WHEN d.at_registry THEN 'registered' ELSE 'distributed' END,
+       CASE WHEN NOT d.at_registry THEN d.division_id END,
+       d.leader_instruction_doc, d.doc_created_at, d.distributed_at, NULL, NULL
+FROM seed_open d
+ORDER BY d.doc_created_at
+"""
+
+_OPEN_INSTANCES = """
+INSERT INTO workflow_instances (
+    id, tenant_id, document_id, template_id, unit_id, role_in_document, status, handler_id,
+    created_at, completed_at)
+SELECT d.registry_instance_id, %(tenant)s::uuid, d.doc_id, %(template)s::uuid,
+       %(registry)s::uuid, 'registry', 'active', NULL::uuid, d.doc_created_at,
+       NULL::timestamptz
+FROM seed_open d
+UNION ALL
+SELECT d.branch_instance_id, %(tenant)s::uuid, d.doc_id, %(template)s::uuid, d.division_id,
+       'lead', 'active', CASE WHEN d.step_no > %(sign_step)s THEN d.handler_id END,
+       d.distributed_at, NULL::timestamptz
+FROM seed_open d
+WHERE NOT d.at_registry
+"""
+
+# As the scanner leaves them at ``now``: reminded once the reminder time came, marked
+# overdue (overdue_at = the due time, and who held it) once the due time passed.
+_OPEN_TASKS = """
+INSERT INTO tasks (
+    id, tenant_id, document_id, instance_id, template_id, step, step_name, roles, unit_id,
+    assignee_id, status, role_in_document, urgency_rank, created_at, due_at, due_provisional,
+    previous_task_id, completed_at, completed_by, action, opinion, on_behalf_of_id, version,
+    due_rule, due_days, remind_at, reminded_at, overdue_at, overdue_unit_id, overdue_user_id)
+SELECT gen_random_uuid(), %(tenant)s::uuid, d.doc_id,
+       CASE WHEN d.at_registry THEN d.registry_instance_id ELSE d.branch_instance_id END,
+       %(template)s::uuid, d.step_key, d.step_name, d.roles, x.unit_id, x.assignee_id,
+       'open', CASE WHEN d.at_registry THEN 'registry' ELSE 'lead' END, d.urgency_rank,
+       d.at, d.due_at, d.provisional, NULL, NULL, NULL, NULL, NULL, NULL, 1,
+       d.rule, d.days, d.remind_at,
+       CASE WHEN d.remind_at <= %(now)s
+         THEN least(d.remind_at + d.r_remind * interval '1 second', %(now)s) END,
+       CASE WHEN d.due_at < %(now)s THEN d.due_at END,
+       CASE WHEN d.due_at < %(now)s THEN x.unit_id END,
+       CASE WHEN d.due_at < %(now)s THEN x.assignee_id END
+FROM seed_open d
+CROSS JOIN LATERAL (
+    SELECT CASE WHEN d.at_registry THEN %(registry)s::uuid ELSE d.division_id END AS unit_id,
+           CASE d.held_by WHEN 'handler' THEN d.handler_id WHEN 'leader' THEN d.leader_id
+           END AS assignee_id
+) x
+ORDER BY d.at
+"""
+
+
+def seed_open(
+    dsn: str,
+    org: SeedOrg,
+    *,
+    tasks: int,
+    now: dt.datetime,
+    bands: tuple[DueBand, ...],
+    calendar: WorkingDayCalendar,
+    users: int = 2000,
+    history_days: int = 150,
+) -> SeedReport:
+    """Fill the (empty) routing database at ``dsn`` with ``tasks`` open tasks of ``org``
+    at the instant ``now``, one per document in flight, shared among ``bands`` (their
+    per cents must add up to 100). Deadlines are computed with ``calendar`` (give it the
+    one routing uses: :func:`routing_calendar`); rows are inserted in the order the
+    tasks were opened. ``report.bands``: how many tasks each band got."""
+    if sum(b.percent for b in bands) != 100:
+        raise ValueError("the bands' per cents must add up to 100")
+    if len(org.division_ids) != DIVISIONS:
+        raise ValueError(f"need {DIVISIONS} divisions, got {len(org.division_ids)}")
+    if per_division(users) <= HEADS_PER_DIVISION:
+        raise ValueError(f"{users} users are too few for {DIVISIONS} divisions")
+    report = SeedReport(users=users, span_days=history_days)
+    started = time.perf_counter()
+    steps = steps_rows()
+    step_no = {row[1]: row[0] for row in steps}
+    params: dict[str, Any] = {
+        "tenant": str(org.tenant_id),
+        "registry": str(org.registry_unit_id),
+        "template": str(DEFAULT_TEMPLATE_ID),
+        "now": now,
+        "tasks": tasks,
+        "divisions": DIVISIONS,
+        "per_division": per_division(users),
+        "heads": HEADS_PER_DIVISION,
+        "leaders": LEADERS,
+        "registrars": REGISTRARS,
+        "first_user": LEADERS + REGISTRARS,
+        "topics": list(TOPICS),
+        "leader_step": step_no["leader_instruction"],
+        "registry_step": step_no["registry_distribute"],
+        "sign_step": step_no["division_sign"],
+        "propose_step": step_no["propose"],
+        "handle_step": step_no["handle"],
+        "short_steps": [
+            step_no[k] for k in ("propose", "division_review", "leader_instruction", "handle")
+        ],
+    }
+
+    conn = psycopg2.connect(dsn)
+    try:
+        conn.autocommit = False
+        with conn.cursor() as cur:
+            cur.execute("SET session_replication_role = replica")  # no FK triggers
+            cur.execute("SET maintenance_work_mem = '256MB'")
+            cur.execute("SET work_mem = '64MB'")
+            with _timed(report, "plan"):
+                options = open_options(bands, now, calendar, history_days)
+                # task k is in the band of k % 100: of every 100 tasks each band gets its per cent
+                band_of = [
+                    (r, band)
+                    for r, band in enumerate(
+                        i for i, b in enumerate(bands) for _ in range(b.percent)
+                    )
+                ]
+                slots: list[tuple[int, int, int]] = []
+                band_slots: dict[int, int] = {}
+                for opt, band, *_, weight in options:
+                    for _ in range(weight):
+                        slots.append((band, band_slots.get(band, 0), opt))
+                        band_slots[band] = band_slots.get(band, 0) + 1
+                cur.execute(
+                    "CREATE TEMP TABLE seed_users (u int PRIMARY KEY, id uuid NOT NULL);"
+                    "CREATE TEMP TABLE seed_divisions (d int PRIMARY KEY, id uuid NOT NULL);"
+                    "CREATE TEMP TABLE seed_steps (step_no int PRIMARY KEY, key text, name text,"
+                    " roles text[], held_by text, acted_by text, action text, opinion text,"
+                    " rule text, days int);"
+                    "CREATE TEMP TABLE seed_opts (opt int PRIMARY KEY, band int, day date,"
+                    " rule text, days int, due_at timestamptz, provisional boolean,"
+                    " remind_at timestamptz, weight int);"
+                    "CREATE TEMP TABLE seed_band_of (r int PRIMARY KEY, band int);"
+                    "CREATE TEMP TABLE seed_band_slots (band int PRIMARY KEY, slots int);"
+                    "CREATE TEMP TABLE seed_slots (band int, slot int, opt int,"
+                    " PRIMARY KEY (band, slot))"
+                )
+                _copy(cur, "seed_users", "u, id", [(u, org.user_id(u)) for u in range(users)])
+                _copy(cur, "seed_divisions", "d, id", list(enumerate(org.division_ids)))
+                _copy(
+                    cur,
+                    "seed_steps",
+                    "step_no, key, name, roles, held_by, acted_by, action, opinion, rule, days",
+                    steps,
+                )
+                _copy(
+                    cur,
+                    "seed_opts",
+                    "opt, band, day, rule, days, due_at, provisional, remind_at, weight",
+                    options,
+                )
+                _copy(cur, "seed_band_of", "r, band", band_of)
+                _copy(cur, "seed_band_slots", "band, slots", list(band_slots.items()))
+                _copy(cur, "seed_slots", "band, slot, opt", slots)
+                cur.execute("ANALYZE seed_opts; ANALYZE seed_slots; ANALYZE seed_band_of")
+                cur.execute(_OPEN, params)
+                cur.execute("ANALYZE seed_open")
+            with _timed(report, "documents"):
+                secondary = drop_secondary_indexes(cur, "document_summaries")
+                secondary += drop_secondary_indexes(cur, "workflow_instances")
+                cur.execute(_OPEN_SUMMARIES, params)
+                report.documents = cur.rowcount
+                cur.execute(_OPEN_INSTANCES, params)
+                report.instances = cur.rowcount
+            with _timed(report, "tasks"):
+                secondary += drop_secondary_indexes(cur, "tasks")
+                cur.execute(_OPEN_TASKS, params)
+                report.tasks = cur.rowcount
+            with _timed(report, "indexes"):
+                for definition in secondary:
+                    cur.execute(definition)
+            cur.execute("SELECT band, count(*) FROM seed_open GROUP BY band ORDER BY band")
+            report.bands = {bands[band].name: int(n) for band, n in cur.fetchall()}
+            cur.execute("SELECT count(*) FROM tasks WHERE status = 'open'")
+            row = cur.fetchone()
+            report.open_tasks = int(row[0]) if row else 0
+        conn.commit()
+        conn.autocommit = True
+        with _timed(report, "vacuum analyze"), conn.cursor() as cur:
+            for table in ("document_summaries", "workflow_instances", "tasks"):
+                cur.execute(f"VACUUM (ANALYZE) {table}")
+    finally:
+        conn.close()
     report.seconds = time.perf_counter() - started
     return report
 
