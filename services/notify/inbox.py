@@ -129,7 +129,7 @@ def on_task_event(
     )
     session.commit()
     if not people and not delivered:
-        log.info("%s: event %s has nobody to notify (%s)", handler, envelope.id, held_by)
+        log.debug("%s: event %s has nobody to notify (%s)", handler, envelope.id, held_by)
     return created + delivered
 
 
