@@ -33,6 +33,7 @@ BENCHMARKS: dict[str, str] = {
     "gateway_me": "bench.gateway_me",
     "deadlines": "bench.deadlines",
     "todo": "bench.todo",
+    "overdue": "bench.overdue",
 }
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
