@@ -52,7 +52,7 @@ def _wait_ready(stack: Stack, client: SyncRpc, service: str, timeout: float = 90
         time.sleep(0.3)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def stack() -> Iterator[Stack]:
     """Object store, migrations, identity and documents (no gateway, no routing)."""
     ensure_infra()
@@ -69,7 +69,7 @@ def stack() -> Iterator[Stack]:
         s.destroy()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def rpc(stack: Stack) -> Iterator[SyncRpc]:
     client = SyncRpc(stack.env["AMQP_URI"])
     try:
@@ -80,7 +80,7 @@ def rpc(stack: Stack) -> Iterator[SyncRpc]:
         client.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def settings(stack: Stack) -> Settings:
     return _settings_for(stack.env)
 
@@ -88,7 +88,7 @@ def settings(stack: Stack) -> Settings:
 # -- object store ------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def s3(settings: Settings, rpc: SyncRpc) -> Minio:
     """A client of the stack's object store (the service has ensured the bucket)."""
     return Minio(
@@ -99,7 +99,7 @@ def s3(settings: Settings, rpc: SyncRpc) -> Minio:
     )
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def bucket(settings: Settings) -> str:
     return settings.minio_bucket
 
@@ -107,12 +107,12 @@ def bucket(settings: Settings) -> str:
 # -- database (as the superuser, to look behind the service) ----------------------------------------
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def documents_db(stack: Stack) -> str:
     return stack.env["DB_PREFIX"] + "documents"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def pg_superuser(settings: Settings, documents_db: str) -> Iterator[Any]:
     with connect(settings, documents_db, superuser=True) as conn:
         conn.autocommit = True
@@ -276,7 +276,7 @@ def _onboard(rpc: SyncRpc, admin_ctx: dict[str, str], code: str, name: str) -> O
     )
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def platform_admin(rpc: SyncRpc, settings: Settings) -> dict[str, str]:
     tokens = _identity_call(
         rpc,
@@ -288,12 +288,12 @@ def platform_admin(rpc: SyncRpc, settings: Settings) -> dict[str, str]:
     return context_from_token(tokens["access_token"], "127.0.0.1")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def office(rpc: SyncRpc, platform_admin: dict[str, str]) -> Office:
     return _onboard(rpc, platform_admin, "gz", "贵州省")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def other_office(rpc: SyncRpc, platform_admin: dict[str, str]) -> Office:
     return _onboard(rpc, platform_admin, "gz-zy", "遵义市")
 
@@ -357,7 +357,7 @@ class RoutingEvents:
         self.conn.release()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def routing_events(stack: Stack, rpc: SyncRpc) -> Iterator[RoutingEvents]:
     events = RoutingEvents(stack.env["AMQP_URI"])
     yield events

@@ -22,6 +22,7 @@ import psycopg2
 import pytest
 
 from devstack.stack import Stack
+from services.common.errors import ServiceTimeout, ServiceUnavailable
 from services.common.settings import LOCAL_PLATFORM_ADMIN_PASSWORD, Settings
 
 PASSWORD = "Gongwen-2026-test"
@@ -329,7 +330,8 @@ def eventually(fn: Any, timeout: float = 10, interval: float = 0.1) -> Any:
             if last:
                 return last
             failure: AssertionError = AssertionError(f"still falsy: {last!r}")
-        except (AssertionError, httpx.HTTPError) as exc:
+        except (AssertionError, httpx.HTTPError, ServiceTimeout, ServiceUnavailable) as exc:
+            # a service that is (re)starting does not answer yet: try again
             failure = exc if isinstance(exc, AssertionError) else AssertionError(repr(exc))
         if time.monotonic() >= deadline:
             raise AssertionError(f"not so after {timeout:g}s: {failure}") from failure

@@ -58,7 +58,7 @@ def _wait_for_identity(stack: Stack, client: SyncRpc, timeout: float = 90) -> No
         time.sleep(0.3)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def stack() -> Iterator[Stack]:
     """Migrations plus identity only (the gateway and other services are not needed)."""
     ensure_infra()
@@ -74,7 +74,7 @@ def stack() -> Iterator[Stack]:
         s.destroy()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def rpc(stack: Stack) -> Iterator[SyncRpc]:
     client = SyncRpc(stack.env["AMQP_URI"])
     try:
@@ -84,13 +84,13 @@ def rpc(stack: Stack) -> Iterator[SyncRpc]:
         client.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def settings(stack: Stack) -> Settings:
     """The settings every process of the test stack runs with."""
     return _settings_for(stack.env)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def identity_db(stack: Stack, settings: Settings) -> str:
     return stack.env["DB_PREFIX"] + "identity"
 
@@ -182,13 +182,13 @@ class Identity:
         )
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def identity(rpc: SyncRpc, settings: Settings) -> Identity:
     assert settings.platform_admin_password  # the local default applies in the test stack
     return Identity(rpc, settings)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def admin(identity: Identity) -> Actor:
     return identity.platform_admin()
 
@@ -212,7 +212,7 @@ class Province:
     admins: dict[str, Actor]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def province(identity: Identity, admin: Actor) -> Province:
     tenants: dict[str, dict[str, Any]] = {}
     admins: dict[str, Actor] = {}
@@ -248,7 +248,7 @@ def fresh_ip() -> str:
     return f"10.{n % 250 + 1}.{(n >> 8) % 250 + 1}.{(n >> 16) % 250 + 1}"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def pg_superuser(settings: Settings, identity_db: str) -> Iterator[Any]:
     with connect(settings, identity_db, superuser=True) as conn:
         conn.autocommit = True

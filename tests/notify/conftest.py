@@ -29,7 +29,7 @@ SERVICES = ("identity", "notify")
 PASSWORD = "correct-horse-battery"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def stack() -> Iterator[Stack]:
     """Migrations plus identity and notify (no gateway, no routing)."""
     ensure_infra()
@@ -66,7 +66,7 @@ def wait_healthy(
         time.sleep(0.3)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def rpc(stack: Stack) -> Iterator[SyncRpc]:
     client = SyncRpc(stack.env["AMQP_URI"], timeout=10)
     try:
@@ -187,12 +187,12 @@ class Org:
         )
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def org(rpc: SyncRpc) -> Org:
     return Org(rpc, f"nt{uuid.uuid4().hex[:6]}").setup()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def other_org(rpc: SyncRpc) -> Org:
     return Org(rpc, f"no{uuid.uuid4().hex[:6]}").setup()
 
@@ -250,7 +250,7 @@ def task_data(
 Publish = Callable[..., None]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def publish(stack: Stack) -> Iterator[Publish]:
     """Publish an envelope to ``routing.events`` (routing key: its type), with the
     caller's context as nameko headers when given (the scanner's events have none)."""

@@ -34,7 +34,7 @@ SERVICES = ("identity", "documents", "routing")
 PASSWORD = "correct-horse-battery"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def stack() -> Iterator[Stack]:
     """Migrations plus identity, documents and routing (no gateway)."""
     ensure_infra()
@@ -70,7 +70,7 @@ def _wait_for(stack: Stack, client: SyncRpc, timeout: float = 90) -> None:
         time.sleep(0.3)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def rpc(stack: Stack) -> Iterator[SyncRpc]:
     client = SyncRpc(stack.env["AMQP_URI"], timeout=10)
     try:
@@ -92,7 +92,7 @@ def _settings_for(env: dict[str, str]) -> Settings:
         os.environ.update(saved)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def routing_db(stack: Stack) -> Iterator[Engine]:
     """The routing database as its owner (to stage times that tests cannot wait for)."""
     settings = _settings_for(stack.env)
@@ -101,7 +101,7 @@ def routing_db(stack: Stack) -> Iterator[Engine]:
     engine.dispose()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def routing_app_db(stack: Stack) -> Iterator[Engine]:
     """The routing database as the services connect to it (row-level security applies)."""
     engine = create_engine(_settings_for(stack.env).app_database_url("routing"))
@@ -231,12 +231,12 @@ class Org:
         return result
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def org(rpc: SyncRpc) -> Org:
     return Org(rpc, f"rt{uuid.uuid4().hex[:6]}").setup()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def other_org(rpc: SyncRpc) -> Org:
     return Org(rpc, f"ro{uuid.uuid4().hex[:6]}").setup()
 
