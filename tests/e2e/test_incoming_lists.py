@@ -234,12 +234,18 @@ def test_two_concurrent_actions_on_one_task_one_wins(office: Office):
         [loser] = [r for r in results.values() if r.status_code == 409]
         assert loser.json()["error"]["code"] in ("task_already_taken", "task_closed")
         [winner] = [pid for pid, r in results.items() if r.status_code == 200]
-        route = ok(office["wenshu"].get(f"/documents/{doc['id']}/tasks"))
-        assert [(t["step"], t["status"]) for t in route][1:] == [
+        # the division's part of the route (the registry's 分办 task may be absent
+        # when distribution overtook routing's reading of document.registered)
+        route = [
+            t
+            for t in ok(office["wenshu"].get(f"/documents/{doc['id']}/tasks"))
+            if not t["step"].startswith("registry_")
+        ]
+        assert [(t["step"], t["status"]) for t in route] == [
             ("division_sign", "done"),
             ("propose", "open"),
         ]
-        assert route[1]["completed_by"] == winner and route[2]["assignee_id"] == winner
+        assert route[0]["completed_by"] == winner and route[1]["assignee_id"] == winner
 
 
 def test_a_template_assigned_to_a_division_is_the_one_it_follows(office: Office):
