@@ -27,19 +27,11 @@ import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import eventlet
 from nameko.constants import CALL_ID_STACK_CONTEXT_KEY
-from nameko.exceptions import MethodNotFound, RemoteError, UnknownService
 from nameko.rpc import RpcProxy, ServiceProxy
 
 from services.common.context import CallContext
-from services.common.errors import (
-    ERROR_CLASSES,
-    NotFound,
-    ServiceTimeout,
-    ServiceUnavailable,
-    error_from_remote,
-)
+from services.common.remote import call
 from services.common.settings import get_settings
 
 #: who notify is when it asks another service on its own account
@@ -58,26 +50,6 @@ def service_context(tenant_id: uuid.UUID, request_id: str | None = None) -> Call
         username=NOTIFY_PRINCIPAL_NAME,
         request_id=request_id,
     )
-
-
-def call(service: str, method: Callable[..., Any], **kwargs: Any) -> Any:
-    """Call an RPC proxy method; ``None`` when the other side says "not found"."""
-    timeout = get_settings().rpc_timeout
-    try:
-        with eventlet.Timeout(timeout):
-            return method(**kwargs)
-    except eventlet.Timeout:
-        raise ServiceTimeout(f"{service}_timeout", f"{service} did not answer in time") from None
-    except (UnknownService, MethodNotFound) as exc:
-        raise ServiceUnavailable(f"{service}_unavailable", f"{service}: {exc}") from None
-    except RemoteError as exc:
-        if exc.exc_type in ERROR_CLASSES:
-            code, _, message = str(exc.value).partition(": ")
-            error = error_from_remote({"exc_type": exc.exc_type, "exc_args": [code, message]})
-            if isinstance(error, NotFound):
-                return None
-            raise error from None
-        raise
 
 
 class IdentityDirectory:

@@ -10,42 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Callable
 from typing import Any
 
-import eventlet
-from nameko.exceptions import MethodNotFound, RemoteError, UnknownService
-
-from services.common.errors import (
-    ERROR_CLASSES,
-    NotFound,
-    ServiceTimeout,
-    ServiceUnavailable,
-    error_from_remote,
-)
-from services.common.settings import get_settings
+from services.common.remote import call
 from services.documents.schemas import DocumentOut
 from services.identity.schemas import DelegationOut, OrgUnitOut, TenantOut, UserOut
-
-
-def call(service: str, method: Callable[..., Any], **kwargs: Any) -> Any:
-    """Call an RPC proxy method; ``None`` when the other side says "not found"."""
-    timeout = get_settings().rpc_timeout
-    try:
-        with eventlet.Timeout(timeout):
-            return method(**kwargs)
-    except eventlet.Timeout:
-        raise ServiceTimeout(f"{service}_timeout", f"{service} did not answer in time") from None
-    except (UnknownService, MethodNotFound) as exc:
-        raise ServiceUnavailable(f"{service}_unavailable", f"{service}: {exc}") from None
-    except RemoteError as exc:
-        if exc.exc_type in ERROR_CLASSES:
-            code, _, message = str(exc.value).partition(": ")
-            error = error_from_remote({"exc_type": exc.exc_type, "exc_args": [code, message]})
-            if isinstance(error, NotFound):
-                return None
-            raise error from None
-        raise
 
 
 class RemoteDirectory:
