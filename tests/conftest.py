@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -19,6 +20,8 @@ import httpx
 import pytest
 
 from devstack.stack import Stack, ensure_infra
+from services.common.errors import ServiceTimeout, ServiceUnavailable
+from services.common.settings import Settings
 
 
 @pytest.fixture(scope="session")
@@ -98,3 +101,38 @@ def api(gateway_url: str) -> Iterator[httpx.Client]:
 def unique(prefix: str = "x") -> str:
     """A short unique name for data created by one test."""
     return f"{prefix}{uuid.uuid4().hex[:8]}"
+
+
+def settings_for(env: dict[str, str]) -> Settings:
+    """The settings a stack's processes run with (this process's environment untouched)."""
+    saved = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(env)
+    try:
+        return Settings()
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def wait_healthy(
+    stack: Stack, client: SyncRpc, services: tuple[str, ...], timeout: float = 90
+) -> None:
+    """Wait until each service answers ``health`` (for stacks without a gateway);
+    a process that exits meanwhile fails at once with the end of its log."""
+    deadline = time.monotonic() + timeout
+    pending = list(services)
+    while pending:
+        for name, proc in stack.processes.items():
+            if proc.poll() is not None:
+                log = (stack.log_dir / f"{name}.log").read_text(errors="replace")[-3000:]
+                raise RuntimeError(f"{name} exited with {proc.returncode}:\n{log}")
+        try:
+            if client.call(pending[0], "health", timeout=2)["status"] == "ok":
+                pending.pop(0)
+                continue
+        except (ServiceUnavailable, ServiceTimeout):
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the {pending[0]} service did not become ready")
+        time.sleep(0.3)

@@ -23,33 +23,16 @@ from kombu import Connection, Exchange, Producer
 from minio import Minio
 
 from devstack.stack import Stack, ensure_infra
-from services.common.errors import GongwenError, ServiceTimeout, ServiceUnavailable
+from services.common.errors import GongwenError
 from services.common.settings import Settings
-from tests.conftest import SyncRpc
-from tests.identity.conftest import _settings_for, connect, context_from_token, expect_error
+from tests.conftest import SyncRpc, settings_for, wait_healthy
+from tests.identity.conftest import connect, context_from_token, expect_error
 
 __all__ = ["connect", "expect_error"]  # the helpers of both test suites
 
 #: the service-side upload limit of the test stack (small, to test the refusal cheaply)
 SERVICE_MAX_UPLOAD_BYTES = 12 * 1024 * 1024
 PASSWORD = "correct-horse-9"
-
-
-def _wait_ready(stack: Stack, client: SyncRpc, service: str, timeout: float = 90) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        for name, proc in stack.processes.items():
-            if proc.poll() is not None:
-                log = (stack.log_dir / f"{name}.log").read_text(errors="replace")[-3000:]
-                raise RuntimeError(f"{name} exited with {proc.returncode}:\n{log}")
-        try:
-            if client.call(service, "health", timeout=2)["status"] == "ok":
-                return
-        except (ServiceUnavailable, ServiceTimeout):
-            pass
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"the {service} service did not become ready")
-        time.sleep(0.3)
 
 
 @pytest.fixture(scope="package")
@@ -73,8 +56,7 @@ def stack() -> Iterator[Stack]:
 def rpc(stack: Stack) -> Iterator[SyncRpc]:
     client = SyncRpc(stack.env["AMQP_URI"])
     try:
-        _wait_ready(stack, client, "identity")
-        _wait_ready(stack, client, "documents")
+        wait_healthy(stack, client, ("identity", "documents"))
         yield client
     finally:
         client.close()
@@ -82,7 +64,7 @@ def rpc(stack: Stack) -> Iterator[SyncRpc]:
 
 @pytest.fixture(scope="package")
 def settings(stack: Stack) -> Settings:
-    return _settings_for(stack.env)
+    return settings_for(stack.env)
 
 
 # -- object store ------------------------------------------------------------------------------

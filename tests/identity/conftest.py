@@ -11,8 +11,6 @@ access tokens obtained by logging in.
 from __future__ import annotations
 
 import contextlib
-import os
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -23,39 +21,11 @@ import psycopg2
 import pytest
 
 from devstack.stack import Stack, ensure_infra
-from services.common.errors import GongwenError, ServiceTimeout, ServiceUnavailable
+from services.common.errors import GongwenError
 from services.common.settings import Settings
-from tests.conftest import SyncRpc
+from tests.conftest import SyncRpc, settings_for, wait_healthy
 
 IDENTITY_INSTANCES = 2
-
-
-def _settings_for(env: dict[str, str]) -> Settings:
-    saved = dict(os.environ)
-    os.environ.clear()
-    os.environ.update(env)
-    try:
-        return Settings()
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
-
-
-def _wait_for_identity(stack: Stack, client: SyncRpc, timeout: float = 90) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        for name, proc in stack.processes.items():
-            if proc.poll() is not None:
-                log = (stack.log_dir / f"{name}.log").read_text(errors="replace")[-3000:]
-                raise RuntimeError(f"{name} exited with {proc.returncode}:\n{log}")
-        try:
-            if client.call("identity", "health", timeout=2)["status"] == "ok":
-                return
-        except (ServiceUnavailable, ServiceTimeout):
-            pass
-        if time.monotonic() > deadline:
-            raise RuntimeError("the identity service did not become ready")
-        time.sleep(0.3)
 
 
 @pytest.fixture(scope="package")
@@ -78,7 +48,7 @@ def stack() -> Iterator[Stack]:
 def rpc(stack: Stack) -> Iterator[SyncRpc]:
     client = SyncRpc(stack.env["AMQP_URI"])
     try:
-        _wait_for_identity(stack, client)
+        wait_healthy(stack, client, ("identity",))
         yield client
     finally:
         client.close()
@@ -87,7 +57,7 @@ def rpc(stack: Stack) -> Iterator[SyncRpc]:
 @pytest.fixture(scope="package")
 def settings(stack: Stack) -> Settings:
     """The settings every process of the test stack runs with."""
-    return _settings_for(stack.env)
+    return settings_for(stack.env)
 
 
 @pytest.fixture(scope="package")

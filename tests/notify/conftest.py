@@ -22,8 +22,8 @@ import pytest
 from kombu import Connection, Exchange, Producer
 
 from devstack.stack import Stack, ensure_infra
-from services.common.errors import GongwenError, ServiceTimeout, ServiceUnavailable
-from tests.conftest import SyncRpc
+from services.common.errors import GongwenError
+from tests.conftest import SyncRpc, wait_healthy
 
 SERVICES = ("identity", "notify")
 PASSWORD = "correct-horse-battery"
@@ -43,27 +43,6 @@ def stack() -> Iterator[Stack]:
         yield s
     finally:
         s.destroy()
-
-
-def wait_healthy(
-    stack: Stack, client: SyncRpc, services: tuple[str, ...], timeout: float = 90
-) -> None:
-    deadline = time.monotonic() + timeout
-    pending = list(services)
-    while pending:
-        for name, proc in stack.processes.items():
-            if proc.poll() is not None:
-                log = (stack.log_dir / f"{name}.log").read_text(errors="replace")[-3000:]
-                raise RuntimeError(f"{name} exited with {proc.returncode}:\n{log}")
-        try:
-            if client.call(pending[0], "health", timeout=2)["status"] == "ok":
-                pending.pop(0)
-                continue
-        except (ServiceUnavailable, ServiceTimeout):
-            pass
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"{pending[0]} did not become ready")
-        time.sleep(0.3)
 
 
 @pytest.fixture(scope="package")

@@ -8,7 +8,6 @@ is retried) — and a pooled task reaches every holder of its division and nobod
 
 from __future__ import annotations
 
-import os
 import re
 import urllib.request
 import uuid
@@ -19,8 +18,7 @@ from sqlalchemy import create_engine, text
 
 from devstack.stack import Stack
 from services.common.errors import NotFound
-from services.common.settings import Settings
-from tests.conftest import SyncRpc
+from tests.conftest import SyncRpc, settings_for
 from tests.notify.conftest import (
     Org,
     Publish,
@@ -446,7 +444,7 @@ def test_the_inbox_tables_are_isolated_per_tenant_by_the_database(
     data = task_data(unit_id=division.id, assignee=division.head)
     publish(envelope("task.created", org, data))
     eventually(lambda: about(rpc, division.head, data["task_id"]), what="the to-do")
-    engine = create_engine(_settings_for(stack.env).app_database_url("notify"))
+    engine = create_engine(settings_for(stack.env).app_database_url("notify"))
     count = text("SELECT count(*) FROM notifications WHERE task_id = :t")
     titles = text("SELECT count(*) FROM document_titles WHERE document_id = :d")
     scope = text("SELECT set_config('app.tenant_id', :tid, true)")
@@ -463,14 +461,3 @@ def test_the_inbox_tables_are_isolated_per_tenant_by_the_database(
             assert conn.execute(titles, {"d": data["document_id"]}).scalar_one() == 1
     finally:
         engine.dispose()
-
-
-def _settings_for(env: dict[str, str]) -> Settings:
-    saved = dict(os.environ)
-    os.environ.clear()
-    os.environ.update(env)
-    try:
-        return Settings()
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -26,9 +25,8 @@ from sqlalchemy import create_engine
 from sqlalchemy.engine import Engine
 
 from devstack.stack import Stack, ensure_infra
-from services.common.errors import GongwenError, ServiceTimeout, ServiceUnavailable
-from services.common.settings import Settings
-from tests.conftest import SyncRpc
+from services.common.errors import GongwenError
+from tests.conftest import SyncRpc, settings_for, wait_healthy
 
 SERVICES = ("identity", "documents", "routing")
 PASSWORD = "correct-horse-battery"
@@ -51,51 +49,20 @@ def stack() -> Iterator[Stack]:
         s.destroy()
 
 
-def _wait_for(stack: Stack, client: SyncRpc, timeout: float = 90) -> None:
-    deadline = time.monotonic() + timeout
-    pending = list(SERVICES)
-    while pending:
-        for name, proc in stack.processes.items():
-            if proc.poll() is not None:
-                log = (stack.log_dir / f"{name}.log").read_text(errors="replace")[-3000:]
-                raise RuntimeError(f"{name} exited with {proc.returncode}:\n{log}")
-        try:
-            if client.call(pending[0], "health", timeout=2)["status"] == "ok":
-                pending.pop(0)
-                continue
-        except (ServiceUnavailable, ServiceTimeout):
-            pass
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"{pending[0]} did not become ready")
-        time.sleep(0.3)
-
-
 @pytest.fixture(scope="package")
 def rpc(stack: Stack) -> Iterator[SyncRpc]:
     client = SyncRpc(stack.env["AMQP_URI"], timeout=10)
     try:
-        _wait_for(stack, client)
+        wait_healthy(stack, client, SERVICES)
         yield client
     finally:
         client.close()
 
 
-def _settings_for(env: dict[str, str]) -> Settings:
-    """The settings the stack's processes run with (this process's environment untouched)."""
-    saved = dict(os.environ)
-    os.environ.clear()
-    os.environ.update(env)
-    try:
-        return Settings()
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
-
-
 @pytest.fixture(scope="package")
 def routing_db(stack: Stack) -> Iterator[Engine]:
     """The routing database as its owner (to stage times that tests cannot wait for)."""
-    settings = _settings_for(stack.env)
+    settings = settings_for(stack.env)
     engine = create_engine(settings.admin_database_url(settings.database_name("routing")))
     yield engine
     engine.dispose()
@@ -104,7 +71,7 @@ def routing_db(stack: Stack) -> Iterator[Engine]:
 @pytest.fixture(scope="package")
 def routing_app_db(stack: Stack) -> Iterator[Engine]:
     """The routing database as the services connect to it (row-level security applies)."""
-    engine = create_engine(_settings_for(stack.env).app_database_url("routing"))
+    engine = create_engine(settings_for(stack.env).app_database_url("routing"))
     yield engine
     engine.dispose()
 
