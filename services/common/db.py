@@ -13,8 +13,11 @@ policies apply to them.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import time
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import eventlet
@@ -87,6 +90,10 @@ def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     return factory
 
 
+RELAY_BATCH_TIMEOUT = 30.0  # seconds for one relayed batch before its connection is dropped
+RELAY_HOLD_MAX = 30.0  # seconds a bulk writer may keep the relay waiting (hold_relay)
+
+
 class DatabaseSession(DependencyProvider):
     """Gives each worker its own :class:`Session` bound to the service's database.
 
@@ -94,7 +101,7 @@ class DatabaseSession(DependencyProvider):
     worker ends is rolled back. Events added with
     :func:`services.common.events.emit` are published by the outbox relay that
     this provider runs: at once after the commit, and by a poll loop that
-    retries until the broker confirms (so a crash between commit and publish
+    retries until the broker has committed them (so a crash between commit and publish
     loses nothing).
     """
 
@@ -107,6 +114,7 @@ class DatabaseSession(DependencyProvider):
         self._wake = Event()
         self._relay_thread: Any = None
         self._stopping = False
+        self._holds = 0  # bulk writers running (see hold_relay)
 
     # -- lifecycle -------------------------------------------------------------
     def setup(self) -> None:
@@ -138,6 +146,7 @@ class DatabaseSession(DependencyProvider):
         assert self.factory is not None
         session = self.factory()
         session.info["ctx"] = CallContext.from_context_data(worker_ctx.context_data or {})
+        session.info["hold_relay"] = self.hold_relay
         self.sessions[worker_ctx] = session
         return session
 
@@ -151,22 +160,46 @@ class DatabaseSession(DependencyProvider):
         if session.info.pop("outbox_pending", False):
             self._nudge()
 
+    @contextlib.contextmanager
+    def hold_relay(self) -> Iterator[None]:
+        """Keep this process's relay from starting a batch while a bulk writer (the
+        overdue scanner's pass) runs: publishing its events, and the consumers taking
+        them, would compete with it for the CPU. The relay resumes when the last hold
+        ends, and publishes what was written meanwhile (it also resumes when a hold
+        outlives ``RELAY_HOLD_MAX``, so a stuck writer cannot stop the relay)."""
+        self._holds += 1
+        try:
+            yield
+        finally:
+            self._holds -= 1
+            if self._holds == 0:
+                self._nudge()
+
     def _nudge(self) -> None:
         if not self._wake.ready():
             self._wake.send(True)
 
     def _relay_loop(self) -> None:
-        from services.common.events import relay_pending
+        from services.common.events import EventPublisher, relay_pending
 
         assert self.factory is not None
-        while not self._stopping:
-            try:
-                with eventlet.Timeout(1.0, False):
-                    self._wake.wait()
-                if self._wake.ready():
-                    self._wake.reset()
-                while relay_pending(self.factory, self.service_name) > 0:
-                    pass
-            except Exception:  # keep relaying whatever went wrong once
-                log.exception("outbox relay pass failed; retrying")
-                eventlet.sleep(1.0)
+        publisher = EventPublisher(get_settings().amqp_uri, self.service_name)
+        try:
+            while not self._stopping:
+                try:
+                    with eventlet.Timeout(1.0, False):
+                        self._wake.wait()
+                    if self._wake.ready():
+                        self._wake.reset()
+                    held_since = time.monotonic()
+                    while self._holds and time.monotonic() - held_since < RELAY_HOLD_MAX:
+                        eventlet.sleep(0.05)
+                    while True:
+                        with eventlet.Timeout(RELAY_BATCH_TIMEOUT):  # a broker gone silent
+                            if relay_pending(self.factory, publisher) == 0:
+                                break
+                except (Exception, eventlet.Timeout):  # keep relaying whatever went wrong once
+                    log.exception("outbox relay pass failed; retrying")
+                    eventlet.sleep(1.0)
+        finally:
+            publisher.close()

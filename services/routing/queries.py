@@ -22,7 +22,6 @@ from sqlalchemy import (
     bindparam,
     delete,
     func,
-    insert,
     literal,
     select,
     text,
@@ -34,7 +33,6 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
 from services.routing.models import (
-    OUTBOX,
     CalendarOverride,
     CalendarState,
     CalendarYear,
@@ -770,57 +768,107 @@ def update_deadlines(
 
 
 # -- the scanner: reminders and overdue marks ----------------------------------------------------------
+#
+# A batch is claimed, marked and announced in ONE statement: the claim (``FOR UPDATE
+# SKIP LOCKED`` on a partial index), the UPDATE, and the outbox rows whose envelopes
+# PostgreSQL builds itself (``jsonb_build_object``), so a pass costs no Python per
+# task. The envelope is what :class:`services.common.events.EventEnvelope` reads; the
+# event's data is defined here once, for the scanner and for a task closed late.
 
-_CLAIMED = (
-    "t.id, t.tenant_id, t.document_id, t.instance_id, t.step, t.step_name, t.unit_id,"
-    " t.assignee_id, t.roles, t.due_at, t.remind_at, t.reminded_at, t.overdue_at,"
-    " t.overdue_unit_id, t.overdue_user_id, d.title, d.urgency"
+
+def _iso(column: str) -> str:
+    """A timestamptz as ISO 8601 in UTC (as Python's ``isoformat``), whatever the
+    session's time zone; NULL stays null."""
+    return f"to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"+00:00\"')"
+
+
+_TASK_FIELDS = (
+    "'task_id', t.id, 'document_id', t.document_id, 'instance_id', t.instance_id,"
+    " 'step', t.step, 'step_name', t.step_name,"
+    " 'roles', to_jsonb(coalesce(t.roles, '{}'::text[])),"
+    f" 'due_at', {_iso('t.due_at')}, 'title', d.title, 'urgency', d.urgency"
 )
 
-_CLAIM_OVERDUE = text(
+# ``task.overdue``: which task, of which document, who was late (the division and the
+# person it was marked with; no person while pooled) and since when (its deadline).
+OVERDUE_DATA = (
+    f"jsonb_build_object({_TASK_FIELDS}, 'unit_id', t.overdue_unit_id,"
+    f" 'assignee_id', t.overdue_user_id, 'overdue_at', {_iso('t.overdue_at')})"
+)
+
+# ``task.reminded``: the holder of a task (its assignee, else its division's pool) is
+# reminded of its deadline.
+REMINDER_DATA = (
+    f"jsonb_build_object({_TASK_FIELDS}, 'unit_id', t.unit_id, 'assignee_id', t.assignee_id,"
+    f" 'remind_at', {_iso('t.remind_at')}, 'reminded_at', {_iso('t.reminded_at')})"
+)
+
+
+def _announced(event_type: str) -> str:
+    """The tail of a claim: ``marked`` (tenant_id, data) rows become outbox rows of
+    ``event_type`` (envelopes as :func:`services.common.events.emit` writes them, from
+    the service itself: no actor, no request); the statement returns how many."""
+    return (
+        ", events AS MATERIALIZED ("
+        "  SELECT gen_random_uuid() AS id, m.tenant_id, m.data FROM marked m),"
+        " written AS ("
+        "  INSERT INTO outbox (id, event_type, envelope, headers)"
+        f"  SELECT e.id, '{event_type}', jsonb_build_object("
+        f"    'id', e.id, 'type', '{event_type}', 'source', 'routing',"
+        "    'occurred_at', CAST(:occurred AS text), 'tenant_id', e.tenant_id,"
+        "    'actor_id', NULL, 'request_id', NULL, 'data', e.data), '{}'::jsonb"
+        "  FROM events e RETURNING 1)"
+        " SELECT count(*) FROM written"
+    )
+
+
+CLAIM_OVERDUE = text(
     "WITH claimed AS ("
     "  SELECT id FROM tasks"
     "  WHERE status = 'open' AND overdue_at IS NULL AND due_at IS NOT NULL AND due_at < :now"
-    "  ORDER BY due_at LIMIT :batch FOR UPDATE SKIP LOCKED)"
-    " UPDATE tasks t SET overdue_at = t.due_at, overdue_unit_id = t.unit_id,"
-    "   overdue_user_id = t.assignee_id"
-    " FROM claimed c, document_summaries d"
-    " WHERE t.id = c.id AND d.id = t.document_id AND t.overdue_at IS NULL"
-    f" RETURNING {_CLAIMED}"
+    "  ORDER BY due_at LIMIT :batch FOR UPDATE SKIP LOCKED),"
+    " marked AS ("
+    "  UPDATE tasks t SET overdue_at = t.due_at, overdue_unit_id = t.unit_id,"
+    "    overdue_user_id = t.assignee_id"
+    "  FROM claimed c, document_summaries d"
+    "  WHERE t.id = c.id AND d.id = t.document_id AND t.overdue_at IS NULL"
+    f"  RETURNING t.tenant_id, {OVERDUE_DATA} AS data)" + _announced("task.overdue")
 )
 
-_CLAIM_REMINDERS = text(
+CLAIM_REMINDERS = text(
     "WITH claimed AS ("
     "  SELECT id FROM tasks"
     "  WHERE status = 'open' AND reminded_at IS NULL AND overdue_at IS NULL"
     "    AND remind_at IS NOT NULL AND remind_at <= :now AND due_at > :now"
-    "  ORDER BY remind_at LIMIT :batch FOR UPDATE SKIP LOCKED)"
-    " UPDATE tasks t SET reminded_at = :now"
-    " FROM claimed c, document_summaries d"
-    " WHERE t.id = c.id AND d.id = t.document_id AND t.reminded_at IS NULL"
-    f" RETURNING {_CLAIMED}"
+    "  ORDER BY remind_at LIMIT :batch FOR UPDATE SKIP LOCKED),"
+    " marked AS ("
+    "  UPDATE tasks t SET reminded_at = :now"
+    "  FROM claimed c, document_summaries d"
+    "  WHERE t.id = c.id AND d.id = t.document_id AND t.reminded_at IS NULL"
+    f"  RETURNING t.tenant_id, {REMINDER_DATA} AS data)" + _announced("task.reminded")
 )
 
-ClaimedRow = Row[Any]
+
+def _claim(session: Session, statement: Any, now: dt.datetime, batch: int) -> int:
+    occurred = dt.datetime.now(dt.UTC).isoformat()  # as emit() stamps events
+    return int(
+        session.execute(statement, {"now": now, "batch": batch, "occurred": occurred}).scalar_one()
+    )
 
 
-def claim_overdue(session: Session, now: dt.datetime, batch: int) -> list[ClaimedRow]:
+def claim_overdue(session: Session, now: dt.datetime, batch: int) -> int:
     """Mark up to ``batch`` open tasks past their due time overdue (``overdue_at`` = the
-    due time), each exactly once: rows another transaction holds are skipped, rows
-    another one marked no longer match."""
-    return list(session.execute(_CLAIM_OVERDUE, {"now": now, "batch": batch}).all())
+    due time) and put their ``task.overdue`` events in the outbox, each exactly once:
+    rows another transaction holds are skipped, rows another one marked no longer
+    match. Returns how many were marked."""
+    return _claim(session, CLAIM_OVERDUE, now, batch)
 
 
-def claim_reminders(session: Session, now: dt.datetime, batch: int) -> list[ClaimedRow]:
+def claim_reminders(session: Session, now: dt.datetime, batch: int) -> int:
     """Set ``reminded_at`` of up to ``batch`` open tasks whose reminder time has come
-    (and whose deadline has not passed), each exactly once."""
-    return list(session.execute(_CLAIM_REMINDERS, {"now": now, "batch": batch}).all())
-
-
-def add_to_outbox(session: Session, rows: Sequence[dict[str, Any]]) -> None:
-    """Outbox rows (``id``, ``event_type``, ``envelope``, ``headers``) in one INSERT."""
-    if rows:
-        session.execute(insert(OUTBOX).values(list(rows)))
+    (and whose deadline has not passed) and put their ``task.reminded`` events in the
+    outbox, each exactly once. Returns how many were reminded."""
+    return _claim(session, CLAIM_REMINDERS, now, batch)
 
 
 _MARK_AT_CLOSE = text(
@@ -829,18 +877,20 @@ _MARK_AT_CLOSE = text(
     " FROM document_summaries d"
     " WHERE t.id = :id AND d.id = t.document_id AND t.overdue_at IS NULL"
     "   AND t.due_at IS NOT NULL AND t.due_at < :now"
-    f" RETURNING {_CLAIMED}"
+    f" RETURNING t.tenant_id, {OVERDUE_DATA} AS data"
 )
 
 
 def mark_overdue_at_close(
     session: Session, task_id: uuid.UUID, assignee_id: uuid.UUID | None, now: dt.datetime
-) -> ClaimedRow | None:
+) -> tuple[uuid.UUID, dict[str, Any]] | None:
     """A task closed after its due time that no scanner marked yet: mark it now (in the
-    closing transaction, which holds the row). ``assignee_id``: who held it before closing."""
-    return session.execute(
+    closing transaction, which holds the row). ``assignee_id``: who held it before
+    closing. Returns its tenant and the ``task.overdue`` data, None if not marked."""
+    row = session.execute(
         _MARK_AT_CLOSE, {"id": task_id, "assignee": assignee_id, "now": now}
     ).first()
+    return None if row is None else (row.tenant_id, dict(row.data))
 
 
 # -- reports ------------------------------------------------------------------------------------------------

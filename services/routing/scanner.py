@@ -14,7 +14,8 @@ the ``scan_now`` RPC), with the service's clock:
 
 Rows are claimed in batches with ``FOR UPDATE SKIP LOCKED`` under a condition
 the claim itself falsifies (``overdue_at IS NULL`` / ``reminded_at IS NULL``),
-and the event goes to the outbox in the transaction that marks the row: however
+and the event goes to the outbox in the statement that marks the row (PostgreSQL
+builds the envelopes: no Python per task): however
 many instances scan at once, each task is reminded once and marked once. The
 claims read the partial indexes ``ix_tasks_overdue_scan`` and
 ``ix_tasks_reminder_scan`` (open tasks not yet marked, by time), so a pass reads
@@ -26,18 +27,18 @@ closing transaction (:func:`mark_closed_late`).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import socket
 import uuid
-from typing import Any
 
 from sqlalchemy.orm import Session
 
 from services.common.context import CallContext
 from services.common.db import scope_session
 from services.common.errors import Forbidden
-from services.common.events import EventEnvelope, emit, utcnow
+from services.common.events import emit
 from services.routing import clock, queries
 from services.routing.config import routing_settings
 from services.routing.schemas import ClockOut, ScanCounts
@@ -45,108 +46,30 @@ from services.routing.schemas import ClockOut, ScanCounts
 SOURCE = "routing"
 
 
-def _iso(moment: dt.datetime | None) -> str | None:
-    return moment.isoformat() if moment else None
-
-
-def _str(value: uuid.UUID | None) -> str | None:
-    return str(value) if value else None
-
-
-def overdue_payload(row: queries.ClaimedRow) -> dict[str, Any]:
-    """``task.overdue``: which task, of which document, who was late and since when."""
-    return {
-        "task_id": str(row.id),
-        "document_id": str(row.document_id),
-        "instance_id": str(row.instance_id),
-        "step": row.step,
-        "step_name": row.step_name,
-        "unit_id": _str(row.overdue_unit_id),
-        "assignee_id": _str(row.overdue_user_id),
-        "roles": list(row.roles or []),
-        "due_at": _iso(row.due_at),
-        "overdue_at": _iso(row.overdue_at),
-        "title": row.title,
-        "urgency": row.urgency,
-    }
-
-
-def reminder_payload(row: queries.ClaimedRow) -> dict[str, Any]:
-    """``task.reminded``: the holder of a task is reminded of its deadline."""
-    return {
-        "task_id": str(row.id),
-        "document_id": str(row.document_id),
-        "instance_id": str(row.instance_id),
-        "step": row.step,
-        "step_name": row.step_name,
-        "unit_id": _str(row.unit_id),
-        "assignee_id": _str(row.assignee_id),
-        "roles": list(row.roles or []),
-        "due_at": _iso(row.due_at),
-        "remind_at": _iso(row.remind_at),
-        "reminded_at": _iso(row.reminded_at),
-        "title": row.title,
-        "urgency": row.urgency,
-    }
-
-
-def announce(
-    session: Session, event_type: str, events: list[tuple[uuid.UUID, dict[str, Any]]]
-) -> None:
-    """Many events of one type into the outbox in one statement (what :func:`emit` does
-    for one): a pass that marks thousands of tasks does not pay a round trip for each."""
-    if not events:
-        return
-    occurred = utcnow()  # as emit() stamps events
-    envelopes = [
-        EventEnvelope(
-            id=uuid.uuid4(),
-            type=event_type,
-            source=SOURCE,
-            occurred_at=occurred,
-            tenant_id=tenant_id,
-            data=data,
-        )
-        for tenant_id, data in events
-    ]
-    queries.add_to_outbox(
-        session,
-        [
-            {
-                "id": e.id,
-                "event_type": event_type,
-                "envelope": e.model_dump(mode="json"),
-                "headers": {},
-            }
-            for e in envelopes
-        ],
-    )
-    session.info["outbox_pending"] = True  # the relay publishes at once after the commit
-
-
 def scan(session: Session, now: dt.datetime | None = None, batch: int | None = None) -> ScanCounts:
-    """One pass: overdue marks first, then reminders; a transaction per batch."""
+    """One pass: overdue marks first, then reminders; a transaction per batch. The
+    outbox relay of this process waits for the pass to end, then publishes its events
+    (publishing them, and the consumers taking them, would compete with it)."""
     scope_session(session, bypass_rls=True)  # every tenant's tasks
     at = now or clock.now(session)
     size = batch or routing_settings().scan_batch
-    overdue = 0
-    while True:
-        rows = queries.claim_overdue(session, at, size)
-        announce(session, "task.overdue", [(r.tenant_id, overdue_payload(r)) for r in rows])
-        session.commit()
-        overdue += len(rows)
-        if len(rows) < size:
-            break
-    reminded = 0
-    while True:
-        rows = queries.claim_reminders(session, at, size)
-        announce(session, "task.reminded", [(r.tenant_id, reminder_payload(r)) for r in rows])
-        session.commit()
-        reminded += len(rows)
-        if len(rows) < size:
-            break
+    counts = {"overdue": 0, "reminded": 0}
+    hold = session.info.get("hold_relay", contextlib.nullcontext)
+    with hold():
+        for kind, claim in (
+            ("overdue", queries.claim_overdue),
+            ("reminded", queries.claim_reminders),
+        ):
+            while True:
+                marked = claim(session, at, size)
+                counts[kind] += marked
+                if marked:
+                    session.info["outbox_pending"] = True  # the relay has something to do
+                session.commit()
+                if marked < size:
+                    break
     instance = f"{socket.gethostname()}:{os.getpid()}"
-    return ScanCounts(at=at, overdue=overdue, reminded=reminded, instance=instance)
+    return ScanCounts(at=at, instance=instance, **counts)
 
 
 def mark_closed_late(
@@ -155,10 +78,11 @@ def mark_closed_late(
     """In the transaction closing a task: if it is past due and no pass marked it yet,
     mark it overdue now (``overdue_at`` = its deadline) and publish ``task.overdue``.
     ``held_by``: its assignee before it was closed (None: it was pooled)."""
-    row = queries.mark_overdue_at_close(session, task_id, held_by, now)
-    if row is None:
+    marked = queries.mark_overdue_at_close(session, task_id, held_by, now)
+    if marked is None:
         return False
-    emit(session, SOURCE, "task.overdue", overdue_payload(row), tenant_id=row.tenant_id)
+    tenant_id, data = marked
+    emit(session, SOURCE, "task.overdue", data, tenant_id=tenant_id)
     return True
 
 

@@ -6,6 +6,7 @@ scan marked at completion, the calendar's refusals, and the test clock itself.""
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -14,6 +15,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from services.common.errors import Conflict, Forbidden, InvalidInput, NotFound
+from services.common.events import EventEnvelope
 from services.routing import queries
 from services.routing.templates import DEFAULT_INCOMING, DEFAULT_TEMPLATE_ID
 from services.routing.working_days import SHANGHAI
@@ -68,7 +70,17 @@ def test_a_task_is_reminded_on_its_last_morning_then_marked_overdue_once(
     clock(shanghai(2026, 12, 10, 9))
     rpc.call("routing", "scan_now")
     [reminded] = events.wait(document_id, "task.reminded")
+    # the envelope PostgreSQL built reads as every other event, with what notify shows
+    envelope = EventEnvelope.model_validate(reminded)
+    assert envelope.source == "routing" and envelope.tenant_id == uuid.UUID(org.tenant_id)
+    assert envelope.actor_id is None and envelope.occurred_at.tzinfo is not None
     assert reminded["data"]["task_id"] == sign["id"]
+    assert reminded["data"]["title"] == "关于超期提醒的测试通知"
+    assert reminded["data"]["step"] == sign["step"] and reminded["data"]["step_name"]
+    assert reminded["data"]["roles"] and all(isinstance(r, str) for r in reminded["data"]["roles"])
+    assert reminded["data"]["urgency"] == "normal"
+    assert at(reminded["data"]["remind_at"]) == at(reminded["data"]["reminded_at"])
+    assert at(reminded["data"]["reminded_at"]) == shanghai(2026, 12, 10, 9)
     assert reminded["data"]["unit_id"] == division.id and reminded["data"]["assignee_id"] is None
     task = rpc.call("routing", "get_task", context=division.handler.ctx(), task_id=sign["id"])
     assert dt.datetime.fromisoformat(task["reminded_at"]) == shanghai(2026, 12, 10, 9)
@@ -84,6 +96,9 @@ def test_a_task_is_reminded_on_its_last_morning_then_marked_overdue_once(
     [overdue] = events.wait(document_id, "task.overdue")
     assert at(overdue["data"]["overdue_at"]) == at(overdue["data"]["due_at"]) == at(sign["due_at"])
     assert overdue["data"]["unit_id"] == division.id and overdue["data"]["assignee_id"] is None
+    assert overdue["data"]["instance_id"] == sign["instance_id"]
+    assert overdue["data"]["title"] == "关于超期提醒的测试通知"
+    assert EventEnvelope.model_validate(overdue).id != EventEnvelope.model_validate(reminded).id
     task = rpc.call("routing", "get_task", context=division.handler.ctx(), task_id=sign["id"])
     assert task["overdue"] is True and at(task["overdue_at"]) == at(sign["due_at"])
     # the document gets its red flag from the event
@@ -233,12 +248,10 @@ def test_the_scanner_reads_its_partial_indexes_not_every_open_task(routing_db: E
     with routing_db.connect() as conn:
         conn.execute(text("SET enable_seqscan = off"))
         for statement, index in (
-            (queries._CLAIM_OVERDUE, "ix_tasks_overdue_scan"),
-            (queries._CLAIM_REMINDERS, "ix_tasks_reminder_scan"),
+            (queries.CLAIM_OVERDUE, "ix_tasks_overdue_scan"),
+            (queries.CLAIM_REMINDERS, "ix_tasks_reminder_scan"),
         ):
-            plan = "\n".join(
-                r[0]
-                for r in conn.execute(text(f"EXPLAIN {statement.text}"), {"now": now, "batch": 500})
-            )
+            params = {"now": now, "batch": 500, "occurred": now.isoformat()}
+            plan = "\n".join(r[0] for r in conn.execute(text(f"EXPLAIN {statement.text}"), params))
             assert f"Index Scan using {index} on tasks" in plan, plan
         conn.rollback()

@@ -1,6 +1,6 @@
 """Pure rules of overdue management (DESIGN 4.3): why a day is worked, which deadlines a
 calendar change can move, deadlines and reminders, the report's month, days late and
-counts, the scanner's event payloads, and the XLSX / CSV files."""
+counts, and the XLSX / CSV files."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import csv
 import datetime as dt
 import io
 import uuid
-from types import SimpleNamespace
 
 import openpyxl
 import pytest
@@ -260,39 +259,6 @@ def test_counts_per_division_person_and_month():
     ]
     finished = next(i for i in items if i.status is TaskStatus.done)
     assert finished.finished_at == sh(2026, 10, 12, 10) and not finished.still_open
-
-
-# -- the scanner's events -------------------------------------------------------------------------
-
-
-def test_the_overdue_event_names_the_division_and_person_it_was_marked_with():
-    row = SimpleNamespace(
-        id=uuid.uuid4(),
-        tenant_id=uuid.uuid4(),
-        document_id=uuid.uuid4(),
-        instance_id=uuid.uuid4(),
-        step="propose",
-        step_name="拟办(承办节点)",
-        unit_id=uuid.uuid4(),
-        assignee_id=uuid.uuid4(),
-        roles=["handler"],
-        due_at=sh(2026, 10, 11),
-        remind_at=sh(2026, 10, 10, 9),
-        reminded_at=None,
-        overdue_at=sh(2026, 10, 11),
-        overdue_unit_id=uuid.uuid4(),
-        overdue_user_id=None,
-        title="标题",
-        urgency="normal",
-    )
-    data = scanner.overdue_payload(row)  # type: ignore[arg-type]
-    assert set(data) >= {"task_id", "document_id", "unit_id", "assignee_id", "due_at", "overdue_at"}
-    assert data["unit_id"] == str(row.overdue_unit_id) and data["assignee_id"] is None
-    assert dt.datetime.fromisoformat(data["overdue_at"]) == dt.datetime.fromisoformat(
-        data["due_at"]
-    )
-    reminder = scanner.reminder_payload(row)  # type: ignore[arg-type]
-    assert reminder["assignee_id"] == str(row.assignee_id) and reminder["roles"] == ["handler"]
 
 
 # -- the files -------------------------------------------------------------------------------------------
