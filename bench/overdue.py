@@ -382,11 +382,7 @@ def reads_line(r: dict[str, Any]) -> str:
 def _claim_sql() -> str:
     """The scanner's overdue claim, as psycopg2 takes it."""
     text = str(queries.CLAIM_OVERDUE)
-    return (
-        text.replace(":now", "%(now)s")
-        .replace(":batch", "%(batch)s")
-        .replace(":occurred", "%(occurred)s")
-    )
+    return text.replace(":now", "%(now)s").replace(":batch", "%(batch)s")
 
 
 def explain_claim(dsn: str, at: dt.datetime, batch: int) -> dict[str, Any]:
@@ -396,7 +392,7 @@ def explain_claim(dsn: str, at: dt.datetime, batch: int) -> dict[str, Any]:
         with conn.cursor() as cur:
             cur.execute(
                 "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + _claim_sql(),
-                {"now": at, "batch": batch, "occurred": at.isoformat()},
+                {"now": at, "batch": batch},
             )
             row = cur.fetchone()
             plan = row[0] if row else []
@@ -405,7 +401,7 @@ def explain_claim(dsn: str, at: dt.datetime, batch: int) -> dict[str, Any]:
             conn.rollback()
             cur.execute(  # the same again, for people to read
                 "EXPLAIN (ANALYZE, BUFFERS, FORMAT TEXT) " + _claim_sql(),
-                {"now": at, "batch": batch, "occurred": at.isoformat()},
+                {"now": at, "batch": batch},
             )
             text = "\n".join(r[0] for r in cur.fetchall())
             conn.rollback()

@@ -17,7 +17,7 @@ import contextlib
 import logging
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import eventlet
@@ -105,9 +105,15 @@ class DatabaseSession(DependencyProvider):
     loses nothing).
     """
 
-    def __init__(self, service_name: str, relay_outbox: bool = True) -> None:
+    def __init__(
+        self,
+        service_name: str,
+        relay_outbox: bool = True,
+        expanders: Mapping[str, Any] | None = None,
+    ) -> None:
         self.service_name = service_name
         self.relay_outbox = relay_outbox
+        self.expanders = dict(expanders or {})  # deferred outbox rows (events.defer)
         self.engine: Engine | None = None
         self.factory: sessionmaker[Session] | None = None
         self.sessions: dict[Any, Session] = {}
@@ -196,7 +202,7 @@ class DatabaseSession(DependencyProvider):
                         eventlet.sleep(0.05)
                     while True:
                         with eventlet.Timeout(RELAY_BATCH_TIMEOUT):  # a broker gone silent
-                            if relay_pending(self.factory, publisher) == 0:
+                            if relay_pending(self.factory, publisher, self.expanders) == 0:
                                 break
                 except (Exception, eventlet.Timeout):  # keep relaying whatever went wrong once
                     log.exception("outbox relay pass failed; retrying")

@@ -3,8 +3,9 @@
 A service records what it decided and the event announcing it in one database
 transaction (:func:`emit` adds an ``outbox`` row to the caller's session). The
 relay publishes outbox rows to the service's nameko event exchange
-(``<service>.events``, routing key = event type) in broker transactions of up to
-500 and marks them published; rows are claimed with ``FOR UPDATE SKIP LOCKED`` so
+(``<service>.events``, routing key = event type) in broker transactions of about
+1,000 events and marks them published (a row holds one envelope, or, written by
+:func:`defer`, the ids of a batch whose envelopes the relay builds); rows are claimed with ``FOR UPDATE SKIP LOCKED`` so
 several instances never publish one row at the same time. Delivery is
 at-least-once; consumers call :func:`consume_once` in the transaction of their
 own change so that a redelivered event is applied once.
@@ -15,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from kombu import Connection, Producer
@@ -43,6 +44,7 @@ from services.common.context import CallContext
 log = logging.getLogger(__name__)
 
 PERSISTENT_DELIVERY_MODE = 2  # events survive a broker restart (as nameko sends them)
+RELAY_BATCH = 1000  # events per broker transaction
 
 
 def utcnow() -> dt.datetime:
@@ -127,6 +129,45 @@ def emit(
     return envelope
 
 
+Expander = Callable[[Session, uuid.UUID, dict[str, Any]], list[dict[str, Any]]]
+"""Builds the envelopes of a deferred outbox row (see :func:`defer`): given the relay's
+session, the row's id and what was stored."""
+
+
+def defer(session: Session, event_type: str, expander: str, stored: dict[str, Any]) -> uuid.UUID:
+    """Record a batch of events of one type in ONE outbox row whose envelopes the relay
+    builds when it publishes them, with the service's expander named ``expander``
+    (from ids in ``stored``): for a bulk writer (routing's overdue scanner) whose
+    transaction must stay short. The expander must give the same envelope ids each
+    time it runs (derive them from the row id) so that a row sent twice is applied once."""
+    row_id = uuid.uuid4()
+    session.execute(
+        insert(_OUTBOX).values(
+            id=row_id,
+            event_type=event_type,
+            envelope={"expand": expander, **stored},
+            headers={},
+        )
+    )
+    session.info["outbox_pending"] = True
+    return row_id
+
+
+def envelopes_of(
+    session: Session, row: Any, expanders: Mapping[str, Expander]
+) -> list[dict[str, Any]]:
+    """The envelopes an outbox row stands for: the one :func:`emit` wrote, or those a
+    deferred row's expander builds."""
+    stored = row.envelope
+    name = stored.get("expand") if isinstance(stored, dict) else None
+    if name is None:
+        return [stored]
+    expander = expanders.get(name)
+    if expander is None:
+        raise LookupError(f"outbox row {row.id}: no expander {name!r} in this service")
+    return expander(session, row.id, stored)
+
+
 class EventPublisher:
     """The relay's own connection to the broker, its channel in transaction mode
     (``tx.select``): a batch of events is published and committed with one round trip.
@@ -157,19 +198,17 @@ class EventPublisher:
                 raise
         return self._producer
 
-    def publish(self, rows: Sequence[Any]) -> None:
-        """Publish outbox rows (``id``, ``event_type``, ``envelope``, ``headers``) and
-        commit them; raises (and drops the connection) if the broker did not take them."""
+    def publish(self, messages: Sequence[tuple[str, dict[str, Any], dict[str, Any]]]) -> None:
+        """Publish (event type, envelope, context headers) triples and commit them; raises
+        (and drops the connection) if the broker did not take them all."""
         try:
             producer = self._open()
-            for row in rows:
+            for event_type, envelope, context in messages:
                 producer.publish(
-                    row.envelope,
-                    routing_key=row.event_type,
-                    headers={
-                        f"nameko.{k}": v for k, v in (row.headers or {}).items() if v is not None
-                    },
-                    message_id=str(row.id),
+                    envelope,
+                    routing_key=event_type,
+                    headers={f"nameko.{k}": v for k, v in context.items() if v is not None},
+                    message_id=str(envelope["id"]),
                     delivery_mode=PERSISTENT_DELIVERY_MODE,
                     retry=False,
                 )
@@ -188,13 +227,17 @@ class EventPublisher:
 
 
 def relay_pending(
-    factory: sessionmaker[Session], publisher: EventPublisher, batch: int = 500
+    factory: sessionmaker[Session],
+    publisher: EventPublisher,
+    expanders: Mapping[str, Expander] | None = None,
+    batch: int = RELAY_BATCH,
 ) -> int:
-    """Publish up to ``batch`` unpublished outbox rows, oldest first, in one broker
-    transaction, and mark them published; return how many. Rows are claimed with
-    ``FOR UPDATE SKIP LOCKED`` (instances never publish one row at the same time) and
-    marked in the same database transaction: if the broker fails they stay unpublished
-    and are sent again (at least once; consumers apply an event once)."""
+    """Publish unpublished outbox rows, oldest first, about ``batch`` events in one
+    broker transaction, and mark them published; return how many rows were published.
+    Rows are claimed with ``FOR UPDATE SKIP LOCKED`` (instances never publish one row
+    at the same time) and marked in the same database transaction: if the broker fails
+    they stay unpublished and are sent again (at least once; consumers apply an event
+    once). Deferred rows get their envelopes from ``expanders`` here."""
     with factory() as session, session.begin():
         rows = session.execute(
             select(_OUTBOX.c.id, _OUTBOX.c.event_type, _OUTBOX.c.envelope, _OUTBOX.c.headers)
@@ -203,16 +246,25 @@ def relay_pending(
             .limit(batch)
             .with_for_update(skip_locked=True)
         ).all()
-        if not rows:
+        taken: list[uuid.UUID] = []
+        messages: list[tuple[str, dict[str, Any], dict[str, Any]]] = []
+        for row in rows:  # whole rows, until about ``batch`` events
+            if messages and len(messages) >= batch:
+                break
+            context = row.headers or {}
+            messages += [
+                (row.event_type, e, context) for e in envelopes_of(session, row, expanders or {})
+            ]
+            taken.append(row.id)
+        if not taken:
             return 0
-        publisher.publish(rows)
+        if messages:
+            publisher.publish(messages)
         session.execute(
-            update(_OUTBOX)
-            .where(_OUTBOX.c.id.in_([row.id for row in rows]))
-            .values(published_at=func.now())
+            update(_OUTBOX).where(_OUTBOX.c.id.in_(taken)).values(published_at=func.now())
         )
-    log.debug("outbox: published %d events to %s", len(rows), publisher.exchange.name)
-    return len(rows)
+    log.debug("outbox: published %d events to %s", len(messages), publisher.exchange.name)
+    return len(taken)
 
 
 def consume_once(session: Session, handler: str, envelope: EventEnvelope | dict[str, Any]) -> bool:

@@ -149,7 +149,7 @@ class Task(Base):
     __tablename__ = "tasks"
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
-    seq: Mapped[int] = mapped_column(BigInteger, Identity(always=True), unique=True)
+    seq: Mapped[int] = mapped_column(BigInteger, Identity(always=True))  # unique by construction
     tenant_id: Mapped[uuid.UUID]
     document_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("document_summaries.id"))
     instance_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("workflow_instances.id"))

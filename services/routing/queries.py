@@ -769,11 +769,11 @@ def update_deadlines(
 
 # -- the scanner: reminders and overdue marks ----------------------------------------------------------
 #
-# A batch is claimed, marked and announced in ONE statement: the claim (``FOR UPDATE
-# SKIP LOCKED`` on a partial index), the UPDATE, and the outbox rows whose envelopes
-# PostgreSQL builds itself (``jsonb_build_object``), so a pass costs no Python per
-# task. The envelope is what :class:`services.common.events.EventEnvelope` reads; the
-# event's data is defined here once, for the scanner and for a task closed late.
+# A batch is claimed (``FOR UPDATE SKIP LOCKED`` on a partial index) and marked in ONE
+# statement that returns the ids marked; the events go to the outbox as one deferred
+# row per batch, whose envelopes the relay builds after the pass (task_event_data):
+# the pass's transactions stay short and cost no Python per task. The events' data is
+# defined here once, for the scanner and for a task closed late.
 
 
 def _iso(column: str) -> str:
@@ -803,36 +803,17 @@ REMINDER_DATA = (
     f" 'remind_at', {_iso('t.remind_at')}, 'reminded_at', {_iso('t.reminded_at')})"
 )
 
-
-def _announced(event_type: str) -> str:
-    """The tail of a claim: ``marked`` (tenant_id, data) rows become outbox rows of
-    ``event_type`` (envelopes as :func:`services.common.events.emit` writes them, from
-    the service itself: no actor, no request); the statement returns how many."""
-    return (
-        ", events AS MATERIALIZED ("
-        "  SELECT gen_random_uuid() AS id, m.tenant_id, m.data FROM marked m),"
-        " written AS ("
-        "  INSERT INTO outbox (id, event_type, envelope, headers)"
-        f"  SELECT e.id, '{event_type}', jsonb_build_object("
-        f"    'id', e.id, 'type', '{event_type}', 'source', 'routing',"
-        "    'occurred_at', CAST(:occurred AS text), 'tenant_id', e.tenant_id,"
-        "    'actor_id', NULL, 'request_id', NULL, 'data', e.data), '{}'::jsonb"
-        "  FROM events e RETURNING 1)"
-        " SELECT count(*) FROM written"
-    )
-
+EVENT_DATA = {"task.overdue": OVERDUE_DATA, "task.reminded": REMINDER_DATA}
 
 CLAIM_OVERDUE = text(
     "WITH claimed AS ("
     "  SELECT id FROM tasks"
     "  WHERE status = 'open' AND overdue_at IS NULL AND due_at IS NOT NULL AND due_at < :now"
-    "  ORDER BY due_at LIMIT :batch FOR UPDATE SKIP LOCKED),"
-    " marked AS ("
-    "  UPDATE tasks t SET overdue_at = t.due_at, overdue_unit_id = t.unit_id,"
-    "    overdue_user_id = t.assignee_id"
-    "  FROM claimed c, document_summaries d"
-    "  WHERE t.id = c.id AND d.id = t.document_id AND t.overdue_at IS NULL"
-    f"  RETURNING t.tenant_id, {OVERDUE_DATA} AS data)" + _announced("task.overdue")
+    "  ORDER BY due_at LIMIT :batch FOR UPDATE SKIP LOCKED)"
+    " UPDATE tasks t SET overdue_at = t.due_at, overdue_unit_id = t.unit_id,"
+    "   overdue_user_id = t.assignee_id"
+    " FROM claimed c WHERE t.id = c.id AND t.overdue_at IS NULL"
+    " RETURNING t.id"
 )
 
 CLAIM_REMINDERS = text(
@@ -840,35 +821,41 @@ CLAIM_REMINDERS = text(
     "  SELECT id FROM tasks"
     "  WHERE status = 'open' AND reminded_at IS NULL AND overdue_at IS NULL"
     "    AND remind_at IS NOT NULL AND remind_at <= :now AND due_at > :now"
-    "  ORDER BY remind_at LIMIT :batch FOR UPDATE SKIP LOCKED),"
-    " marked AS ("
-    "  UPDATE tasks t SET reminded_at = :now"
-    "  FROM claimed c, document_summaries d"
-    "  WHERE t.id = c.id AND d.id = t.document_id AND t.reminded_at IS NULL"
-    f"  RETURNING t.tenant_id, {REMINDER_DATA} AS data)" + _announced("task.reminded")
+    "  ORDER BY remind_at LIMIT :batch FOR UPDATE SKIP LOCKED)"
+    " UPDATE tasks t SET reminded_at = :now"
+    " FROM claimed c WHERE t.id = c.id AND t.reminded_at IS NULL"
+    " RETURNING t.id"
 )
 
 
-def _claim(session: Session, statement: Any, now: dt.datetime, batch: int) -> int:
-    occurred = dt.datetime.now(dt.UTC).isoformat()  # as emit() stamps events
-    return int(
-        session.execute(statement, {"now": now, "batch": batch, "occurred": occurred}).scalar_one()
-    )
-
-
-def claim_overdue(session: Session, now: dt.datetime, batch: int) -> int:
+def claim_overdue(session: Session, now: dt.datetime, batch: int) -> list[uuid.UUID]:
     """Mark up to ``batch`` open tasks past their due time overdue (``overdue_at`` = the
-    due time) and put their ``task.overdue`` events in the outbox, each exactly once:
-    rows another transaction holds are skipped, rows another one marked no longer
-    match. Returns how many were marked."""
-    return _claim(session, CLAIM_OVERDUE, now, batch)
+    due time, with the division and person holding them), each exactly once: rows
+    another transaction holds are skipped, rows another one marked no longer match.
+    Returns the ids marked."""
+    return list(session.scalars(CLAIM_OVERDUE, {"now": now, "batch": batch}))
 
 
-def claim_reminders(session: Session, now: dt.datetime, batch: int) -> int:
+def claim_reminders(session: Session, now: dt.datetime, batch: int) -> list[uuid.UUID]:
     """Set ``reminded_at`` of up to ``batch`` open tasks whose reminder time has come
-    (and whose deadline has not passed) and put their ``task.reminded`` events in the
-    outbox, each exactly once. Returns how many were reminded."""
-    return _claim(session, CLAIM_REMINDERS, now, batch)
+    (and whose deadline has not passed), each exactly once. Returns the ids reminded."""
+    return list(session.scalars(CLAIM_REMINDERS, {"now": now, "batch": batch}))
+
+
+def task_event_data(
+    session: Session, event_type: str, task_ids: Sequence[str]
+) -> list[tuple[uuid.UUID, uuid.UUID, dict[str, Any]]]:
+    """(task id, tenant id, data) of ``event_type`` (``task.overdue`` /
+    ``task.reminded``) for the tasks given, as they are now."""
+    statement = text(
+        f"SELECT t.id, t.tenant_id, {EVENT_DATA[event_type]} AS data"
+        " FROM tasks t JOIN document_summaries d ON d.id = t.document_id"
+        " WHERE t.id = ANY(CAST(:ids AS uuid[]))"
+    )
+    return [
+        (r.id, r.tenant_id, dict(r.data))
+        for r in session.execute(statement, {"ids": list(task_ids)})
+    ]
 
 
 _MARK_AT_CLOSE = text(

@@ -14,9 +14,9 @@ the ``scan_now`` RPC), with the service's clock:
 
 Rows are claimed in batches with ``FOR UPDATE SKIP LOCKED`` under a condition
 the claim itself falsifies (``overdue_at IS NULL`` / ``reminded_at IS NULL``),
-and the event goes to the outbox in the statement that marks the row (PostgreSQL
-builds the envelopes: no Python per task): however
-many instances scan at once, each task is reminded once and marked once. The
+and the batch's events go to the outbox in the transaction that marks the rows
+(one deferred row per batch, whose envelopes the relay builds after the pass):
+however many instances scan at once, each task is reminded once and marked once. The
 claims read the partial indexes ``ix_tasks_overdue_scan`` and
 ``ix_tasks_reminder_scan`` (open tasks not yet marked, by time), so a pass reads
 only the tasks it marks.
@@ -32,13 +32,14 @@ import datetime as dt
 import os
 import socket
 import uuid
+from typing import Any
 
 from sqlalchemy.orm import Session
 
 from services.common.context import CallContext
 from services.common.db import scope_session
 from services.common.errors import Forbidden
-from services.common.events import emit
+from services.common.events import EventEnvelope, defer, emit, utcnow
 from services.routing import clock, queries
 from services.routing.config import routing_settings
 from services.routing.schemas import ClockOut, ScanCounts
@@ -46,30 +47,63 @@ from services.routing.schemas import ClockOut, ScanCounts
 SOURCE = "routing"
 
 
+EXPANDER = "routing.task_events"  # the outbox expander of the scanner's batches
+
+
 def scan(session: Session, now: dt.datetime | None = None, batch: int | None = None) -> ScanCounts:
-    """One pass: overdue marks first, then reminders; a transaction per batch. The
-    outbox relay of this process waits for the pass to end, then publishes its events
-    (publishing them, and the consumers taking them, would compete with it)."""
+    """One pass: overdue marks first, then reminders; a transaction per batch, whose
+    events go to the outbox as one deferred row (:func:`expand_task_events` builds
+    them when the relay publishes). The outbox relay of this process waits for the
+    pass to end (publishing, and the consumers taking the events, would compete)."""
     scope_session(session, bypass_rls=True)  # every tenant's tasks
     at = now or clock.now(session)
     size = batch or routing_settings().scan_batch
     counts = {"overdue": 0, "reminded": 0}
+    claims = (
+        ("overdue", "task.overdue", queries.claim_overdue),
+        ("reminded", "task.reminded", queries.claim_reminders),
+    )
     hold = session.info.get("hold_relay", contextlib.nullcontext)
     with hold():
-        for kind, claim in (
-            ("overdue", queries.claim_overdue),
-            ("reminded", queries.claim_reminders),
-        ):
+        for kind, event_type, claim in claims:
             while True:
                 marked = claim(session, at, size)
-                counts[kind] += marked
+                counts[kind] += len(marked)
                 if marked:
-                    session.info["outbox_pending"] = True  # the relay has something to do
+                    stored = {
+                        "type": event_type,
+                        "occurred_at": utcnow().isoformat(),
+                        "task_ids": [str(i) for i in marked],
+                    }
+                    defer(session, event_type, EXPANDER, stored)
                 session.commit()
-                if marked < size:
+                if len(marked) < size:
                     break
     instance = f"{socket.gethostname()}:{os.getpid()}"
     return ScanCounts(at=at, instance=instance, **counts)
+
+
+def expand_task_events(
+    session: Session, row_id: uuid.UUID, stored: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """The envelopes of one batch of the scanner (the outbox relay calls this): one per
+    task, with the data of the task as it is now, its id derived from the outbox row
+    and the task so that a batch relayed twice is applied once."""
+    scope_session(session, bypass_rls=True)
+    event_type = stored["type"]
+    return [
+        EventEnvelope(
+            id=uuid.uuid5(row_id, str(task_id)),
+            type=event_type,
+            source=SOURCE,
+            occurred_at=stored["occurred_at"],
+            tenant_id=tenant_id,
+            data=data,
+        ).model_dump(mode="json")
+        for task_id, tenant_id, data in queries.task_event_data(
+            session, event_type, stored["task_ids"]
+        )
+    ]
 
 
 def mark_closed_late(

@@ -49,7 +49,9 @@ log = logging.getLogger(__name__)
 class RoutingService(CommonEntrypoints):
     name = "routing"
 
-    db: Session = DatabaseSession("routing")  # type: ignore[assignment]
+    db: Session = DatabaseSession(  # type: ignore[assignment]
+        "routing", expanders={scanner.EXPANDER: scanner.expand_task_events}
+    )
     obs = Observability()
     ctx: CallContext = Caller()  # type: ignore[assignment]
     identity = RpcProxy("identity")

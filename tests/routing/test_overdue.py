@@ -13,10 +13,11 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 
 from services.common.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.common.events import EventEnvelope
-from services.routing import queries
+from services.routing import queries, scanner
 from services.routing.templates import DEFAULT_INCOMING, DEFAULT_TEMPLATE_ID
 from services.routing.working_days import SHANGHAI
 from tests.conftest import SyncRpc
@@ -121,6 +122,21 @@ def test_a_task_is_reminded_on_its_last_morning_then_marked_overdue_once(
         ).one()
     assert row.overdue_at == shanghai(2026, 12, 11) and str(row.overdue_unit_id) == division.id
     assert row.overdue_user_id is None  # pooled to the division when it became overdue
+
+    # the pass's batch is one outbox row the relay expanded; expanded again (a relay that
+    # crashed after publishing sends it twice) it gives the very same event, same id
+    with Session(routing_db) as session:
+        batch = session.execute(
+            text(
+                "SELECT id, envelope FROM outbox WHERE event_type = 'task.overdue'"
+                " AND envelope -> 'task_ids' ? :task"
+            ),
+            {"task": sign["id"]},
+        ).one()
+        assert batch.envelope["expand"] == scanner.EXPANDER
+        again = scanner.expand_task_events(session, batch.id, batch.envelope)
+    [same] = [e for e in again if e["data"]["task_id"] == sign["id"]]
+    assert same["id"] == overdue["id"] and same["data"] == overdue["data"]
 
 
 def test_a_task_finished_late_before_any_scan_is_marked_when_it_is_finished(
@@ -251,7 +267,7 @@ def test_the_scanner_reads_its_partial_indexes_not_every_open_task(routing_db: E
             (queries.CLAIM_OVERDUE, "ix_tasks_overdue_scan"),
             (queries.CLAIM_REMINDERS, "ix_tasks_reminder_scan"),
         ):
-            params = {"now": now, "batch": 500, "occurred": now.isoformat()}
+            params = {"now": now, "batch": 500}
             plan = "\n".join(r[0] for r in conn.execute(text(f"EXPLAIN {statement.text}"), params))
             assert f"Index Scan using {index} on tasks" in plan, plan
         conn.rollback()
