@@ -74,8 +74,10 @@ class Caller:
         self.rpc = rpc
         self.context = context
 
-    async def call(self, service: str, method: str, **kwargs: Any) -> Any:
-        return await self.rpc.call(service, method, kwargs, context=self.context)
+    async def call(
+        self, service: str, method: str, *, timeout: float | None = None, **kwargs: Any
+    ) -> Any:
+        return await self.rpc.call(service, method, kwargs, context=self.context, timeout=timeout)
 
     async def identity(self, method: str, **kwargs: Any) -> Any:
         return await self.call("identity", method, **kwargs)
@@ -83,5 +85,5 @@ class Caller:
     async def documents(self, method: str, **kwargs: Any) -> Any:
         return await self.call("documents", method, **kwargs)
 
-    async def routing(self, method: str, **kwargs: Any) -> Any:
-        return await self.call("routing", method, **kwargs)
+    async def routing(self, method: str, *, timeout: float | None = None, **kwargs: Any) -> Any:
+        return await self.call("routing", method, timeout=timeout, **kwargs)

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Path, Query
 
-from gateway.deps import AuthCaller, PlatformAdmin, TenantAdmin, examples_of
+from gateway.deps import AuthCaller, PlatformAdmin, State, TenantAdmin, examples_of
 from gateway.errors import error_responses
 from gateway.routers import API_PREFIX
 from services.routing.schemas import (
@@ -42,7 +42,9 @@ TenantParam = Annotated[
         "transaction every open deadline that depends on the year is recomputed, once "
         "(`recomputed_tasks`: deadlines rewritten; `moved_tasks`: due times moved); the change "
         "is in routing's audit trail and announced as `calendar.year_published`. Tasks already "
-        "marked overdue keep their mark. 422 `date_outside_year`, "
+        "marked overdue keep their mark. The gateway waits up to `CALENDAR_RPC_TIMEOUT` "
+        "(120 s) for it; a 504 means only that the answer came late: `GET /years/{year}` shows "
+        "whether it was published. 422 `date_outside_year`, "
         "`day_both_holiday_and_workday`, `workday_not_weekend`, `bad_year`."
     ),
     responses=error_responses(401, 403, 422, 503, 504),
@@ -51,8 +53,14 @@ async def publish_year(
     year: Year,
     body: Annotated[YearPublish, Body(openapi_examples=examples_of(YearPublish))],
     caller: PlatformAdmin,
+    state: State,
 ) -> Any:
-    return await caller.routing("publish_year", year=year, schedule=body.model_dump(mode="json"))
+    return await caller.routing(
+        "publish_year",
+        year=year,
+        schedule=body.model_dump(mode="json"),
+        timeout=state.settings.calendar_rpc_timeout,
+    )
 
 
 @router.get(
@@ -127,8 +135,13 @@ async def list_overrides(caller: AuthCaller, tenant_id: TenantParam = None) -> A
 async def add_override(
     body: Annotated[OverrideCreate, Body(openapi_examples=examples_of(OverrideCreate))],
     caller: TenantAdmin,
+    state: State,
 ) -> Any:
-    return await caller.routing("add_override", override=body.model_dump(mode="json"))
+    return await caller.routing(
+        "add_override",
+        override=body.model_dump(mode="json"),
+        timeout=state.settings.calendar_rpc_timeout,
+    )
 
 
 @router.delete(
@@ -138,5 +151,9 @@ async def add_override(
     description="Recomputes the deadlines it had moved; audited; `calendar.override_removed`.",
     responses=error_responses(401, 403, 404, 422, 503, 504),
 )
-async def remove_override(override_id: uuid.UUID, caller: TenantAdmin) -> Any:
-    return await caller.routing("remove_override", override_id=str(override_id))
+async def remove_override(override_id: uuid.UUID, caller: TenantAdmin, state: State) -> Any:
+    return await caller.routing(
+        "remove_override",
+        override_id=str(override_id),
+        timeout=state.settings.calendar_rpc_timeout,
+    )

@@ -14,6 +14,7 @@ policies apply to them.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import logging
 import time
 import uuid
@@ -91,6 +92,7 @@ def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
 
 
 RELAY_BATCH_TIMEOUT = 30.0  # seconds for one relayed batch before its connection is dropped
+PRUNE_EVERY = 3600.0  # seconds between removals of old published outbox rows
 RELAY_HOLD_MAX = 30.0  # seconds a bulk writer may keep the relay waiting (hold_relay)
 
 
@@ -186,10 +188,13 @@ class DatabaseSession(DependencyProvider):
             self._wake.send(True)
 
     def _relay_loop(self) -> None:
-        from services.common.events import EventPublisher, relay_pending
+        from services.common.events import EventPublisher, prune_published, relay_pending
 
         assert self.factory is not None
-        publisher = EventPublisher(get_settings().amqp_uri, self.service_name)
+        settings = get_settings()
+        publisher = EventPublisher(settings.amqp_uri, self.service_name)
+        keep = dt.timedelta(days=settings.outbox_retention_days)
+        next_prune = time.monotonic() + PRUNE_EVERY / 10  # soon after start, then hourly
         try:
             while not self._stopping:
                 try:
@@ -204,6 +209,10 @@ class DatabaseSession(DependencyProvider):
                         with eventlet.Timeout(RELAY_BATCH_TIMEOUT):  # a broker gone silent
                             if relay_pending(self.factory, publisher, self.expanders) == 0:
                                 break
+                    if time.monotonic() >= next_prune:
+                        next_prune = time.monotonic() + PRUNE_EVERY
+                        while prune_published(self.factory, keep) > 0:
+                            eventlet.sleep(0)  # let workers run between batches
                 except (Exception, eventlet.Timeout):  # keep relaying whatever went wrong once
                     log.exception("outbox relay pass failed; retrying")
                     eventlet.sleep(1.0)

@@ -23,6 +23,15 @@ class Settings(BaseSettings):
     # RabbitMQ (nameko RPC and events)
     amqp_uri: str = "amqp://guest:guest@127.0.0.1:5672/"
     rpc_timeout: float = Field(default=10.0, gt=0, description="seconds before a call gives 504")
+    outbox_retention_days: float = Field(
+        default=7, gt=0, description="days a published event stays in a service's outbox"
+    )
+    calendar_rpc_timeout: float = Field(
+        default=120.0,
+        gt=0,
+        description="seconds the gateway waits for a calendar change (it recomputes every"
+        " dependent open deadline in one transaction)",
+    )
     broker_connect_timeout: float = Field(default=1.5, gt=0)
 
     # PostgreSQL: one database per service, named <db_prefix><service>

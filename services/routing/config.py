@@ -4,7 +4,7 @@
   overdue scanner (default 30);
 * ``ROUTING_REMINDER_HOUR`` — the hour (Asia/Shanghai) of the reminder on the
   last working day before a deadline (default 9);
-* ``ROUTING_SCAN_BATCH`` — tasks claimed per transaction by the scanner (default 500).
+* ``ROUTING_SCAN_BATCH`` — tasks claimed per transaction by the scanner (default 1000).
 
 Whether the test clock is honoured follows the shared ``GONGWEN_ENV``
 (:mod:`services.common.settings`).
@@ -25,7 +25,7 @@ class RoutingSettings(BaseSettings):
 
     scan_interval: float = Field(default=30.0, gt=0, description="seconds between scanner passes")
     reminder_hour: int = Field(default=9, ge=0, le=23, description="Shanghai hour of reminders")
-    scan_batch: int = Field(default=500, ge=1, le=10_000, description="tasks per transaction")
+    scan_batch: int = Field(default=1000, ge=1, le=10_000, description="tasks per transaction")
 
 
 @lru_cache(maxsize=1)
