@@ -5,10 +5,11 @@ transaction (:func:`emit` adds an ``outbox`` row to the caller's session). The
 relay publishes outbox rows to the service's nameko event exchange
 (``<service>.events``, routing key = event type) in broker transactions of about
 1,000 events and marks them published (a row holds one envelope, or, written by
-:func:`defer`, the ids of a batch whose envelopes the relay builds); rows are claimed with ``FOR UPDATE SKIP LOCKED`` so
-several instances never publish one row at the same time. Delivery is
-at-least-once; consumers call :func:`consume_once` in the transaction of their
-own change so that a redelivered event is applied once.
+:func:`defer`, the ids of a batch whose envelopes the relay builds); rows are
+claimed with ``FOR UPDATE SKIP LOCKED`` so several instances never publish one
+row at the same time. Delivery is at-least-once; consumers call
+:func:`consume_once` in the transaction of their own change so that a
+redelivered event is applied once.
 """
 
 from __future__ import annotations
@@ -154,6 +155,10 @@ def defer(session: Session, event_type: str, expander: str, stored: dict[str, An
     return row_id
 
 
+class NoExpander(LookupError):
+    """A deferred outbox row names an expander this process does not have."""
+
+
 def envelopes_of(
     session: Session, row: Any, expanders: Mapping[str, Expander]
 ) -> list[dict[str, Any]]:
@@ -165,7 +170,7 @@ def envelopes_of(
         return [stored]
     expander = expanders.get(name)
     if expander is None:
-        raise LookupError(f"outbox row {row.id}: no expander {name!r} in this service")
+        raise NoExpander(f"outbox row {row.id}: no expander {name!r} in this service")
     return expander(session, row.id, stored)
 
 
@@ -254,7 +259,7 @@ def relay_pending(
                 break
             try:
                 envelopes = envelopes_of(session, row, expanders or {})
-            except LookupError:  # a row this process cannot build: left for one that can
+            except NoExpander:  # a row this process cannot build: left for one that can
                 log.error("outbox: no expander for row %s; left unpublished", row.id)
                 continue
             context = row.headers or {}
