@@ -115,6 +115,43 @@ def settings_for(env: dict[str, str]) -> Settings:
         os.environ.update(saved)
 
 
+def partial_stack(
+    name: str,
+    services: tuple[str, ...],
+    *,
+    object_store: bool = False,
+    instances: int = 1,
+    extra_env: dict[str, str] | None = None,
+) -> Iterator[Stack]:
+    """An isolated stack of a few services (no gateway) for one test directory:
+    migrations, the object store if asked, ``instances`` processes of each service;
+    destroyed afterwards. Package fixtures ``yield from`` it."""
+    ensure_infra()
+    s = Stack.isolated(name, extra_env=extra_env)
+    s.services = services
+    try:
+        s.run_dir.mkdir(parents=True, exist_ok=True)
+        if object_store:
+            s.start_object_store()
+        s.migrate()
+        for service in services:
+            for instance in range(instances):
+                s.start_service(service, instance)
+        yield s
+    finally:
+        s.destroy()
+
+
+def healthy_rpc(stack: Stack, services: tuple[str, ...], timeout: float = 5.0) -> Iterator[SyncRpc]:
+    """An RPC client of a partial stack, once each of ``services`` answers ``health``."""
+    client = SyncRpc(stack.env["AMQP_URI"], timeout=timeout)
+    try:
+        wait_healthy(stack, client, services)
+        yield client
+    finally:
+        client.close()
+
+
 def wait_healthy(
     stack: Stack, client: SyncRpc, services: tuple[str, ...], timeout: float = 90
 ) -> None:

@@ -22,10 +22,10 @@ import pytest
 from kombu import Connection, Exchange, Producer
 from minio import Minio
 
-from devstack.stack import Stack, ensure_infra
+from devstack.stack import Stack
 from services.common.errors import GongwenError
 from services.common.settings import Settings
-from tests.conftest import SyncRpc, settings_for, wait_healthy
+from tests.conftest import SyncRpc, healthy_rpc, partial_stack, settings_for
 from tests.identity.conftest import connect, context_from_token, expect_error
 
 __all__ = ["connect", "expect_error"]  # the helpers of both test suites
@@ -38,28 +38,17 @@ PASSWORD = "correct-horse-9"
 @pytest.fixture(scope="package")
 def stack() -> Iterator[Stack]:
     """Object store, migrations, identity and documents (no gateway, no routing)."""
-    ensure_infra()
-    s = Stack.isolated("doc", extra_env={"MAX_UPLOAD_BYTES": str(SERVICE_MAX_UPLOAD_BYTES)})
-    s.services = ("identity", "documents")
-    try:
-        s.run_dir.mkdir(parents=True, exist_ok=True)
-        s.start_object_store()
-        s.migrate()
-        s.start_service("identity")
-        s.start_service("documents")
-        yield s
-    finally:
-        s.destroy()
+    yield from partial_stack(
+        "doc",
+        ("identity", "documents"),
+        object_store=True,
+        extra_env={"MAX_UPLOAD_BYTES": str(SERVICE_MAX_UPLOAD_BYTES)},
+    )
 
 
 @pytest.fixture(scope="package")
 def rpc(stack: Stack) -> Iterator[SyncRpc]:
-    client = SyncRpc(stack.env["AMQP_URI"])
-    try:
-        wait_healthy(stack, client, ("identity", "documents"))
-        yield client
-    finally:
-        client.close()
+    yield from healthy_rpc(stack, ("identity", "documents"))
 
 
 @pytest.fixture(scope="package")

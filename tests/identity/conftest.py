@@ -20,10 +20,10 @@ import jwt
 import psycopg2
 import pytest
 
-from devstack.stack import Stack, ensure_infra
+from devstack.stack import Stack
 from services.common.errors import GongwenError
 from services.common.settings import Settings
-from tests.conftest import SyncRpc, settings_for, wait_healthy
+from tests.conftest import SyncRpc, healthy_rpc, partial_stack, settings_for
 
 IDENTITY_INSTANCES = 2
 
@@ -31,27 +31,12 @@ IDENTITY_INSTANCES = 2
 @pytest.fixture(scope="package")
 def stack() -> Iterator[Stack]:
     """Migrations plus identity only (the gateway and other services are not needed)."""
-    ensure_infra()
-    s = Stack.isolated("id")
-    s.services = ("identity",)
-    try:
-        s.run_dir.mkdir(parents=True, exist_ok=True)
-        s.migrate()
-        for instance in range(IDENTITY_INSTANCES):
-            s.start_service("identity", instance)
-        yield s
-    finally:
-        s.destroy()
+    yield from partial_stack("id", ("identity",), instances=IDENTITY_INSTANCES)
 
 
 @pytest.fixture(scope="package")
 def rpc(stack: Stack) -> Iterator[SyncRpc]:
-    client = SyncRpc(stack.env["AMQP_URI"])
-    try:
-        wait_healthy(stack, client, ("identity",))
-        yield client
-    finally:
-        client.close()
+    yield from healthy_rpc(stack, ("identity",))
 
 
 @pytest.fixture(scope="package")

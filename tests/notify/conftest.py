@@ -21,9 +21,9 @@ from typing import Any
 import pytest
 from kombu import Connection, Exchange, Producer
 
-from devstack.stack import Stack, ensure_infra
+from devstack.stack import Stack
 from services.common.errors import GongwenError
-from tests.conftest import SyncRpc, wait_healthy
+from tests.conftest import SyncRpc, healthy_rpc, partial_stack
 
 SERVICES = ("identity", "notify")
 PASSWORD = "correct-horse-battery"
@@ -32,27 +32,12 @@ PASSWORD = "correct-horse-battery"
 @pytest.fixture(scope="package")
 def stack() -> Iterator[Stack]:
     """Migrations plus identity and notify (no gateway, no routing)."""
-    ensure_infra()
-    s = Stack.isolated("nt")
-    s.services = SERVICES
-    try:
-        s.run_dir.mkdir(parents=True, exist_ok=True)
-        s.migrate()
-        for service in SERVICES:
-            s.start_service(service)
-        yield s
-    finally:
-        s.destroy()
+    yield from partial_stack("nt", SERVICES)
 
 
 @pytest.fixture(scope="package")
 def rpc(stack: Stack) -> Iterator[SyncRpc]:
-    client = SyncRpc(stack.env["AMQP_URI"], timeout=10)
-    try:
-        wait_healthy(stack, client, SERVICES)
-        yield client
-    finally:
-        client.close()
+    yield from healthy_rpc(stack, SERVICES, timeout=10)
 
 
 # -- people and org units, through identity ---------------------------------------------------------

@@ -24,9 +24,9 @@ from kombu import Connection, Exchange, Queue
 from sqlalchemy import create_engine
 from sqlalchemy.engine import Engine
 
-from devstack.stack import Stack, ensure_infra
+from devstack.stack import Stack
 from services.common.errors import GongwenError
-from tests.conftest import SyncRpc, settings_for, wait_healthy
+from tests.conftest import SyncRpc, healthy_rpc, partial_stack, settings_for
 
 SERVICES = ("identity", "documents", "routing")
 PASSWORD = "correct-horse-battery"
@@ -35,28 +35,12 @@ PASSWORD = "correct-horse-battery"
 @pytest.fixture(scope="package")
 def stack() -> Iterator[Stack]:
     """Migrations plus identity, documents and routing (no gateway)."""
-    ensure_infra()
-    s = Stack.isolated("rt")
-    s.services = SERVICES
-    try:
-        s.run_dir.mkdir(parents=True, exist_ok=True)
-        s.start_object_store()
-        s.migrate()
-        for service in SERVICES:
-            s.start_service(service)
-        yield s
-    finally:
-        s.destroy()
+    yield from partial_stack("rt", SERVICES, object_store=True)
 
 
 @pytest.fixture(scope="package")
 def rpc(stack: Stack) -> Iterator[SyncRpc]:
-    client = SyncRpc(stack.env["AMQP_URI"], timeout=10)
-    try:
-        wait_healthy(stack, client, SERVICES)
-        yield client
-    finally:
-        client.close()
+    yield from healthy_rpc(stack, SERVICES, timeout=10)
 
 
 @pytest.fixture(scope="package")
