@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.routing import APIRoute
 from redis.asyncio import Redis
 
 from gateway.auth import KeySet, TokenVerifier
@@ -44,6 +45,7 @@ from gateway.routers import (
     users,
 )
 from gateway.rpc import ServiceRpc
+from gateway.web import install_web
 from services.common.context import CallContext
 from services.common.rpc_client import AsyncRpcClient
 from services.common.settings import Settings, get_settings
@@ -101,6 +103,25 @@ TAGS: list[dict[str, Any]] = [
     {"name": "audit", "description": "Audit trail (全程留痕), hash-chained per tenant."},
     {"name": "ops", "description": "Liveness, readiness and metrics."},
 ]
+
+
+def operation_id(route: APIRoute) -> str:
+    """An operation's ``operationId``: its route function's name (``login``,
+    ``list_todo``); the generated web client calls operations by these names."""
+    return route.name
+
+
+def check_operation_ids(app: FastAPI) -> None:
+    seen: dict[str, str] = {}
+    for route in app.routes:
+        if isinstance(route, APIRoute) and route.include_in_schema:
+            for method in sorted(route.methods or ()):
+                if route.unique_id in seen:
+                    raise RuntimeError(
+                        f"operationId {route.unique_id!r} of {method} {route.path} is also "
+                        f"that of {seen[route.unique_id]}: rename one route function"
+                    )
+                seen[route.unique_id] = f"{method} {route.path}"
 
 
 def build_state(settings: Settings) -> GatewayState:
@@ -178,8 +199,9 @@ def create_app(
         version="1.0.0",
         openapi_tags=TAGS,
         lifespan=lifespan,
-        docs_url="/docs",
-        redoc_url="/redoc",
+        docs_url=None,  # gateway.web serves /docs with local assets; no ReDoc
+        redoc_url=None,
+        generate_unique_id_function=operation_id,
     )
     install_error_handlers(app)
     app.add_middleware(GatewayMiddleware)
@@ -206,6 +228,8 @@ def create_app(
         ops,
     ):
         app.include_router(module.router)
+    check_operation_ids(app)
+    install_web(app)  # /docs and the web workbench at / (after every API route)
     return app
 
 

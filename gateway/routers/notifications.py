@@ -60,5 +60,5 @@ async def mark_all_read(caller: AuthCaller) -> Any:
     description="Another user's notification is 404 `notification_not_found`.",
     responses=error_responses(401, 403, 404, 422, 503, 504),
 )
-async def mark_read(notification_id: uuid.UUID, caller: AuthCaller) -> Any:
+async def mark_notification_read(notification_id: uuid.UUID, caller: AuthCaller) -> Any:
     return await caller.call("notify", "mark_read", notification_id=str(notification_id))

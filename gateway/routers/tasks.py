@@ -187,5 +187,5 @@ async def list_to_read(caller: AuthCaller, limit: Limit = 20, offset: Offset = 0
     responses=error_responses(401, 403, 404, 422, 503, 504),
     tags=READING,
 )
-async def mark_read(read_item_id: uuid.UUID, caller: AuthCaller) -> Any:
+async def mark_reading_read(read_item_id: uuid.UUID, caller: AuthCaller) -> Any:
     return await caller.routing("mark_read", read_item_id=str(read_item_id))
