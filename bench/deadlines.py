@@ -42,8 +42,9 @@ from typing import Any
 import chinese_calendar
 
 from bench.context import BenchContext
+from services.common.vocabulary import SHANGHAI
 from services.routing.deadlines import tenant_calendar
-from services.routing.working_days import SHANGHAI, distribution_deadline
+from services.routing.working_days import distribution_deadline
 
 NAME = "deadlines"
 DESCRIPTION = "deadline computations/s (distribution_deadline) vs a naive day-by-day loop, 1 core"

@@ -80,9 +80,10 @@ from bench.seed_tasks import (
     seed_open,
 )
 from bench.todo import BackendsCpuProbe
-from services.common.context import PLATFORM_ADMIN, CallContext
+from services.common.context import CallContext
 from services.common.rpc_client import AsyncRpcClient
 from services.common.settings import LOCAL_PLATFORM_ADMIN_PASSWORD, Settings
+from services.common.vocabulary import Role
 from services.routing import calendar_rules, queries
 from services.routing.config import routing_settings
 from services.routing.deadlines import DISTRIBUTION
@@ -222,7 +223,9 @@ def platform_admin(ctx: BenchContext) -> CallContext:
                 me = http.get("/me", headers={"Authorization": f"Bearer {token}"})
                 if me.status_code == 200 and me.json().get("id"):
                     user_id = uuid.UUID(me.json()["id"])
-    return CallContext(user_id=user_id, username="admin", roles=frozenset({PLATFORM_ADMIN}))
+    return CallContext(
+        user_id=user_id, username="admin", roles=frozenset({Role.platform_admin.value})
+    )
 
 
 @contextlib.contextmanager

@@ -9,7 +9,7 @@ The history
 -----------
 About three years of incoming documents of one tenant, newest last. Each
 document follows the platform's default template (steps, names, roles and
-time limits are read from :data:`services.routing.templates.DEFAULT_INCOMING`):
+time limits are read from :data:`services.routing.schemas.DEFAULT_INCOMING`):
 分办 in the registry, then in the lead division 签收 (pooled to the division),
 拟办 (the handler), 审核 (pooled to the division heads), 批示 (a leader; 60 %
 of documents), 办理 (the handler), then 办结 and 归档 back in the registry. So
@@ -74,7 +74,8 @@ from typing import Any
 import psycopg2
 
 from services.routing.deadlines import DISTRIBUTION, STEP, Rule, compute, tenant_calendar
-from services.routing.templates import DEFAULT_INCOMING, DEFAULT_TEMPLATE_ID, step_roles
+from services.routing.schemas import DEFAULT_INCOMING
+from services.routing.templates import DEFAULT_TEMPLATE_ID, step_roles
 from services.routing.working_days import (
     SHANGHAI,
     WorkingDayCalendar,

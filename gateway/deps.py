@@ -15,9 +15,10 @@ from gateway.logs import current_request_id
 from gateway.objects import ScanObjects
 from gateway.ratelimit import RateLimiter
 from gateway.rpc import Caller, ServiceRpc
-from services.common.context import PLATFORM_ADMIN, CallContext
+from services.common.context import CallContext
 from services.common.errors import Forbidden, ServiceUnavailable, Unauthenticated
 from services.common.settings import Settings
+from services.common.vocabulary import Role
 
 
 @dataclass
@@ -101,11 +102,13 @@ def require_roles(*roles: str) -> Callable[..., Awaitable[Caller]]:
     return dependency
 
 
-PlatformAdmin = Annotated[Caller, Depends(require_roles(PLATFORM_ADMIN))]
-TenantAdmin = Annotated[Caller, Depends(require_roles("tenant_admin"))]
-Leader = Annotated[Caller, Depends(require_roles("office_leader", "gov_leader"))]
-Auditor = Annotated[Caller, Depends(require_roles("auditor", "tenant_admin", PLATFORM_ADMIN))]
-Registrar = Annotated[Caller, Depends(require_roles("registrar"))]
+PlatformAdmin = Annotated[Caller, Depends(require_roles(Role.platform_admin))]
+TenantAdmin = Annotated[Caller, Depends(require_roles(Role.tenant_admin))]
+Leader = Annotated[Caller, Depends(require_roles(Role.office_leader, Role.gov_leader))]
+Auditor = Annotated[
+    Caller, Depends(require_roles(Role.auditor, Role.tenant_admin, Role.platform_admin))
+]
+Registrar = Annotated[Caller, Depends(require_roles(Role.registrar))]
 
 
 def example(summary: str, value: dict[str, Any]) -> dict[str, dict[str, Any]]:

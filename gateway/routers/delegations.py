@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from enum import StrEnum
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query
@@ -11,14 +10,9 @@ from fastapi import APIRouter, Body, Query
 from gateway.deps import AuthCaller, Leader
 from gateway.errors import error_responses
 from gateway.routers import API_PREFIX
-from services.identity.schemas import DelegationCreate, DelegationOut
+from services.identity.schemas import AsRole, DelegationCreate, DelegationOut
 
 router = APIRouter(prefix=API_PREFIX + "/delegations", tags=["delegations"])
-
-
-class AsRole(StrEnum):
-    leader = "leader"
-    secretary = "secretary"
 
 
 _EXAMPLE = {

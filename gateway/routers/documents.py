@@ -14,7 +14,7 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Request
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import Field, StringConstraints
 from starlette.requests import ClientDisconnect
 
 from gateway.deps import AuthCaller, CurrentPrincipal, Registrar, State, examples_of
@@ -24,13 +24,13 @@ from gateway.objects import ScanObjects, storage_unavailable
 from gateway.routers import API_PREFIX
 from gateway.rpc import Caller
 from services.common.errors import Conflict, InvalidInput
+from services.common.vocabulary import DocumentStatus, Strict
 from services.documents import storage
 from services.documents.schemas import (
     DocumentOut,
     DocumentPage,
     DocumentRegister,
     DocumentSearch,
-    DocumentStatus,
     FileAttach,
     FileOut,
     ProcessingSlipOut,
@@ -50,10 +50,6 @@ FILE_FIELDS = frozenset({"files", "file"})
 DRAIN_LIMIT = 4 * 1024 * 1024
 
 _EXAMPLE_ID = "3fa85f64-5717-4562-b3fc-2c963f66afa6"
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class DistributionRequest(Strict):

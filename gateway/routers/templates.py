@@ -8,20 +8,18 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from gateway.deps import AuthCaller, TenantAdmin
 from gateway.errors import error_responses
 from gateway.routers import API_PREFIX
-from services.routing.schemas import TemplateDef, TemplateOut
-from services.routing.templates import DEFAULT_INCOMING
+from services.common.vocabulary import Strict
+from services.routing.schemas import DEFAULT_INCOMING, TemplateDef, TemplateOut
 
 router = APIRouter(prefix=API_PREFIX + "/templates", tags=["templates"])
 
 
-class TemplateAssignment(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class TemplateAssignment(Strict):
     unit_ids: list[uuid.UUID] = Field(
         min_length=1, max_length=200, description="units or divisions (处室) to use it"
     )

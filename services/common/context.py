@@ -15,6 +15,7 @@ from typing import Any
 from nameko.extensions import DependencyProvider
 
 from services.common.errors import Forbidden, Unauthenticated
+from services.common.vocabulary import Role
 
 # context-data keys (sent as AMQP headers "nameko.<key>")
 TENANT_ID = "tenant_id"
@@ -25,8 +26,6 @@ ROLES = "roles"
 ORG_UNIT_ID = "org_unit_id"
 REQUEST_ID = "request_id"
 CLIENT_IP = "client_ip"
-
-PLATFORM_ADMIN = "platform_admin"
 
 
 @dataclass(frozen=True)
@@ -93,7 +92,7 @@ class CallContext:
     # -- checks ---------------------------------------------------------------
     @property
     def is_platform_admin(self) -> bool:
-        return PLATFORM_ADMIN in self.roles
+        return Role.platform_admin in self.roles
 
     @property
     def authenticated(self) -> bool:

@@ -42,15 +42,12 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.common.context import CallContext
+from services.common.vocabulary import utcnow
 
 log = logging.getLogger(__name__)
 
 PERSISTENT_DELIVERY_MODE = 2  # events survive a broker restart (as nameko sends them)
 RELAY_BATCH = 1000  # events per broker transaction
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 class EventEnvelope(BaseModel):

@@ -42,7 +42,6 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
-from zoneinfo import ZoneInfo
 
 from minio.commonconfig import CopySource
 from minio.error import S3Error
@@ -55,6 +54,7 @@ from services.common.db import scope_session
 from services.common.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.common.events import EventEnvelope, emit
 from services.common.inputs import optional_id
+from services.common.vocabulary import SHANGHAI, OrgUnitKind, Urgency, utcnow
 from services.documents import queries, rules, storage
 from services.documents.models import (
     DirectoryTenant,
@@ -62,7 +62,6 @@ from services.documents.models import (
     Document,
     DocumentFile,
     InboxItem,
-    utcnow,
 )
 from services.documents.registry import SOURCE, announce_registered, load_visible, new_document
 from services.documents.scans import ScanStore
@@ -80,18 +79,14 @@ from services.documents.schemas import (
     Secrecy,
     SendOut,
     SendRequest,
-    Urgency,
 )
 from services.documents.trail import record
 from services.documents.views import document_out, document_snapshot, file_snapshot
 
 log = logging.getLogger(__name__)
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 #: audit target of an inbox item
 INBOX_TARGET = "inbox_item"
-#: the kind of org unit that is an organisation of its own (单位)
-UNIT_KIND = "unit"
 #: most ancestors walked to find the sending organisation
 MAX_DEPTH = 32
 
@@ -131,7 +126,9 @@ def source_org_of(tenant_name: str, chain: Sequence[UnitRef]) -> str:
     enclosing unit of kind 单位 names it; the root stands for the tenant itself (its
     name), any other is qualified by the tenant's name unless it already starts with it.
     """
-    enclosing = next((i for i in range(len(chain) - 1, -1, -1) if chain[i].kind == UNIT_KIND), None)
+    enclosing = next(
+        (i for i in range(len(chain) - 1, -1, -1) if chain[i].kind == OrgUnitKind.unit), None
+    )
     if enclosing is None or enclosing == 0:
         return tenant_name[:200]
     name = chain[enclosing].name

@@ -16,8 +16,6 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
-    Date,
-    DateTime,
     ForeignKey,
     Index,
     String,
@@ -30,19 +28,12 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.common.audit import audit_table
 from services.common.events import outbox_tables
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
+from services.common.orm import service_registry
+from services.common.vocabulary import utcnow
 
 
 class Base(DeclarativeBase):
-    type_annotation_map = {
-        uuid.UUID: UUID(as_uuid=True),
-        dt.datetime: DateTime(timezone=True),
-        dt.date: Date,
-        dict[str, Any]: JSONB,
-    }
+    registry = service_registry()
 
 
 OUTBOX, PROCESSED_EVENTS = outbox_tables(Base.metadata)

@@ -16,15 +16,10 @@ from sqlalchemy.orm import Session
 from services.common.context import CallContext
 from services.common.errors import Forbidden, NotFound
 from services.common.events import emit
+from services.common.vocabulary import DocumentStatus, utcnow
 from services.documents import queries, rules
-from services.documents.models import Document, utcnow
-from services.documents.schemas import (
-    DocumentOut,
-    DocumentPage,
-    DocumentRegister,
-    DocumentSearch,
-    DocumentStatus,
-)
+from services.documents.models import Document
+from services.documents.schemas import DocumentOut, DocumentPage, DocumentRegister, DocumentSearch
 from services.documents.trail import record
 from services.documents.views import document_out, document_snapshot
 

@@ -8,21 +8,14 @@ import uuid
 from collections.abc import Iterable
 
 from services.common.errors import Conflict, Forbidden, InvalidInput
-from services.documents.schemas import CLASSIFIED, SECRECY_LABELS, DocumentStatus, Secrecy
+from services.common.vocabulary import SEES_ALL_DOCUMENTS_ROLES, DocumentStatus, Role
+from services.documents.schemas import CLASSIFIED, SECRECY_LABELS, Secrecy
 
 # -- roles --------------------------------------------------------------------------------------
 
-REGISTRAR = "registrar"  # 文书 / 收发员 of the registry (文书处)
-AUDITOR = "auditor"
-OFFICE_LEADER = "office_leader"  # 厅领导
-GOV_LEADER = "gov_leader"  # 省政府领导
-
-#: roles that see every document of their tenant
-SEES_ALL_ROLES = frozenset({REGISTRAR, AUDITOR, OFFICE_LEADER, GOV_LEADER})
-
 
 def sees_all(roles: Iterable[str]) -> bool:
-    return not SEES_ALL_ROLES.isdisjoint(roles)
+    return any(role in SEES_ALL_DOCUMENTS_ROLES for role in roles)
 
 
 def may_see(
@@ -41,7 +34,7 @@ def may_see(
 
 
 def require_registrar(roles: Iterable[str]) -> None:
-    if REGISTRAR not in set(roles):
+    if Role.registrar not in set(roles):
         raise Forbidden("role_required", "needs the role: registrar")
 
 

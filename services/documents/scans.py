@@ -22,8 +22,9 @@ from sqlalchemy.orm import Session
 from services.common.context import CallContext
 from services.common.errors import Conflict, InvalidInput, NotFound
 from services.common.events import emit
+from services.common.vocabulary import utcnow
 from services.documents import queries, rules, storage
-from services.documents.models import DocumentFile, utcnow
+from services.documents.models import DocumentFile
 from services.documents.registry import SOURCE, document_not_found, load_visible
 from services.documents.schemas import FileAttach, FileDownload, FileOut
 from services.documents.trail import record

@@ -1,6 +1,7 @@
 """The contract of the documents service (公文): pydantic models of its RPC methods.
 
-Shared by the service and the gateway; imports nothing but pydantic.
+Shared by the service and the gateway; imports nothing but pydantic and the shared
+vocabulary (``services.common.vocabulary``).
 """
 
 from __future__ import annotations
@@ -12,18 +13,13 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
-
-class Urgency(StrEnum):
-    """缓急: 特急 / 加急 / 平件 (the Chinese labels are accepted as input too)."""
-
-    extra_urgent = "extra_urgent"  # 特急
-    urgent = "urgent"  # 加急
-    normal = "normal"  # 平件
-
-
-URGENCY_LABELS = {Urgency.extra_urgent: "特急", Urgency.urgent: "加急", Urgency.normal: "平件"}
-#: sort rank: most urgent first
-URGENCY_RANK = {Urgency.extra_urgent: 0, Urgency.urgent: 1, Urgency.normal: 2}
+from services.common.vocabulary import (
+    URGENCY_LABELS,
+    DocumentStatus,
+    OpinionKind,
+    Strict,
+    Urgency,
+)
 
 
 class Secrecy(StrEnum):
@@ -61,31 +57,11 @@ UrgencyIn = Annotated[Urgency, BeforeValidator(_from_label(URGENCY_LABELS))]
 SecrecyIn = Annotated[Secrecy, BeforeValidator(_from_label(SECRECY_LABELS))]
 
 
-class DocumentStatus(StrEnum):
-    registered = "registered"  # 已登记, waiting for distribution (待分办)
-    distributed = "distributed"  # 已分办, divisions working on it
-    completed = "completed"  # 已办结
-    archived = "archived"  # 已归档: nothing about it can change any more
-
-
-class OpinionKind(StrEnum):
-    proposal = "proposal"  # 拟办意见 (handler)
-    review = "review"  # 审核意见 (division head)
-    instruction = "instruction"  # 批示 (leader, or a secretary on the leader's behalf)
-    handling = "handling"  # 办理情况 (what the handler did)
-    return_reason = "return_reason"  # 退回理由
-    completion = "completion"  # 办结意见 (registry)
-
-
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 OpinionText = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)
 ]
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class DocumentRegister(Strict):

@@ -24,10 +24,11 @@ from sqlalchemy.orm import Session
 from services.common.context import CallContext
 from services.common.events import EventEnvelope, emit
 from services.common.inputs import id_list, instant, optional_id
+from services.common.vocabulary import DocumentStatus, OpinionKind
 from services.documents import queries, rules
 from services.documents.models import Document, Opinion
 from services.documents.registry import SOURCE, load_visible
-from services.documents.schemas import DocumentStatus, OpinionKind, ProcessingSlipOut
+from services.documents.schemas import ProcessingSlipOut
 from services.documents.trail import record
 from services.documents.views import document_out, opinion_out, trace_out
 

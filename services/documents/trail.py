@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from services.common.audit import append_audit, verify_chain
 from services.common.context import CallContext
-from services.documents.rules import AUDITOR
+from services.common.vocabulary import Role
 from services.documents.schemas import AuditVerification
 
 TARGET = "document"
@@ -52,7 +52,7 @@ def record(
 
 def verify(session: Session, ctx: CallContext) -> AuditVerification:
     """Recompute the caller's tenant chain; report the first row that was altered."""
-    ctx.require_any_role(AUDITOR)
+    ctx.require_any_role(Role.auditor)
     tenant_id = ctx.require_tenant()
     report = verify_chain(session, tenant_id)
     return AuditVerification(**report.as_dict())

@@ -5,17 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from services.common.vocabulary import DocumentStatus, OpinionKind, Urgency
 from services.documents.models import Document, DocumentFile, Opinion
-from services.documents.schemas import (
-    DocumentOut,
-    DocumentStatus,
-    FileOut,
-    OpinionKind,
-    OpinionOut,
-    Secrecy,
-    TraceEntryOut,
-    Urgency,
-)
+from services.documents.schemas import DocumentOut, FileOut, OpinionOut, Secrecy, TraceEntryOut
 
 
 def file_out(row: DocumentFile) -> FileOut:

@@ -6,7 +6,7 @@ import uuid
 
 from services.common.context import CallContext
 from services.common.errors import Forbidden
-from services.identity.schemas import Role
+from services.common.vocabulary import Role
 
 
 def require_platform_admin(ctx: CallContext) -> None:

@@ -16,7 +16,8 @@ from services.common import audit
 from services.common.context import CallContext
 from services.common.db import scope_session
 from services.common.errors import Forbidden
-from services.identity.schemas import AuditEntryOut, Page, Role, Strict
+from services.common.vocabulary import Role, Strict
+from services.identity.schemas import AuditEntryOut, Page
 
 
 class AuditQuery(Strict):

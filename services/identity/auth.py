@@ -18,8 +18,9 @@ from services.common.context import CallContext
 from services.common.db import scope_session
 from services.common.errors import InvalidInput, NotFound, TooManyRequests, Unauthenticated
 from services.common.settings import Settings
+from services.common.vocabulary import utcnow
 from services.identity import passwords, queries
-from services.identity.models import Tenant, User, utcnow
+from services.identity.models import Tenant, User
 from services.identity.schemas import LoginRequest, MeOut, PasswordChange, TokenPair
 from services.identity.throttle import LoginThrottle
 from services.identity.tokens import (

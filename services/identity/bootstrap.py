@@ -11,9 +11,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from services.common.audit import append_audit
 from services.common.db import scope_session
 from services.common.settings import Settings
+from services.common.vocabulary import Role
 from services.identity import passwords, queries
 from services.identity.models import User
-from services.identity.schemas import Role
 
 log = logging.getLogger(__name__)
 

@@ -14,15 +14,16 @@ from sqlalchemy.orm import Session
 
 from services.common.context import CallContext
 from services.common.errors import Conflict, Forbidden, InvalidInput, NotFound
+from services.common.vocabulary import Role, utcnow
 from services.identity import queries
 from services.identity.access import tenant_reader
-from services.identity.models import Delegation, utcnow
+from services.identity.models import Delegation
 from services.identity.rules import check_delegation_window, is_leader
-from services.identity.schemas import DelegationCreate, DelegationOut, Role
+from services.identity.schemas import AsRole, DelegationCreate, DelegationOut
 from services.identity.trail import record
 from services.identity.views import delegation_out, delegation_snapshot
 
-AS_ROLES = ("leader", "secretary")
+AS_ROLES = frozenset(AsRole)
 
 
 def create_delegation(session: Session, ctx: CallContext, req: DelegationCreate) -> DelegationOut:

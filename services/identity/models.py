@@ -17,7 +17,6 @@ from typing import Any
 
 from sqlalchemy import (
     CheckConstraint,
-    DateTime,
     ForeignKey,
     Index,
     String,
@@ -25,23 +24,17 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.common.audit import audit_table
 from services.common.events import outbox_tables
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
+from services.common.orm import service_registry
+from services.common.vocabulary import utcnow
 
 
 class Base(DeclarativeBase):
-    type_annotation_map = {
-        uuid.UUID: UUID(as_uuid=True),
-        dt.datetime: DateTime(timezone=True),
-        dict[str, Any]: JSONB,
-    }
+    registry = service_registry()
 
 
 OUTBOX, PROCESSED_EVENTS = outbox_tables(Base.metadata)

@@ -15,9 +15,10 @@ from sqlalchemy.orm import Session
 
 from services.common.context import CallContext
 from services.common.errors import Conflict, NotFound
+from services.common.vocabulary import utcnow
 from services.identity import queries
 from services.identity.access import require_tenant_admin, tenant_reader
-from services.identity.models import OrgUnit, utcnow
+from services.identity.models import OrgUnit
 from services.identity.rules import (
     check_child_kind,
     check_move,

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from services.identity.models import Delegation, OrgUnit, Tenant, User
 from services.identity.rules import TENANT_PATH_SEPARATOR, like_pattern
+from services.identity.schemas import AsRole
 
 
 def advisory_lock(session: Session, key: str) -> None:
@@ -188,9 +189,9 @@ def delegations_of(
     session: Session, tenant_id: uuid.UUID, user_id: uuid.UUID, as_role: str | None
 ) -> list[Delegation]:
     """Delegations granted by (``leader``), to (``secretary``) or both (None); newest first."""
-    if as_role == "leader":
+    if as_role == AsRole.leader:
         who: ColumnElement[bool] = Delegation.leader_id == user_id
-    elif as_role == "secretary":
+    elif as_role == AsRole.secretary:
         who = Delegation.secretary_id == user_id
     else:
         who = or_(Delegation.leader_id == user_id, Delegation.secretary_id == user_id)

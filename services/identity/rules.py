@@ -12,13 +12,8 @@ from collections.abc import Iterable
 
 from services.common.errors import Forbidden, InvalidInput
 from services.common.inputs import require_aware
-from services.identity.schemas import (
-    ALLOWED_CHILD_KINDS,
-    LEADER_ROLES,
-    TENANT_ROLES,
-    OrgUnitKind,
-    Role,
-)
+from services.common.vocabulary import LEADER_ROLES, TENANT_ROLES, OrgUnitKind, Role
+from services.identity.schemas import ALLOWED_CHILD_KINDS
 
 # -- tenants (province → city → county) ---------------------------------------------------------
 

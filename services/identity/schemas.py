@@ -1,7 +1,8 @@
 """The contract of the identity service: pydantic models of its RPC methods.
 
 Shared by the service (validation of what arrives) and the gateway (request and
-response bodies). Imports nothing but pydantic, so the gateway can use it.
+response bodies). Imports nothing but pydantic and the shared vocabulary
+(``services.common.vocabulary``), so the gateway can use it.
 """
 
 from __future__ import annotations
@@ -14,32 +15,7 @@ from typing import Annotated, Generic, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
-
-class Role(StrEnum):
-    """Roles a user of a tenant may hold (platform_admin is platform-level only)."""
-
-    tenant_admin = "tenant_admin"
-    registrar = "registrar"  # 文书/收发员
-    handler = "handler"  # 承办人
-    division_head = "division_head"  # 处室领导
-    office_leader = "office_leader"  # 厅领导
-    gov_leader = "gov_leader"  # 省政府领导
-    secretary = "secretary"  # 秘书
-    supplier = "supplier"  # 供应商
-    ops = "ops"  # 运维
-    auditor = "auditor"  # 审计
-    platform_admin = "platform_admin"
-
-
-TENANT_ROLES = frozenset(r for r in Role if r is not Role.platform_admin)
-LEADER_ROLES = frozenset({Role.office_leader, Role.gov_leader})
-
-
-class OrgUnitKind(StrEnum):
-    unit = "unit"  # 单位, e.g. 省政府办公厅
-    division = "division"  # 处室, e.g. 文书处
-    section = "section"  # 科室
-
+from services.common.vocabulary import OrgUnitKind, Role, Strict
 
 # A unit may contain units and divisions; a division sections; a section sections.
 ALLOWED_CHILD_KINDS: dict[OrgUnitKind, frozenset[OrgUnitKind]] = {
@@ -71,12 +47,6 @@ Password = Annotated[str, StringConstraints(min_length=8, max_length=256)]
 
 
 T = TypeVar("T")
-
-
-class Strict(BaseModel):
-    """Base of every input: unknown fields are refused."""
-
-    model_config = ConfigDict(extra="forbid")
 
 
 # -- auth ---------------------------------------------------------------------------------
@@ -257,6 +227,13 @@ class Page(BaseModel, Generic[T]):
 
 
 # -- delegations (授权) ------------------------------------------------------------------
+
+
+class AsRole(StrEnum):
+    """Which side of their delegations a user lists: as the leader or as the secretary."""
+
+    leader = "leader"
+    secretary = "secretary"
 
 
 class DelegationCreate(Strict):

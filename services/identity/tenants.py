@@ -14,11 +14,12 @@ from sqlalchemy.orm import Session
 from services.common.context import CallContext
 from services.common.db import scope_session
 from services.common.errors import Conflict, NotFound
+from services.common.vocabulary import OrgUnitKind, Role
 from services.identity import passwords, queries
 from services.identity.access import require_platform_admin
 from services.identity.models import OrgUnit, Tenant, User
 from services.identity.rules import org_path, tenant_path, tenant_within
-from services.identity.schemas import OrgUnitKind, Role, TenantCreate, TenantOut
+from services.identity.schemas import TenantCreate, TenantOut
 from services.identity.trail import record
 from services.identity.views import org_unit_snapshot, tenant_out, tenant_snapshot, user_snapshot
 

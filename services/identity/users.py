@@ -10,12 +10,13 @@ from sqlalchemy.orm import Session
 
 from services.common.context import CallContext
 from services.common.errors import Conflict, NotFound
+from services.common.vocabulary import Role, utcnow
 from services.identity import passwords, queries
 from services.identity.access import require_tenant_admin, tenant_reader
-from services.identity.models import User, utcnow
+from services.identity.models import User
 from services.identity.org_units import get_unit
 from services.identity.rules import check_grantable
-from services.identity.schemas import Page, Role, UserCreate, UserOut, UserSearch, UserUpdate
+from services.identity.schemas import Page, UserCreate, UserOut, UserSearch, UserUpdate
 from services.identity.tokens import RefreshFamilies
 from services.identity.trail import record
 from services.identity.views import changed, user_out, user_snapshot

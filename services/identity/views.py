@@ -5,16 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from services.common.vocabulary import OrgUnitKind, Role
 from services.identity.models import Delegation, OrgUnit, Tenant, User
 from services.identity.rules import delegation_valid_at
-from services.identity.schemas import (
-    DelegationOut,
-    OrgUnitKind,
-    OrgUnitOut,
-    Role,
-    TenantOut,
-    UserOut,
-)
+from services.identity.schemas import DelegationOut, OrgUnitOut, TenantOut, UserOut
 
 
 def tenant_out(tenant: Tenant) -> TenantOut:

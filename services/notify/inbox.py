@@ -27,8 +27,9 @@ from sqlalchemy.orm import Session
 
 from services.common.context import CallContext
 from services.common.errors import NotFound
-from services.common.events import EventEnvelope, consume_once, utcnow
+from services.common.events import EventEnvelope, consume_once
 from services.common.inputs import optional_id
+from services.common.vocabulary import utcnow
 from services.notify import messages, queries, recipients
 from services.notify.messages import TaskFacts
 from services.notify.models import Notification

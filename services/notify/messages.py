@@ -15,15 +15,13 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass, replace
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from services.common.inputs import optional_id
+from services.common.vocabulary import SHANGHAI, URGENCY_LABELS, Urgency
 from services.notify.schemas import NotificationKind
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-
-#: the urgency levels (DESIGN 4.7) as routing's events spell them
-URGENCY_MARKS = {"extra_urgent": "【特急】", "urgent": "【加急】"}
+#: the mark before an urgent document's title (DESIGN 4.7): 【特急】, 【加急】; none for 平件
+URGENCY_MARKS = {u.value: f"【{URGENCY_LABELS[u]}】" for u in Urgency if u is not Urgency.normal}
 
 TITLE_MAX = 500
 BODY_MAX = 4000

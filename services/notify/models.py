@@ -13,18 +13,15 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from sqlalchemy import CheckConstraint, DateTime, Index, String, Text, UniqueConstraint, text
-from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy import CheckConstraint, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.common.events import outbox_tables
+from services.common.orm import service_registry
 
 
 class Base(DeclarativeBase):
-    type_annotation_map = {
-        uuid.UUID: UUID(as_uuid=True),
-        dt.datetime: DateTime(timezone=True),
-    }
+    registry = service_registry()
 
 
 OUTBOX, PROCESSED_EVENTS = outbox_tables(Base.metadata)

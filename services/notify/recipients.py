@@ -31,10 +31,8 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from services.common.inputs import optional_id
-from services.identity.schemas import Role
+from services.common.vocabulary import TENANT_ROLES
 from services.notify.schemas import NotificationKind
-
-KNOWN_ROLES = frozenset(r.value for r in Role if r is not Role.platform_admin)
 
 
 class Directory(Protocol):
@@ -62,7 +60,7 @@ class Holder:
 def _roles(values: Any) -> tuple[str, ...]:
     if not isinstance(values, list | tuple):
         return ()
-    return tuple(dict.fromkeys(str(v) for v in values if str(v) in KNOWN_ROLES))
+    return tuple(dict.fromkeys(str(v) for v in values if str(v) in TENANT_ROLES))
 
 
 def holder(kind: NotificationKind, data: dict[str, Any]) -> Holder:

@@ -7,13 +7,9 @@ import datetime as dt
 import uuid
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
-
-class Strict(BaseModel):
-    """Base of every input: unknown fields are refused."""
-
-    model_config = ConfigDict(extra="forbid")
+from services.common.vocabulary import Strict
 
 
 class NotificationKind(StrEnum):

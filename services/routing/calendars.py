@@ -35,6 +35,7 @@ from services.common.db import scope_session
 from services.common.errors import Conflict, Forbidden, NotFound
 from services.common.events import EventEnvelope, consume_once, emit
 from services.common.inputs import optional_id
+from services.common.vocabulary import SHANGHAI, Role
 from services.routing import calendar_rules, clock, deadlines, queries
 from services.routing.calendar_rules import Window
 from services.routing.models import CalendarOverride, CalendarYear
@@ -51,13 +52,12 @@ from services.routing.schemas import (
     YearPublished,
     YearSummary,
 )
-from services.routing.working_days import SHANGHAI, YearSchedule
+from services.routing.working_days import YearSchedule
 
 log = logging.getLogger(__name__)
 
 SOURCE = "routing"
 TENANT_CREATED_HANDLER = "routing.on_tenant_created"
-TENANT_ADMIN = "tenant_admin"
 
 
 # -- the tenant tree ---------------------------------------------------------------------------------
@@ -121,7 +121,7 @@ def _platform_admin(ctx: CallContext) -> uuid.UUID:
 def _tenant_admin(ctx: CallContext) -> uuid.UUID:
     ctx.require_user()
     tenant_id = ctx.require_tenant()
-    if TENANT_ADMIN not in ctx.roles:
+    if Role.tenant_admin not in ctx.roles:
         raise Forbidden("tenant_admin_required", "only the tenant administrator does this")
     return tenant_id
 

@@ -17,14 +17,13 @@ from sqlalchemy.orm import Session
 from services.common.context import CallContext
 from services.common.db import scope_session
 from services.common.errors import Conflict, Forbidden, InvalidInput, NotFound
-from services.identity.schemas import OrgUnitKind
+from services.common.vocabulary import OrgUnitKind, Role
 from services.routing import clock, queries
 from services.routing.models import Template
 from services.routing.ports import Directory
-from services.routing.schemas import StepTimeLimit, TemplateDef, TemplateOut
-from services.routing.templates import DEFAULT_TEMPLATE_CODE, Flow, validate_template
+from services.routing.schemas import DEFAULT_TEMPLATE_CODE, StepTimeLimit, TemplateDef, TemplateOut
+from services.routing.templates import Flow, validate_template
 
-TENANT_ADMIN = "tenant_admin"
 MAX_TIME_LIMIT_DAYS = 365
 
 _flows: dict[uuid.UUID, Flow] = {}
@@ -64,7 +63,7 @@ def _reader(ctx: CallContext) -> uuid.UUID:
 
 def _admin(ctx: CallContext) -> uuid.UUID:
     tenant_id = _reader(ctx)
-    if TENANT_ADMIN not in ctx.roles:
+    if Role.tenant_admin not in ctx.roles:
         raise Forbidden("tenant_admin_required", "only the tenant administrator does this")
     return tenant_id
 
@@ -178,7 +177,7 @@ def set_step_time_limit(
             raise Forbidden(
                 "not_template_owner", "the platform's default template is changed by the platform"
             )
-        if TENANT_ADMIN not in ctx.roles:
+        if Role.tenant_admin not in ctx.roles:
             raise Forbidden("tenant_admin_required", "only the tenant administrator does this")
     definition = TemplateDef.model_validate(row.definition)
     if step_key not in {s.key for s in definition.steps}:

@@ -16,8 +16,8 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
+from services.common.vocabulary import SHANGHAI
 from services.routing.schemas import OverdueItem, OverdueReport, TaskStatus
-from services.routing.working_days import SHANGHAI
 
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV_MEDIA_TYPE = "text/csv; charset=utf-8"

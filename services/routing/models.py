@@ -20,7 +20,6 @@ from typing import Any
 from sqlalchemy import (
     BigInteger,
     Date,
-    DateTime,
     ForeignKey,
     Identity,
     Index,
@@ -30,20 +29,16 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.common.audit import audit_table
 from services.common.events import outbox_tables
+from services.common.orm import service_registry
 
 
 class Base(DeclarativeBase):
-    type_annotation_map = {
-        uuid.UUID: UUID(as_uuid=True),
-        dt.datetime: DateTime(timezone=True),
-        dt.date: Date,
-        dict[str, Any]: JSONB,
-    }
+    registry = service_registry()
 
 
 OUTBOX, PROCESSED_EVENTS = outbox_tables(Base.metadata)

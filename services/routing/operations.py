@@ -23,8 +23,7 @@ from services.common.context import CallContext
 from services.common.db import scope_session
 from services.common.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.common.events import EventEnvelope, consume_once, emit
-from services.documents.schemas import DocumentStatus
-from services.identity.schemas import OrgUnitKind
+from services.common.vocabulary import LEADER_ROLES, DocumentStatus, OrgUnitKind, Role, urgency_rank
 from services.routing import catalog, clock, deadlines, queries, scanner, views
 from services.routing.models import (
     DocumentSummary,
@@ -50,9 +49,6 @@ from services.routing.schemas import (
     UrgeOut,
 )
 from services.routing.templates import (
-    HANDLER,
-    LEADER_ROLES,
-    REGISTRAR,
     Flow,
     step_roles,
 )
@@ -154,7 +150,7 @@ def _open_task(
         assignee_id=assignee_id,
         status=TaskStatus.open.value,
         role_in_document=role,
-        urgency_rank=views.urgency_rank(doc.urgency),
+        urgency_rank=urgency_rank(doc.urgency),
         created_at=now,
         due_at=due.due_at if due else None,
         due_provisional=due.provisional if due else False,
@@ -330,7 +326,7 @@ def distribute(
     req: Distribute,
 ) -> DistributionOut:
     tenant_id, actor = _caller(ctx)
-    if REGISTRAR not in actor.roles:
+    if Role.registrar not in actor.roles:
         raise Forbidden("role_required", "only the registry (文书处) distributes documents")
     branches_wanted = plan_distribution(req.lead_unit_id, req.assisting_unit_ids)
     doc = queries.summary(session, req.document_id)
@@ -519,7 +515,7 @@ def _check_people(
             user is None
             or user.tenant_id != tenant_id
             or not user.active
-            or LEADER_ROLES.isdisjoint(r.value for r in user.roles)
+            or LEADER_ROLES.isdisjoint(user.roles)
         ):
             raise InvalidInput("not_a_leader", f"{leader_id} is not an office or provincial leader")
     if req.handler_id is not None:
@@ -528,7 +524,7 @@ def _check_people(
             user is None
             or user.tenant_id != tenant_id
             or not user.active
-            or HANDLER not in {r.value for r in user.roles}
+            or Role.handler not in {r.value for r in user.roles}
             or user.org_unit_id != task.unit_id
         ):
             raise InvalidInput("not_a_handler", "the handler must be a handler of the division")
@@ -703,7 +699,7 @@ def urge(session: Session, ctx: CallContext, task_id: uuid.UUID, req: Urge) -> U
         previous.completed_by,
         previous.on_behalf_of_id,
     )
-    if REGISTRAR not in actor.roles and not sender:
+    if Role.registrar not in actor.roles and not sender:
         raise Forbidden("not_allowed_to_urge", "only the registry or the sender urges a task")
     if not catalog.flow_of(session, task.template_id).step(task.step).allow_urge:
         raise InvalidInput("urge_not_allowed", f"step {task.step!r} cannot be urged")
@@ -756,7 +752,7 @@ def circulate(
     doc = queries.summary(session, req.document_id)
     if doc is None or doc.tenant_id != tenant_id:
         raise NotFound("document_not_found", "no such document in this tenant")
-    if REGISTRAR not in actor.roles and not queries.involved(
+    if Role.registrar not in actor.roles and not queries.involved(
         session, doc.id, actor.user_id, actor.org_unit_id, sorted(actor.roles)
     ):
         raise Forbidden("not_allowed_to_circulate", "only who works on a document circulates it")

@@ -12,11 +12,11 @@ from sqlalchemy.orm import Session
 
 from services.common.context import CallContext
 from services.common.errors import Forbidden, NotFound
+from services.common.vocabulary import Role
 from services.routing import clock, deadlines, queries, reports
 from services.routing.ports import Directory
 from services.routing.reports import OverdueTask
 from services.routing.schemas import DivisionOverdue, OverdueReport, TaskStatus
-from services.routing.templates import DIVISION_HEAD, REGISTRAR
 
 
 def _tasks(rows: Sequence[queries.ReportRow]) -> list[OverdueTask]:
@@ -61,7 +61,7 @@ def overdue_report(
     definitions): counts per division and per person, every overdue task listed."""
     ctx.require_user()
     tenant_id = ctx.require_tenant()
-    if REGISTRAR not in ctx.roles:
+    if Role.registrar not in ctx.roles:
         raise Forbidden("role_required", "the overdue report is the registry's (文书处)")
     now = clock.now(session)
     month = reports.report_month(month_text, now)
@@ -103,8 +103,8 @@ def division_overdue(
     user_id = ctx.require_user()
     del user_id
     tenant_id = ctx.require_tenant()
-    registrar = REGISTRAR in ctx.roles
-    if not registrar and DIVISION_HEAD not in ctx.roles:
+    registrar = Role.registrar in ctx.roles
+    if not registrar and Role.division_head not in ctx.roles:
         raise Forbidden("role_required", "for division heads (处长) and the registry")
     wanted = unit_id or ctx.org_unit_id
     if wanted is None:

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from services.common.errors import InvalidInput
+from services.common.vocabulary import SHANGHAI
 from services.routing.calendar_rules import parse_month, start_of_day
 from services.routing.schemas import (
     DivisionCount,
@@ -41,7 +42,7 @@ from services.routing.schemas import (
     PersonCount,
     TaskStatus,
 )
-from services.routing.working_days import SHANGHAI, WorkingDayCalendar
+from services.routing.working_days import WorkingDayCalendar
 
 MAX_TREND_MONTHS = 36
 _TICK = dt.timedelta(microseconds=1)

@@ -39,7 +39,8 @@ from sqlalchemy.orm import Session
 from services.common.context import CallContext
 from services.common.db import scope_session
 from services.common.errors import Forbidden
-from services.common.events import EventEnvelope, defer, emit, utcnow
+from services.common.events import EventEnvelope, defer, emit
+from services.common.vocabulary import utcnow
 from services.routing import clock, queries
 from services.routing.config import routing_settings
 from services.routing.schemas import ClockOut, ScanCounts

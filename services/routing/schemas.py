@@ -1,5 +1,6 @@
 """The contract of the routing service: templates, workflow instances, tasks (待办),
-to-do/done/to-read lists. Shared by the service and the gateway; pydantic only."""
+to-do/done/to-read lists, and the platform default template. Shared by the service
+and the gateway; pydantic and the shared vocabulary only."""
 
 from __future__ import annotations
 
@@ -10,13 +11,9 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints
 
-from services.documents.schemas import Urgency
+from services.common.vocabulary import LEADER_ROLES, Role, Strict, Urgency
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)]
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class TaskStatus(StrEnum):
@@ -66,6 +63,79 @@ class TemplateDef(Strict):
     kind: Annotated[str, StringConstraints(pattern=r"^(incoming|outgoing)$")] = "incoming"
     first_step: str
     steps: list[StepDef] = Field(min_length=1, max_length=50)
+
+
+DEFAULT_TEMPLATE_CODE = "incoming-default"
+
+DEFAULT_INCOMING = TemplateDef(
+    code=DEFAULT_TEMPLATE_CODE,
+    name="收文办理(默认流程)",
+    kind="incoming",
+    first_step="registry_distribute",
+    steps=[
+        StepDef(
+            key="registry_distribute",
+            name="分办",
+            roles=[Role.registrar],
+            actions={"distribute": "division_sign"},
+            time_limit_days=None,
+            allow_return=False,
+        ),
+        StepDef(
+            key="division_sign",
+            name="处室签收",
+            roles=[Role.handler, Role.division_head],
+            actions={"sign": "propose", "return": "registry_distribute"},
+            time_limit_days=3,
+        ),
+        StepDef(
+            key="propose",
+            name="拟办(承办节点)",
+            roles=[Role.handler],
+            actions={"propose": "division_review", "return": "division_sign"},
+            time_limit_days=3,
+        ),
+        StepDef(
+            key="division_review",
+            name="处室审核节点",
+            roles=[Role.division_head],
+            actions={"approve": "leader_instruction", "return": "propose"},
+            time_limit_days=3,
+        ),
+        StepDef(
+            key="leader_instruction",
+            name="领导批示",
+            roles=sorted(LEADER_ROLES),
+            actions={"instruct": "handle", "return": "division_review"},
+            time_limit_days=3,
+        ),
+        StepDef(
+            key="handle",
+            name="办理",
+            roles=[Role.handler],
+            actions={"handle": "registry_complete"},
+            time_limit_days=3,
+            allow_return=False,
+        ),
+        StepDef(
+            key="registry_complete",
+            name="办结",
+            roles=[Role.registrar],
+            actions={"complete": None, "return": "handle"},
+            time_limit_days=None,
+        ),
+        StepDef(
+            key="registry_archive",
+            name="归档",
+            roles=[Role.registrar],
+            actions={"archive": None},
+            time_limit_days=None,
+            allow_return=False,
+            allow_urge=False,
+        ),
+    ],
+)
+"""The platform default incoming template (docs/incoming-flow.md), seeded by the migration."""
 
 
 class TemplateOut(TemplateDef):

@@ -26,88 +26,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from services.common.errors import InvalidInput
-from services.identity.schemas import TENANT_ROLES
-from services.routing.schemas import Action, StepDef, TemplateDef
-
-DEFAULT_TEMPLATE_CODE = "incoming-default"
-
-REGISTRAR = "registrar"
-HANDLER = "handler"
-DIVISION_HEAD = "division_head"
-SECRETARY = "secretary"
-LEADER_ROLES = frozenset({"office_leader", "gov_leader"})
+from services.common.vocabulary import TENANT_ROLES, Role
+from services.routing.schemas import (
+    Action,
+    StepDef,
+    TemplateDef,
+)
 
 ACTION_NAMES = frozenset(a.value for a in Action)
-
-DEFAULT_INCOMING = TemplateDef(
-    code=DEFAULT_TEMPLATE_CODE,
-    name="收文办理(默认流程)",
-    kind="incoming",
-    first_step="registry_distribute",
-    steps=[
-        StepDef(
-            key="registry_distribute",
-            name="分办",
-            roles=[REGISTRAR],
-            actions={"distribute": "division_sign"},
-            time_limit_days=None,
-            allow_return=False,
-        ),
-        StepDef(
-            key="division_sign",
-            name="处室签收",
-            roles=[HANDLER, DIVISION_HEAD],
-            actions={"sign": "propose", "return": "registry_distribute"},
-            time_limit_days=3,
-        ),
-        StepDef(
-            key="propose",
-            name="拟办(承办节点)",
-            roles=[HANDLER],
-            actions={"propose": "division_review", "return": "division_sign"},
-            time_limit_days=3,
-        ),
-        StepDef(
-            key="division_review",
-            name="处室审核节点",
-            roles=[DIVISION_HEAD],
-            actions={"approve": "leader_instruction", "return": "propose"},
-            time_limit_days=3,
-        ),
-        StepDef(
-            key="leader_instruction",
-            name="领导批示",
-            roles=sorted(LEADER_ROLES),
-            actions={"instruct": "handle", "return": "division_review"},
-            time_limit_days=3,
-        ),
-        StepDef(
-            key="handle",
-            name="办理",
-            roles=[HANDLER],
-            actions={"handle": "registry_complete"},
-            time_limit_days=3,
-            allow_return=False,
-        ),
-        StepDef(
-            key="registry_complete",
-            name="办结",
-            roles=[REGISTRAR],
-            actions={"complete": None, "return": "handle"},
-            time_limit_days=None,
-        ),
-        StepDef(
-            key="registry_archive",
-            name="归档",
-            roles=[REGISTRAR],
-            actions={"archive": None},
-            time_limit_days=None,
-            allow_return=False,
-            allow_urge=False,
-        ),
-    ],
-)
-"""The platform default incoming template (docs/incoming-flow.md), seeded by the migration."""
 
 
 def _bad(message: str) -> InvalidInput:
@@ -195,7 +121,7 @@ class Flow:
 
     def is_registry_step(self, key: str) -> bool:
         """Held by the document's registry (文书处) rather than the branch's division."""
-        return REGISTRAR in self.step(key).roles
+        return Role.registrar in self.step(key).roles
 
     def lives_in_registry_instance(self, key: str) -> bool:
         """Distribution and archiving belong to the document, not to one division's branch."""

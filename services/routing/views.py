@@ -4,18 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from services.documents.schemas import URGENCY_RANK, Urgency
+from services.common.vocabulary import Urgency
 from services.routing.models import Task
 from services.routing.queries import ReadRow, TaskRow
 from services.routing.schemas import ReadItemOut, TaskOut, TaskStatus
 from services.routing.templates import Flow
 from services.routing.workflow import Actor, TaskState, allowed_actions
-
-RANK_OF = {u.value: r for u, r in URGENCY_RANK.items()}
-
-
-def urgency_rank(urgency: str) -> int:
-    return RANK_OF.get(urgency, RANK_OF[Urgency.normal.value])
 
 
 def task_state(task: Task) -> TaskState:

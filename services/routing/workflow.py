@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from services.common.errors import Conflict, Forbidden, InvalidInput
-from services.documents.schemas import OpinionKind
+from services.common.vocabulary import OpinionKind, Role
 from services.routing.schemas import Action, TaskAction, TaskStatus
-from services.routing.templates import HANDLER, SECRETARY, Flow, holds_any
+from services.routing.templates import Flow, holds_any
 
 #: actions whose opinion is required (拟办意见, 退回理由, 批示)
 OPINION_REQUIRED = frozenset({Action.propose, Action.return_, Action.instruct})
@@ -122,7 +122,7 @@ def check_holder(
     """
     if on_behalf_of is not None:
         if (
-            SECRETARY in actor.roles
+            Role.secretary in actor.roles
             and flow.is_leader_step(task.step)
             and task.assignee_id is not None
             and task.assignee_id == on_behalf_of
@@ -263,7 +263,7 @@ def assign(flow: Flow, step_key: str, branch: Branch, handler_id: uuid.UUID | No
     if flow.is_registry_step(step_key):
         return NewTask(step_key, branch.registry_unit_id, None, registry_instance)
     step = flow.step(step_key)
-    if handler_id is not None and HANDLER in step.roles:
+    if handler_id is not None and Role.handler in step.roles:
         return NewTask(step_key, branch.unit_id, handler_id, registry_instance)
     return NewTask(step_key, branch.unit_id, None, registry_instance)
 
@@ -280,10 +280,14 @@ def plan(
     if action is Action.sign:
         # 签收: whoever signs claims the document for the division; a handler signing
         # handles it, a division head signing may name the handler (or leave it pooled).
-        handler = request.handler_id or (actor.user_id if HANDLER in actor.roles else None)
+        handler = request.handler_id or (actor.user_id if Role.handler in actor.roles else None)
     elif request.handler_id is not None:
         handler = request.handler_id
-    elif handler is None and HANDLER in flow.step(task.step).roles and HANDLER in actor.roles:
+    elif (
+        handler is None
+        and Role.handler in flow.step(task.step).roles
+        and Role.handler in actor.roles
+    ):
         handler = actor.user_id  # a pooled handler step is claimed by whoever acts on it
 
     if action is Action.archive:

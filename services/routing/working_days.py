@@ -42,12 +42,12 @@ from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TypeVar
-from zoneinfo import ZoneInfo
 
 import chinese_calendar
 
+from services.common.vocabulary import SHANGHAI
+
 __all__ = [
-    "SHANGHAI",
     "CalendarError",
     "Deadline",
     "Overrides",
@@ -62,9 +62,6 @@ __all__ = [
     "reminder_time",
     "step_deadline",
 ]
-
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-"""The time zone in which calendar days are counted."""
 
 DEFAULT_TIME_LIMIT_WORKING_DAYS = 3
 """Default time limit of a distribution or a step, in working days (DESIGN 4.3)."""

@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from services.routing.working_days import SHANGHAI
+from services.common.vocabulary import SHANGHAI
 from tests.conftest import SyncRpc
 from tests.e2e.conftest import (
     Gateway,

@@ -19,7 +19,8 @@ from sqlalchemy.engine import Engine
 
 from services.common.audit import check_links
 from services.common.settings import Settings
-from services.routing.templates import DEFAULT_INCOMING, DEFAULT_TEMPLATE_ID
+from services.routing.schemas import DEFAULT_INCOMING
+from services.routing.templates import DEFAULT_TEMPLATE_ID
 from tests.conftest import SyncRpc
 from tests.e2e import test_overdue_flow as flow
 from tests.e2e.conftest import (

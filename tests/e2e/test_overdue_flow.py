@@ -25,7 +25,7 @@ from sqlalchemy import create_engine, text
 
 from devstack.stack import Stack
 from services.common.settings import Settings
-from services.routing.working_days import SHANGHAI
+from services.common.vocabulary import SHANGHAI
 from tests.conftest import SyncRpc
 from tests.e2e.conftest import (
     Gateway,

@@ -17,9 +17,10 @@ from sqlalchemy.orm import Session
 
 from services.common.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.common.events import EventEnvelope
+from services.common.vocabulary import SHANGHAI
 from services.routing import queries, scanner
-from services.routing.templates import DEFAULT_INCOMING, DEFAULT_TEMPLATE_ID
-from services.routing.working_days import SHANGHAI
+from services.routing.schemas import DEFAULT_INCOMING
+from services.routing.templates import DEFAULT_TEMPLATE_ID
 from tests.conftest import SyncRpc
 from tests.routing.conftest import EventLog, Org, act, distribute, eventually, register
 

@@ -10,7 +10,7 @@ import datetime as dt
 import pytest
 
 from services.common.errors import InvalidInput
-from services.routing.working_days import SHANGHAI
+from services.common.vocabulary import SHANGHAI
 from tests.conftest import SyncRpc
 from tests.routing.conftest import (
     EventLog,

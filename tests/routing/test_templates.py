@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from services.common.errors import Forbidden, InvalidInput, NotFound
-from services.routing.templates import DEFAULT_INCOMING, DEFAULT_TEMPLATE_ID
+from services.routing.schemas import DEFAULT_INCOMING
+from services.routing.templates import DEFAULT_TEMPLATE_ID
 from tests.conftest import SyncRpc
 from tests.routing.conftest import Org, act, distribute, register
 

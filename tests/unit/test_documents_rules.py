@@ -9,8 +9,9 @@ import pytest
 
 from services.common.errors import Conflict, Forbidden, InvalidInput
 from services.common.inputs import parse
+from services.common.vocabulary import Urgency
 from services.documents import rules
-from services.documents.schemas import DocumentRegister, Secrecy, Urgency
+from services.documents.schemas import DocumentRegister, Secrecy
 
 BASE = {
     "title": "关于做好2026年元旦春节期间有关工作的通知",

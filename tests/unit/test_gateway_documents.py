@@ -17,7 +17,8 @@ from gateway.deps import GatewayState
 from services.common.errors import Conflict, InvalidInput, NotFound
 from services.common.settings import Settings
 from services.documents import storage
-from services.routing.templates import DEFAULT_INCOMING, validate_template
+from services.routing.schemas import DEFAULT_INCOMING
+from services.routing.templates import validate_template
 from tests.unit.test_gateway_app import USER, Harness, error_of
 from tests.unit.test_gateway_auth import ISSUER, claims
 

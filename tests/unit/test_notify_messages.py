@@ -8,7 +8,8 @@ import uuid
 
 import pytest
 
-from services.notify.messages import SHANGHAI, TaskFacts, compose, deadline_text
+from services.common.vocabulary import SHANGHAI
+from services.notify.messages import TaskFacts, compose, deadline_text
 from services.notify.schemas import NotificationKind
 
 

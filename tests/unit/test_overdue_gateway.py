@@ -16,8 +16,7 @@ import pytest
 
 from gateway.app import create_app
 from services.common.settings import Settings
-from services.routing.schemas import OverdueReport
-from services.routing.templates import DEFAULT_INCOMING
+from services.routing.schemas import DEFAULT_INCOMING, OverdueReport
 from tests.unit.test_gateway_app import Harness, error_of
 from tests.unit.test_gateway_auth import ISSUER
 from tests.unit.test_overdue_rules import _report

@@ -11,15 +11,10 @@ from typing import Any
 import pytest
 
 from services.common.errors import InvalidInput
+from services.common.vocabulary import SHANGHAI
 from services.routing.deadlines import deadline_for, tenant_calendar
-from services.routing.schemas import TemplateDef
-from services.routing.templates import (
-    DEFAULT_INCOMING,
-    DEFAULT_TEMPLATE_ID,
-    Flow,
-    validate_template,
-)
-from services.routing.working_days import SHANGHAI
+from services.routing.schemas import DEFAULT_INCOMING, TemplateDef
+from services.routing.templates import DEFAULT_TEMPLATE_ID, Flow, validate_template
 
 MIGRATION = (
     Path(__file__).resolve().parents[2] / "services/routing/migrations/versions/0002_workflow.py"

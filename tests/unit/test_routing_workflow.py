@@ -9,8 +9,8 @@ import uuid
 import pytest
 
 from services.common.errors import Conflict, Forbidden, InvalidInput
-from services.routing.schemas import Action, TaskAction, TaskStatus
-from services.routing.templates import DEFAULT_INCOMING, Flow
+from services.routing.schemas import DEFAULT_INCOMING, Action, TaskAction, TaskStatus
+from services.routing.templates import Flow
 from services.routing.workflow import (
     Actor,
     Branch,

@@ -35,7 +35,7 @@ TENANT_TABLES = (
 )
 
 # The platform default incoming template of docs/incoming-flow.md, frozen here as
-# data (tests check it equals services.routing.templates.DEFAULT_INCOMING).
+# data (tests check it equals services.routing.schemas.DEFAULT_INCOMING).
 DEFAULT_TEMPLATE_ID = uuid.UUID("317e4d8b-7fb3-51e8-8ae3-969d3f2679aa")
 
 
