@@ -1,0 +1,82 @@
+/**
+ * What a person reads when a request fails. Every error body of the API is
+ * `{"error": {"code", "message"}}`; known codes read in Chinese, others show the
+ * server's own message. 503/504 (and no answer at all) read
+ * 「服务暂时不可用，请稍后重试」 with the request id to quote to the help desk.
+ */
+
+export class ApiError extends Error {
+  constructor(
+    public status: number,
+    public code: string,
+    public serverMessage: string,
+    public requestId: string | null = null,
+  ) {
+    super(serverMessage);
+    this.name = "ApiError";
+  }
+}
+
+export const UNAVAILABLE = "服务暂时不可用，请稍后重试";
+export const SESSION_EXPIRED = "登录已过期，请重新登录";
+
+const MESSAGES: Record<string, string> = {
+  invalid_credentials: "租户代码、用户名或密码错误",
+  login_throttled: "登录失败次数过多，账号已被暂时锁定，请稍后再试",
+  rate_limited: "操作过于频繁，请稍后再试",
+  token_expired: SESSION_EXPIRED,
+  invalid_refresh_token: SESSION_EXPIRED,
+  refresh_token_reused: SESSION_EXPIRED,
+  not_authenticated: "请先登录",
+  invalid_token: SESSION_EXPIRED,
+  current_password_wrong: "当前密码不正确",
+  password_unchanged: "新密码不能与当前密码相同",
+  role_required: "您没有执行此操作的权限",
+  not_task_holder: "该任务不在您的待办中",
+  task_already_taken: "该任务已被他人处理",
+  task_closed: "该任务已办理完毕，请勿重复操作",
+  task_not_found: "任务不存在或无权查看",
+  document_not_found: "文件不存在或无权查看",
+  opinion_required: "请填写意见",
+  action_not_allowed: "当前环节不允许此操作",
+  no_valid_delegation: "没有有效的领导授权，不能代领导批示",
+  file_too_large: "文件过大",
+  empty_file: "文件为空",
+  already_signed: "已签收，请勿重复签收",
+  document_archived: "文件已归档，不能再修改",
+};
+
+export function messageFor(error: unknown): string {
+  if (error instanceof ApiError) {
+    if (error.status === 503 || error.status === 504 || error.status === 0) {
+      return error.requestId ? `${UNAVAILABLE}（请求编号 ${error.requestId}）` : UNAVAILABLE;
+    }
+    const known = MESSAGES[error.code];
+    if (known) return known;
+    if (error.code === "invalid_input" && error.serverMessage) {
+      return `输入有误：${error.serverMessage}`;
+    }
+    return error.serverMessage || `操作失败（${error.status}）`;
+  }
+  if (error instanceof TypeError) return UNAVAILABLE; // fetch itself failed: no network
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** The ApiError of a failed response (body `{"error": {...}}`, or none at all). */
+export async function errorOf(response: Response, body?: unknown): Promise<ApiError> {
+  let parsed = body;
+  if (parsed === undefined) {
+    try {
+      parsed = await response.clone().json();
+    } catch {
+      parsed = undefined;
+    }
+  }
+  const info = (parsed as { error?: { code?: string; message?: string } } | undefined)?.error;
+  return new ApiError(
+    response.status,
+    info?.code ?? `http_${response.status}`,
+    info?.message ?? response.statusText,
+    response.headers.get("X-Request-ID"),
+  );
+}

@@ -1,0 +1,42 @@
+import { createRouter, createWebHistory, type RouteRecordRaw } from "vue-router";
+import { tokens } from "./api/tokens";
+import { useSession } from "./stores/session";
+
+const routes: RouteRecordRaw[] = [
+  { path: "/login", name: "login", component: () => import("./views/LoginView.vue"), meta: { public: true } },
+  {
+    path: "/",
+    component: () => import("./views/LayoutView.vue"),
+    children: [
+      { path: "", name: "home", component: () => import("./views/HomeView.vue"), meta: { title: "工作台" } },
+      { path: "todo", name: "todo", component: () => import("./views/TaskListView.vue"), props: { kind: "todo" }, meta: { title: "待办" } },
+      { path: "done", name: "done", component: () => import("./views/TaskListView.vue"), props: { kind: "done" }, meta: { title: "已办" } },
+      { path: "reading", name: "reading", component: () => import("./views/ReadingView.vue"), meta: { title: "待阅" } },
+      { path: "notifications", name: "notifications", component: () => import("./views/NotificationsView.vue"), meta: { title: "通知" } },
+      { path: "documents/:id", name: "document", component: () => import("./views/DocumentView.vue"), props: true, meta: { title: "文件" } },
+      { path: "password", name: "password", component: () => import("./views/PasswordView.vue"), meta: { title: "修改密码" } },
+      { path: ":rest(.*)*", name: "not-found", component: () => import("./views/NotFoundView.vue"), meta: { title: "页面不存在" } },
+    ],
+  },
+];
+
+export const router = createRouter({ history: createWebHistory(), routes });
+
+router.beforeEach(async (to) => {
+  if (to.meta.public) return true;
+  if (!tokens.access) return { name: "login", query: { redirect: to.fullPath } };
+  const session = useSession();
+  if (!session.signedIn) {
+    try {
+      await session.loadMe();
+    } catch {
+      return { name: "login", query: { redirect: to.fullPath } };
+    }
+  }
+  return true;
+});
+
+router.afterEach((to) => {
+  const title = to.meta.title as string | undefined;
+  document.title = title ? `${title} - 公文 工作台` : "公文 工作台";
+});
