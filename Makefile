@@ -5,13 +5,14 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | sha1sum | cut -c1-12)
 
-.PHONY: install infra run test bench lint migrate deploy-check clean help
+.PHONY: install infra run test bench lint migrate deploy-check clean help web web-test browser
 
 help:
 	@echo "make run      install what is missing, start the whole suite, print the gateway address"
 	@echo "make test     run every test (starts its own isolated stack)"
+	@echo "make web      build the web workbench (web/dist) when its sources changed"
 	@echo "make bench    run the benchmarks and print their figures"
-	@echo "make lint     ruff and mypy"
+	@echo "make lint     ruff, ruff format, mypy, the import contract (make test runs it first)"
 	@echo "make migrate  create the databases and run every service's migrations"
 
 install: $(STAMP)
@@ -27,13 +28,13 @@ $(STAMP): requirements.lock pyproject.toml
 infra:
 	@bash scripts/ensure-infra.sh
 
-run: install
+run: install web
 	@$(PY) -m devstack
 
 migrate: install infra
 	$(PY) -m services.common.migrate
 
-test: install
+test: install lint web-test browser
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 bench: install infra
@@ -43,6 +44,45 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy services gateway devstack bench
+	$(VENV)/bin/lint-imports --no-cache
+	$(PY) -m pytest -q -p no:cacheprovider tests/unit/test_architecture.py
+
+# -- the web workbench (web/, see README) ---------------------------------------------------
+# npm ci when node_modules is missing or package-lock.json changed; the API types are
+# generated from the gateway's OpenAPI (in-process, no stack needed; the file is rewritten
+# only when the contract changed); the build runs only when a source changed.
+WEB_DEPS := web/node_modules/.installed-$(shell sha1sum web/package-lock.json 2>/dev/null | cut -c1-12)
+WEB_SOURCES := $(shell find web/src web/public web/scripts -type f 2>/dev/null) \
+  web/index.html web/vite.config.ts web/tsconfig.json web/tsconfig.app.json web/package.json
+
+$(WEB_DEPS): web/package-lock.json
+	@command -v npm >/dev/null || { echo "Node.js 20 and npm are missing (Debian: apt-get install nodejs npm)"; exit 1; }
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+	@rm -f web/node_modules/.installed-*
+	@touch $@
+
+web/openapi.json: $(STAMP) FORCE
+	@$(PY) web/scripts/dump-openapi.py
+
+web/src/api/schema.d.ts: web/openapi.json $(WEB_DEPS)
+	cd web && npx openapi-typescript openapi.json -o src/api/schema.d.ts --silent
+	@touch $@
+
+web/dist/.built: $(WEB_DEPS) web/src/api/schema.d.ts $(WEB_SOURCES)
+	cd web && npm run --silent build
+	@touch $@
+
+web: web/dist/.built
+
+# the type check is part of the build; then the unit tests of the pure parts
+web-test: web
+	cd web && npx vitest run
+
+# Debian's Chromium for the browser tests (tests/browser)
+browser:
+	@bash scripts/ensure-browser.sh
+
+FORCE:
 
 # On a machine with Docker Compose and promtool (Debian: apt-get install prometheus):
 deploy-check:
@@ -52,4 +92,4 @@ deploy-check:
 	promtool check config --syntax-only deploy/prometheus/prometheus.yml
 
 clean:
-	rm -rf $(VENV) .run .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .run .pytest_cache .mypy_cache .ruff_cache web/node_modules web/dist web/openapi.json web/src/api/schema.d.ts

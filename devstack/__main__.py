@@ -10,6 +10,13 @@ import time
 from devstack.stack import Stack, ensure_infra
 
 
+def web_note() -> str:
+    """Empty when the web workbench is built, else how to build it."""
+    from gateway.web import web_dist
+
+    return "" if (web_dist() / "index.html").is_file() else "  (not built: make web)"
+
+
 def _interrupt(*_: object) -> None:
     raise KeyboardInterrupt
 
@@ -29,6 +36,7 @@ def main() -> int:
         s3 = stack.env.get("MINIO_ENDPOINT")
         print(
             "\nGongwen is running.\n"
+            f"  workbench: {stack.gateway_url}/{web_note()}\n"
             f"  gateway:   {stack.gateway_url}/api/v1\n"
             f"  API docs:  {stack.gateway_url}/docs\n"
             f"  metrics:   {stack.gateway_url}/metrics and service ports "
