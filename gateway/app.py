@@ -23,7 +23,7 @@ from gateway.deps import GatewayState
 from gateway.errors import install_error_handlers
 from gateway.logs import configure_logging, current_request_id
 from gateway.middleware import GatewayMiddleware
-from gateway.objects import MinioObjects
+from gateway.objects import MinioObjects, UploadGate
 from gateway.ratelimit import RateLimiter
 from gateway.routers import (
     audit,
@@ -150,13 +150,15 @@ def build_state(settings: Settings) -> GatewayState:
         prefix=settings.redis_key_prefix,
         limit_per_minute=settings.gateway_rate_limit_per_minute,
     )
+    uploads = UploadGate.from_settings(settings)
     return GatewayState(
         settings=settings,
         rpc=rpc,
         keys=keys,
         verifier=TokenVerifier(keys, issuer=settings.jwt_issuer),
         limiter=limiter,
-        objects=MinioObjects.from_settings(settings),
+        objects=MinioObjects.from_settings(settings, uploads),
+        uploads=uploads,
     )
 
 
@@ -187,6 +189,8 @@ def create_app(
             await state.rpc.close()
             if state.limiter is not None:
                 await state.limiter.close()
+            if state.uploads is not None:
+                state.uploads.close()
 
     app = FastAPI(
         title="Gongwen API",

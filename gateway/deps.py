@@ -12,7 +12,7 @@ from pydantic import BaseModel
 
 from gateway.auth import KeySet, Principal, TokenVerifier
 from gateway.logs import current_request_id
-from gateway.objects import ScanObjects
+from gateway.objects import ScanObjects, UploadGate
 from gateway.ratelimit import RateLimiter
 from gateway.rpc import Caller, ServiceRpc
 from services.common.context import CallContext
@@ -31,6 +31,11 @@ class GatewayState:
     verifier: TokenVerifier
     limiter: RateLimiter | None
     objects: ScanObjects | None = None  # the scans' object store (None: not configured)
+    uploads: UploadGate | None = None  # upload slots and their threads (default: from settings)
+
+    def __post_init__(self) -> None:
+        if self.uploads is None:
+            self.uploads = UploadGate.from_settings(self.settings)
 
 
 async def gateway_state(request: Request) -> GatewayState:

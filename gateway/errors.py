@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, Response
 
-from services.common.errors import GongwenError, RemoteError
+from services.common.errors import GongwenError, RemoteError, ServiceUnavailable
 
 log = logging.getLogger("gateway.errors")
 
@@ -35,6 +35,21 @@ class UnsupportedMediaType(GongwenError):
 
     http_status = 415
     default_code = "unsupported_media_type"
+
+
+class RequestTimeout(GongwenError):
+    """408: the client sent its request too slowly (raised by the gateway only)."""
+
+    http_status = 408
+    default_code = "request_timeout"
+
+
+class ServiceBusy(ServiceUnavailable):
+    """503 with ``Retry-After``: every slot of a bounded resource is taken right now."""
+
+    def __init__(self, code: str | None = None, message: str = "", *, retry_after: int) -> None:
+        super().__init__(code, message)
+        self.retry_after = retry_after
 
 
 class ErrorDetail(BaseModel):
@@ -69,6 +84,7 @@ HTTP_STATUS_CODES: dict[int, str] = {
     404: "not_found",
     405: "method_not_allowed",
     406: "not_acceptable",
+    408: "request_timeout",
     409: "conflict",
     413: "payload_too_large",
     415: "unsupported_media_type",
@@ -101,6 +117,9 @@ def response_for_error(exc: GongwenError) -> JSONResponse:
         headers["WWW-Authenticate"] = "Bearer"
     elif exc.http_status == 429:
         headers["Retry-After"] = "60"
+    retry_after = getattr(exc, "retry_after", None)
+    if isinstance(retry_after, int):
+        headers["Retry-After"] = str(retry_after)
     return error_response(exc.http_status, exc.code, exc.message, headers=headers or None)
 
 
@@ -191,6 +210,7 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         401: "not authenticated: not_authenticated, invalid_token, token_expired",
         403: "forbidden: role_required, …",
         404: "not found (also for another tenant's resource)",
+        408: "upload_timeout: the upload was sent too slowly (idle timeout or deadline)",
         409: "conflict, e.g. duplicate name",
         413: "payload_too_large / file_too_large: over the size limit",
         415: "unsupported_media_type: the body is not in a format the route takes",

@@ -36,3 +36,8 @@ RATE_LIMIT_BACKEND_ERRORS = Counter(
     "gateway_rate_limit_backend_errors_total",
     "Rate-limit checks that could not reach Redis (the request was let through).",
 )
+
+UPLOADS_IN_PROGRESS = Gauge("gateway_uploads_in_progress", "Uploads holding an upload slot now.")
+UPLOADS_REFUSED = Counter(
+    "gateway_uploads_refused_total", "Uploads refused with 503 uploads_busy (every slot taken)."
+)

@@ -8,6 +8,7 @@ the object store (see :mod:`gateway.objects`).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import uuid
@@ -17,15 +18,16 @@ from fastapi import APIRouter, Body, Query, Request
 from pydantic import Field, StringConstraints
 from starlette.requests import ClientDisconnect
 
+from gateway.auth import Principal
 from gateway.deps import AuthCaller, CurrentPrincipal, Registrar, State, examples_of
 from gateway.errors import PayloadTooLarge, UnsupportedMediaType, error_responses
 from gateway.multipart import MultipartReader, Part, boundary_of
-from gateway.objects import ScanObjects, storage_unavailable
+from gateway.objects import ScanObjects, UploadBudget, storage_unavailable, within_budget
 from gateway.routers import API_PREFIX
 from gateway.rpc import Caller
+from services.common import objectstore
 from services.common.errors import Conflict, InvalidInput
 from services.common.vocabulary import DocumentStatus, Strict
-from services.documents import storage
 from services.documents.schemas import (
     DocumentOut,
     DocumentPage,
@@ -48,6 +50,8 @@ FILE_FIELDS = frozenset({"files", "file"})
 #: after refusing an upload, read at most this much more of its body (then the
 #: connection is closed), so that a client still sending gets the answer
 DRAIN_LIMIT = 4 * 1024 * 1024
+#: how long an upload refused for want of a slot is read on (so that its sender gets the 503)
+BUSY_DRAIN_SECONDS = 5.0
 
 _EXAMPLE_ID = "3fa85f64-5717-4562-b3fc-2c963f66afa6"
 
@@ -258,14 +262,14 @@ async def _stage_part(
     objects: ScanObjects, tenant_id: uuid.UUID, part: Part, staged: list[str], limit: int
 ) -> FileAttach:
     """Stream one file part into a fresh staging key (recorded in ``staged``)."""
-    key = storage.staging_key(tenant_id, uuid.uuid4())
+    key = objectstore.staging_key(tenant_id, uuid.uuid4())
     staged.append(key)  # removed again if anything fails, even half-written
     try:
         size, sha256, content_type = await objects.stage(key, part, max_bytes=limit)
     except InvalidInput as exc:
         raise _too_large(exc) from None
     filename = part.headers.filename or "scan"
-    if not storage.is_allowed_type(content_type):
+    if not objectstore.is_allowed_type(content_type):
         raise InvalidInput(
             "file_type_not_allowed",
             f"{filename}: scans must be PDF, OFD, JPEG, PNG or TIFF files",
@@ -278,7 +282,7 @@ async def _stage_part(
 async def _stage_all(
     objects: ScanObjects, tenant_id: uuid.UUID, reader: MultipartReader, staged: list[str]
 ) -> list[FileAttach]:
-    limit = storage.max_upload_bytes()
+    limit = objectstore.max_upload_bytes()
     files: list[FileAttach] = []
     while (part := await reader.next_part()) is not None:
         if not part.headers.has_filename or part.headers.name not in FILE_FIELDS:
@@ -327,9 +331,12 @@ async def _attach_all(
         "checked before any is attached: a refused file leaves nothing attached. "
         "Refusals: 422 `file_type_not_allowed`, 413 `file_too_large`, 422 `empty_file`, "
         "422 `no_files`/`unexpected_part`/`too_many_files`/`bad_multipart`, 415 "
-        "`unsupported_media_type` (not multipart/form-data), 409 `document_archived`."
+        "`unsupported_media_type` (not multipart/form-data), 409 `document_archived`, "
+        "408 `upload_timeout` (nothing sent for `UPLOAD_IDLE_TIMEOUT` seconds, or longer "
+        "than `UPLOAD_DEADLINE` in all), 503 `uploads_busy` with `Retry-After` (all "
+        "`UPLOAD_SLOTS` uploads of this gateway are in progress: retry later)."
     ),
-    responses=error_responses(401, 403, 404, 409, 413, 415, 422, 503, 504),
+    responses=error_responses(401, 403, 404, 408, 409, 413, 415, 422, 503, 504),
     openapi_extra=_UPLOAD_BODY,
 )
 async def upload_files(
@@ -347,6 +354,39 @@ async def upload_files(
         raise UnsupportedMediaType(
             "unsupported_media_type", "send the files as multipart/form-data"
         )
+    gate = state.uploads
+    assert gate is not None  # GatewayState makes one
+    budget = gate.try_take()
+    if budget is None:  # every slot taken: refuse at once instead of queueing
+        await _read_on(request, BUSY_DRAIN_SECONDS)
+        raise gate.busy()
+    try:
+        return await _upload(document_id, request, objects, boundary, principal, caller, budget)
+    finally:
+        gate.give_back()
+
+
+async def _read_on(request: Request, seconds: float) -> None:
+    """Read (and drop) a little more of a refused body, so that its sender, still
+    sending, gets the answer (a connection closed with unread data is reset)."""
+    with contextlib.suppress(Exception):
+        async with asyncio.timeout(seconds):
+            seen = 0
+            async for chunk in request.stream():
+                seen += len(chunk)
+                if seen > DRAIN_LIMIT:
+                    return
+
+
+async def _upload(
+    document_id: uuid.UUID,
+    request: Request,
+    objects: ScanObjects,
+    boundary: bytes,
+    principal: Principal,
+    caller: Caller,
+    budget: UploadBudget,
+) -> Any:
     # refuse before reading a byte: another tenant's or unknown document, archived
     document = await caller.documents("get_document", document_id=str(document_id))
     if document.get("status") == DocumentStatus.archived.value:
@@ -354,7 +394,7 @@ async def upload_files(
     tenant_id = principal.tenant_id
     assert tenant_id is not None  # a registrar belongs to a tenant
 
-    reader = MultipartReader(request.stream(), boundary)
+    reader = MultipartReader(within_budget(request.stream(), budget), boundary)
     staged: list[str] = []
     try:
         files = await _stage_all(objects, tenant_id, reader, staged)

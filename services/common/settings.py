@@ -69,6 +69,18 @@ class Settings(BaseSettings):
     gateway_host: str = "127.0.0.1"
     gateway_port: int = 8000
     gateway_rate_limit_per_minute: int = Field(default=600, gt=0)
+    upload_slots: int = Field(
+        default=8, gt=0, description="uploads one gateway process streams at once (then 503)"
+    )
+    upload_deadline: float = Field(
+        default=600.0, gt=0, description="seconds one upload request may take in all"
+    )
+    upload_idle_timeout: float = Field(
+        default=30.0, gt=0, description="seconds an upload may send nothing (then 408)"
+    )
+    upload_retry_after: int = Field(
+        default=5, gt=0, description="Retry-After (seconds) of a 503 uploads_busy"
+    )
 
     # Prometheus: each service process serves /metrics on its own port (0 = off)
     metrics_port: int = 0

@@ -8,10 +8,12 @@ import asyncio
 import hashlib
 import os
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
 
+from gateway.objects import stage_in_pool
 from services.common.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.documents import storage
 from tests.documents import samples
@@ -242,13 +244,21 @@ async def _request_body(data: bytes, consumed: list[int], fail_after: int | None
         yield data[i : i + 256 * 1024]
 
 
+def _stage(s3, bucket, key, body, **kw):
+    """The gateway's upload path: one writer thread of a pool of its own."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return asyncio.run(
+            stage_in_pool(
+                pool, s3, bucket, key, body, max_bytes=kw.get("max_bytes", 50 * MiB), idle_timeout=5
+            )
+        )
+
+
 def test_the_gateway_streams_an_upload_from_asyncio(office, document, s3, bucket):
     clerk = office.registrar
     data = samples.pdf() + os.urandom(11 * MiB)
     key = storage.staging_key(clerk.tenant_id, uuid.uuid4())
-    size, sha256, ctype = asyncio.run(
-        storage.astream_to_staging(s3, bucket, key, _request_body(data, []))
-    )
+    size, sha256, ctype = _stage(s3, bucket, key, _request_body(data, []))
     assert (size, sha256, ctype) == (len(data), hashlib.sha256(data).hexdigest(), "application/pdf")
     staged = {"staging_key": key, "size": size, "sha256": sha256, "content_type": ctype}
     out = attach(clerk, document["id"], staged)
@@ -262,11 +272,7 @@ def test_an_asyncio_upload_past_the_limit_stops_reading_and_leaves_nothing(offic
     consumed: list[int] = []
     key = storage.staging_key(clerk.tenant_id, uuid.uuid4())
     with pytest.raises(InvalidInput) as info:
-        asyncio.run(
-            storage.astream_to_staging(
-                s3, bucket, key, _request_body(data, consumed), max_bytes=MiB
-            )
-        )
+        _stage(s3, bucket, key, _request_body(data, consumed), max_bytes=MiB)
     assert info.value.code == "file_too_large"
     assert len(consumed) < len(data) // (256 * 1024)  # the rest of the body was not read
     assert key not in staged_keys(s3, bucket, clerk.tenant_id)
@@ -277,7 +283,7 @@ def test_an_upload_whose_sender_goes_away_leaves_nothing(office, s3, bucket):
     key = storage.staging_key(clerk.tenant_id, uuid.uuid4())
     body = _request_body(samples.pdf() + os.urandom(2 * MiB), [], fail_after=MiB)
     with pytest.raises(ConnectionResetError):
-        asyncio.run(storage.astream_to_staging(s3, bucket, key, body))
+        _stage(s3, bucket, key, body)
     assert key not in staged_keys(s3, bucket, clerk.tenant_id)
 
 

@@ -14,9 +14,9 @@ import pytest
 
 from gateway.app import create_app
 from gateway.deps import GatewayState
+from services.common import objectstore
 from services.common.errors import Conflict, InvalidInput, NotFound
 from services.common.settings import Settings
-from services.documents import storage
 from services.routing.schemas import DEFAULT_INCOMING
 from services.routing.templates import validate_template
 from tests.unit.test_gateway_app import USER, Harness, error_of
@@ -50,11 +50,11 @@ class FakeObjects:
             self.chunk_sizes.append(len(chunk))
             data += chunk
             if len(data) > max_bytes:
-                raise storage.file_too_large(max_bytes)
+                raise objectstore.file_too_large(max_bytes)
         if not data:
             raise InvalidInput("empty_file", "the upload is empty")
         self.objects[key] = bytes(data)
-        return len(data), hashlib.sha256(data).hexdigest(), storage.sniff_bytes(bytes(data))
+        return len(data), hashlib.sha256(data).hexdigest(), objectstore.sniff_bytes(bytes(data))
 
     async def remove(self, key: str) -> None:
         self.removed.append(key)
@@ -172,7 +172,7 @@ def test_a_refused_file_leaves_nothing_attached(
     status: int,
     code: str,
 ):
-    monkeypatch.setattr(storage, "max_upload_bytes", lambda: 4096)
+    monkeypatch.setattr(objectstore, "max_upload_bytes", lambda: 4096)
     harness.rpc.script[("documents", "get_document")] = document()
     response = client.post(
         f"/api/v1/documents/{DOC_ID}/files",
