@@ -82,10 +82,13 @@ def secret_env(name: str, secret: str, key: str) -> dict[str, Any]:
     return {"name": name, "valueFrom": {"secretKeyRef": {"name": secret, "key": key}}}
 
 
-def gongwen_env(*, minio: bool = False, admin_db: bool = False) -> list[dict[str, Any]]:
+def gongwen_env(*, admin_db: bool = False) -> list[dict[str, Any]]:
     """Secrets of a Gongwen container. The broker and Redis URLs are put together
     from the infrastructure's own credentials (``$(VAR)`` expansion), so that
-    they cannot disagree with what RabbitMQ and Redis were given."""
+    they cannot disagree with what RabbitMQ and Redis were given. Every container
+    gets every secret it checks: in production a process refuses to start while
+    one is empty or a local default (the gateway streams scans, so it needs the
+    MinIO keys as much as the documents service)."""
     env = [
         secret_env("RABBITMQ_USER", INFRA_SECRETS, "RABBITMQ_DEFAULT_USER"),
         secret_env("RABBITMQ_PASSWORD", INFRA_SECRETS, "RABBITMQ_DEFAULT_PASS"),
@@ -98,12 +101,9 @@ def gongwen_env(*, minio: bool = False, admin_db: bool = False) -> list[dict[str
         secret_env("PG_APP_PASSWORD", SECRETS, "PG_APP_PASSWORD"),
         # every process checks it at start in production
         secret_env("PLATFORM_ADMIN_PASSWORD", SECRETS, "PLATFORM_ADMIN_PASSWORD"),
+        secret_env("MINIO_ACCESS_KEY", SECRETS, "MINIO_ACCESS_KEY"),
+        secret_env("MINIO_SECRET_KEY", SECRETS, "MINIO_SECRET_KEY"),
     ]
-    if minio:
-        env += [
-            secret_env("MINIO_ACCESS_KEY", SECRETS, "MINIO_ACCESS_KEY"),
-            secret_env("MINIO_SECRET_KEY", SECRETS, "MINIO_SECRET_KEY"),
-        ]
     if admin_db:
         env += [
             {"name": "PG_ADMIN_USER", "value": "postgres"},
@@ -169,7 +169,7 @@ def pod_spec(containers: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
 def service_deployment(service: str) -> dict[str, Any]:
     port = METRICS_PORTS[service]
     name = f"gongwen-{service}"
-    env = [{"name": "METRICS_PORT", "value": str(port)}, *gongwen_env(minio=service == "documents")]
+    env = [{"name": "METRICS_PORT", "value": str(port)}, *gongwen_env()]
     probes = {
         # /metrics answers once the nameko container has set up its dependencies
         "readinessProbe": {

@@ -2,17 +2,32 @@
 
 Every process reads the same variables; each has a local default so that
 `make run` works on a developer machine with nothing set. In production
-(`GONGWEN_ENV=production`) the secrets have no default and must be given.
+(`GONGWEN_ENV=production`) the secrets have no default and must be given: a
+process refuses to start while the platform administrator's password, the
+application database password or a MinIO key is empty or a local default, or
+while AMQP_URI has no credentials or RabbitMQ's ``guest:guest``.
 """
 
 from __future__ import annotations
 
 from functools import lru_cache
+from urllib.parse import unquote, urlsplit
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 LOCAL_PLATFORM_ADMIN_PASSWORD = "gongwen-admin-local"
+#: the object store keys of a developer machine (moto takes any); refused in production
+LOCAL_MINIO_ACCESS_KEY = "gongwen"
+LOCAL_MINIO_SECRET_KEY = "gongwen-secret"
+
+
+def amqp_uses_default_credentials(uri: str) -> bool:
+    """True when an AMQP URI names no user or password, or RabbitMQ's ``guest:guest``
+    (what a client falls back to when the URI names none)."""
+    parts = urlsplit(uri)
+    user, password = unquote(parts.username or ""), unquote(parts.password or "")
+    return not user or not password or (user, password) == ("guest", "guest")
 
 
 class Settings(BaseSettings):
@@ -50,8 +65,8 @@ class Settings(BaseSettings):
 
     # Object storage (MinIO in production; moto's S3 server locally)
     minio_endpoint: str = ""
-    minio_access_key: str = "gongwen"
-    minio_secret_key: str = "gongwen-secret"
+    minio_access_key: str = LOCAL_MINIO_ACCESS_KEY
+    minio_secret_key: str = LOCAL_MINIO_SECRET_KEY
     minio_secure: bool = False
     minio_bucket: str = "gongwen-scans"
 
@@ -91,11 +106,35 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _secrets_in_production(self) -> Settings:
         if self.gongwen_env == "production":
-            if not self.platform_admin_password:
-                raise ValueError("PLATFORM_ADMIN_PASSWORD is required in production")
+            missing = self.default_secrets()
+            if missing:
+                raise ValueError(
+                    "in production every secret must be set and not be a local default: "
+                    + ", ".join(missing)
+                )
         elif not self.platform_admin_password:
             self.platform_admin_password = LOCAL_PLATFORM_ADMIN_PASSWORD
         return self
+
+    def default_secrets(self) -> list[str]:
+        """The variables whose secret is empty or a well-known default (production refuses
+        to start with any)."""
+        out = []
+        if not self.platform_admin_password.strip():
+            out.append("PLATFORM_ADMIN_PASSWORD (empty)")
+        if not self.pg_app_password.strip():
+            out.append("PG_APP_PASSWORD (empty)")
+        for name, value, default in (
+            ("MINIO_ACCESS_KEY", self.minio_access_key, LOCAL_MINIO_ACCESS_KEY),
+            ("MINIO_SECRET_KEY", self.minio_secret_key, LOCAL_MINIO_SECRET_KEY),
+        ):
+            if not value.strip():
+                out.append(f"{name} (empty)")
+            elif value == default:
+                out.append(f"{name} (the local default)")
+        if amqp_uses_default_credentials(self.amqp_uri):
+            out.append("AMQP_URI (no user and password, or RabbitMQ's guest:guest)")
+        return out
 
     def database_name(self, service: str) -> str:
         return f"{self.db_prefix}{service}"

@@ -576,6 +576,9 @@ def test_k8s_containers_start_with_production_settings(monkeypatch: pytest.Monke
         assert env["GONGWEN_ENV"] == "production"
         settings = settings_from(env, monkeypatch)
         assert settings.platform_admin_password == "s3cret", doc["metadata"]["name"]
+        # every process, the gateway too, gets the object store's keys (no local default)
+        assert (settings.minio_access_key, settings.minio_secret_key) == ("s3cret", "s3cret")
+        assert settings.pg_app_password == "s3cret"
         assert settings.amqp_uri == "amqp://s3cret:s3cret@rabbitmq:5672/"
         assert settings.redis_url == "redis://:s3cret@redis:6379/0"
     migrate = next(c for d, c in gongwen_containers() if d["kind"] == "Job")
