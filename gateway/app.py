@@ -31,6 +31,7 @@ from gateway.routers import (
     calendar,
     delegations,
     documents,
+    failures,
     files,
     inbox,
     me,
@@ -229,6 +230,7 @@ def create_app(
         reports,
         notifications,
         audit,
+        failures,
         ops,
     ):
         app.include_router(module.router)

@@ -93,6 +93,7 @@ def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
 
 RELAY_BATCH_TIMEOUT = 30.0  # seconds for one relayed batch before its connection is dropped
 PRUNE_EVERY = 3600.0  # seconds between removals of old published outbox rows
+GAUGES_EVERY = 15.0  # seconds between refreshes of the parked-event gauges
 RELAY_HOLD_MAX = 30.0  # seconds a bulk writer may keep the relay waiting (hold_relay)
 
 
@@ -188,13 +189,21 @@ class DatabaseSession(DependencyProvider):
             self._wake.send(True)
 
     def _relay_loop(self) -> None:
-        from services.common.events import EventPublisher, prune_published, relay_pending
+        from services.common.consumers import refresh_gauges
+        from services.common.events import (
+            EventPublisher,
+            prune_processed,
+            prune_published,
+            relay_pending,
+        )
 
         assert self.factory is not None
         settings = get_settings()
         publisher = EventPublisher(settings.amqp_uri, self.service_name)
         keep = dt.timedelta(days=settings.outbox_retention_days)
+        remember = dt.timedelta(days=settings.processed_events_retention_days)
         next_prune = time.monotonic() + PRUNE_EVERY / 10  # soon after start, then hourly
+        next_gauges = time.monotonic()
         try:
             while not self._stopping:
                 try:
@@ -213,6 +222,11 @@ class DatabaseSession(DependencyProvider):
                         next_prune = time.monotonic() + PRUNE_EVERY
                         while prune_published(self.factory, keep) > 0:
                             eventlet.sleep(0)  # let workers run between batches
+                        while prune_processed(self.factory, remember) > 0:
+                            eventlet.sleep(0)
+                    if time.monotonic() >= next_gauges:
+                        next_gauges = time.monotonic() + GAUGES_EVERY
+                        refresh_gauges(self.factory, self.service_name)
                 except (Exception, eventlet.Timeout):  # keep relaying whatever went wrong once
                     log.exception("outbox relay pass failed; retrying")
                     eventlet.sleep(1.0)

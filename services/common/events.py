@@ -27,14 +27,19 @@ from sqlalchemy import (
     Column,
     DateTime,
     Index,
+    Integer,
     MetaData,
     String,
     Table,
+    Text,
+    case,
     delete,
+    exists,
     func,
     insert,
     select,
     text,
+    tuple_,
     update,
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
@@ -42,6 +47,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.common.context import CallContext
+from services.common.contracts import EventCatalog
 from services.common.vocabulary import utcnow
 
 log = logging.getLogger(__name__)
@@ -60,11 +66,14 @@ class EventEnvelope(BaseModel):
     tenant_id: uuid.UUID | None = None
     actor_id: uuid.UUID | None = None
     request_id: str | None = None
+    #: version of the producer's model of ``type`` (services.common.contracts)
+    version: int = 1
     data: dict[str, Any] = Field(default_factory=dict)
 
 
 def outbox_tables(metadata: MetaData) -> tuple[Table, Table]:
-    """Declare the ``outbox`` and ``processed_events`` tables on a service's metadata."""
+    """Declare the ``outbox``, ``processed_events`` and ``failed_events`` tables on a
+    service's metadata (returns the first two)."""
     outbox = Table(
         "outbox",
         metadata,
@@ -74,6 +83,11 @@ def outbox_tables(metadata: MetaData) -> tuple[Table, Table]:
         Column("headers", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
         Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
         Column("published_at", DateTime(timezone=True), nullable=True),
+        # a row the relay could not build or publish: how often, why, and when it was
+        # set aside (then skipped until an operator replays it)
+        Column("attempts", Integer, nullable=False, server_default=text("0")),
+        Column("last_error", Text, nullable=True),
+        Column("set_aside_at", DateTime(timezone=True), nullable=True),
         Index(
             "ix_outbox_unpublished",
             "created_at",
@@ -87,29 +101,64 @@ def outbox_tables(metadata: MetaData) -> tuple[Table, Table]:
         Column("event_id", UUID(as_uuid=True), primary_key=True),
         Column("processed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     )
+    failed_events_table(metadata)
     return outbox, processed
 
 
-# The kernel's own handle on the two tables (same names and columns in every
-# service database; each service also declares them on its metadata for alembic).
-_OUTBOX, _PROCESSED = outbox_tables(MetaData())
+def failed_events_table(metadata: MetaData) -> Table:
+    """``failed_events``: events a consumer of this service parked (DESIGN 10). One row
+    per consumer and event; ``replayed_at`` is set when an operator replays it (a
+    failure of the replay parks it again: the same row, back to ``parked``)."""
+    return Table(
+        "failed_events",
+        metadata,
+        Column("id", UUID(as_uuid=True), primary_key=True),
+        Column("consumer", String(200), nullable=False),
+        Column("queue", String(300), nullable=False),
+        Column("source", String(100), nullable=False),
+        Column("event_type", String(100), nullable=False),
+        Column("event_id", UUID(as_uuid=True), nullable=True),
+        Column("envelope", JSONB, nullable=False),
+        Column("headers", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+        Column("error", Text, nullable=False),
+        Column("error_kind", String(20), nullable=False),
+        Column("attempts", Integer, nullable=False, server_default=text("1")),
+        Column("status", String(20), nullable=False, server_default=text("'parked'")),
+        Column("first_failed_at", DateTime(timezone=True), nullable=False),
+        Column("last_failed_at", DateTime(timezone=True), nullable=False),
+        Column("replayed_at", DateTime(timezone=True), nullable=True),
+        Index("ux_failed_events_consumer_event", "consumer", "event_id", unique=True),
+        Index("ix_failed_events_parked", "consumer", postgresql_where=text("status = 'parked'")),
+    )
+
+
+# The kernel's own handle on the tables (same names and columns in every service
+# database; each service also declares them on its metadata for alembic).
+_KERNEL_METADATA = MetaData()
+_OUTBOX, _PROCESSED = outbox_tables(_KERNEL_METADATA)
+FAILED_EVENTS = _KERNEL_METADATA.tables["failed_events"]
 
 
 def emit(
     session: Session,
-    source: str,
+    catalog: EventCatalog,
     event_type: str,
     data: dict[str, Any],
     *,
     tenant_id: uuid.UUID | None = None,
     ctx: CallContext | None = None,
 ) -> EventEnvelope:
-    """Record an event in the outbox, inside the caller's transaction."""
+    """Record an event in the outbox, inside the caller's transaction. The event must
+    be declared in the producer's ``catalog`` and ``data`` must be what its model
+    declares (:meth:`EventData.check_outgoing`): the data goes out as given."""
+    model = catalog[event_type]
+    model.check_outgoing(data)
     ctx = ctx or session.info.get("ctx") or CallContext()
     envelope = EventEnvelope(
         id=uuid.uuid4(),
         type=event_type,
-        source=source,
+        source=catalog.source,
+        version=model.version,
         occurred_at=utcnow(),
         tenant_id=tenant_id if tenant_id is not None else ctx.tenant_id,
         actor_id=ctx.user_id,
@@ -229,6 +278,36 @@ class EventPublisher:
                 log.debug("outbox: closing the relay's broker connection failed", exc_info=True)
 
 
+RELAY_MAX_ATTEMPTS = 3  # passes a row may fail to be built or published before it is set aside
+
+
+def broker_unreachable(exc: BaseException) -> bool:
+    """A failure of the connection to the broker (the whole batch waits for it), as
+    opposed to one caused by what a row holds (that row is set aside in the end)."""
+    from amqp.exceptions import ConnectionError as AmqpConnectionError
+    from kombu.exceptions import OperationalError as KombuOperationalError
+
+    return isinstance(exc, OSError | AmqpConnectionError | KombuOperationalError) or (
+        type(exc).__name__ == "Timeout"  # eventlet.Timeout: a broker gone silent
+    )
+
+
+def _note_failure(session: Session, row_id: uuid.UUID, exc: BaseException) -> None:
+    """Count a failed attempt at a row; the last allowed one sets it aside."""
+    error = f"{type(exc).__name__}: {exc}"[:2000]
+    attempts = _OUTBOX.c.attempts + 1
+    session.execute(
+        update(_OUTBOX)
+        .where(_OUTBOX.c.id == row_id)
+        .values(
+            attempts=attempts,
+            last_error=error,
+            set_aside_at=case((attempts >= RELAY_MAX_ATTEMPTS, func.now()), else_=None),
+        )
+    )
+    log.error("outbox: row %s could not be relayed (%s)", row_id, error)
+
+
 def relay_pending(
     factory: sessionmaker[Session],
     publisher: EventPublisher,
@@ -236,41 +315,105 @@ def relay_pending(
     batch: int = RELAY_BATCH,
 ) -> int:
     """Publish unpublished outbox rows, oldest first, about ``batch`` events in one
-    broker transaction, and mark them published; return how many rows were published.
+    broker transaction, and mark them published; return how many rows were published
+    (0: nothing more to do before the next pass).
     Rows are claimed with ``FOR UPDATE SKIP LOCKED`` (instances never publish one row
     at the same time) and marked in the same database transaction: if the broker fails
     they stay unpublished and are sent again (at least once; consumers apply an event
-    once). Deferred rows get their envelopes from ``expanders`` here."""
+    once). Deferred rows get their envelopes from ``expanders`` here.
+
+    A row that cannot be built (its expander fails) or published (the broker refuses
+    what it holds) does not hold up the others: its attempt is counted with the error,
+    and after ``RELAY_MAX_ATTEMPTS`` it is set aside (``set_aside_at``) until an
+    operator replays it. A broker that cannot be reached fails the whole batch (retried
+    later; nothing counted)."""
     with factory() as session, session.begin():
         rows = session.execute(
             select(_OUTBOX.c.id, _OUTBOX.c.event_type, _OUTBOX.c.envelope, _OUTBOX.c.headers)
-            .where(_OUTBOX.c.published_at.is_(None))
+            .where(_OUTBOX.c.published_at.is_(None), _OUTBOX.c.set_aside_at.is_(None))
             .order_by(_OUTBOX.c.created_at)
             .limit(batch)
             .with_for_update(skip_locked=True)
         ).all()
-        taken: list[uuid.UUID] = []
-        messages: list[tuple[str, dict[str, Any], dict[str, Any]]] = []
+        built: dict[uuid.UUID, list[tuple[str, dict[str, Any], dict[str, Any]]]] = {}
+        count = 0
         for row in rows:  # whole rows, until about ``batch`` events
-            if messages and len(messages) >= batch:
+            if count and count >= batch:
                 break
             try:
-                envelopes = envelopes_of(session, row, expanders or {})
+                with session.begin_nested():  # an expander's SQL error spoils nothing else
+                    envelopes = envelopes_of(session, row, expanders or {})
             except NoExpander:  # a row this process cannot build: left for one that can
                 log.error("outbox: no expander for row %s; left unpublished", row.id)
                 continue
+            except Exception as exc:
+                _note_failure(session, row.id, exc)
+                continue
             context = row.headers or {}
-            messages += [(row.event_type, e, context) for e in envelopes]
-            taken.append(row.id)
-        if not taken:
+            built[row.id] = [(row.event_type, e, context) for e in envelopes]
+            count += len(envelopes)
+        if not built:
             return 0
-        if messages:
-            publisher.publish(messages)
-        session.execute(
-            update(_OUTBOX).where(_OUTBOX.c.id.in_(taken)).values(published_at=func.now())
+        published = list(built)
+        try:
+            publisher.publish([m for group in built.values() for m in group])
+        except Exception as exc:
+            if broker_unreachable(exc):
+                raise
+            # something in the batch was refused: find it, one row at a time
+            log.warning("outbox: a batch was refused (%s); publishing row by row", exc)
+            published = []
+            for row_id, group in built.items():
+                try:
+                    publisher.publish(group)
+                except Exception as row_exc:
+                    if broker_unreachable(row_exc):
+                        raise
+                    _note_failure(session, row_id, row_exc)
+                else:
+                    published.append(row_id)
+        if published:
+            session.execute(
+                update(_OUTBOX).where(_OUTBOX.c.id.in_(published)).values(published_at=func.now())
+            )
+    log.debug("outbox: published %d rows to %s", len(published), publisher.exchange.name)
+    return len(published)
+
+
+def set_aside_rows(session: Session, event_type: str | None = None) -> list[Any]:
+    """The outbox rows set aside, oldest first (for operators)."""
+    query = (
+        select(
+            _OUTBOX.c.id,
+            _OUTBOX.c.event_type,
+            _OUTBOX.c.created_at,
+            _OUTBOX.c.attempts,
+            _OUTBOX.c.last_error,
+            _OUTBOX.c.set_aside_at,
         )
-    log.debug("outbox: published %d events to %s", len(messages), publisher.exchange.name)
-    return len(taken)
+        .where(_OUTBOX.c.set_aside_at.is_not(None), _OUTBOX.c.published_at.is_(None))
+        .order_by(_OUTBOX.c.created_at)
+    )
+    if event_type:
+        query = query.where(_OUTBOX.c.event_type == event_type)
+    return list(session.execute(query).all())
+
+
+def release_set_aside(
+    session: Session, ids: Sequence[uuid.UUID] | None = None, event_type: str | None = None
+) -> int:
+    """Give set-aside rows back to the relay (replay): all, those of ``event_type``, or
+    those of ``ids``. Their events keep their ids, so a consumer that had applied one
+    applies it once."""
+    query = update(_OUTBOX).where(
+        _OUTBOX.c.set_aside_at.is_not(None), _OUTBOX.c.published_at.is_(None)
+    )
+    if ids is not None:
+        query = query.where(_OUTBOX.c.id.in_(list(ids)))
+    if event_type:
+        query = query.where(_OUTBOX.c.event_type == event_type)
+    result = session.execute(query.values(set_aside_at=None, attempts=0))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 def prune_published(factory: sessionmaker[Session], keep: dt.timedelta, batch: int = 10_000) -> int:
@@ -285,6 +428,27 @@ def prune_published(factory: sessionmaker[Session], keep: dt.timedelta, batch: i
             .with_for_update(skip_locked=True)
         )
         result = session.execute(delete(_OUTBOX).where(_OUTBOX.c.id.in_(old.scalar_subquery())))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def prune_processed(factory: sessionmaker[Session], keep: dt.timedelta, batch: int = 10_000) -> int:
+    """Delete up to ``batch`` ``processed_events`` rows older than ``keep`` (they only
+    guard against a redelivery, which comes within minutes); return how many. The ids
+    of events parked in ``failed_events`` stay, so that replaying one still applies it
+    once."""
+    with factory() as session, session.begin():
+        old = (
+            select(_PROCESSED.c.handler, _PROCESSED.c.event_id)
+            .where(
+                _PROCESSED.c.processed_at < func.now() - keep,
+                ~exists().where(FAILED_EVENTS.c.event_id == _PROCESSED.c.event_id),
+            )
+            .limit(batch)
+            .with_for_update(skip_locked=True)
+        )
+        result = session.execute(
+            delete(_PROCESSED).where(tuple_(_PROCESSED.c.handler, _PROCESSED.c.event_id).in_(old))
+        )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 

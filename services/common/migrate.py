@@ -15,6 +15,7 @@ import importlib
 import logging
 import sys
 from pathlib import Path
+from typing import Any
 
 import psycopg2
 from alembic import command
@@ -161,6 +162,57 @@ def append_only_trigger(table: str) -> list[str]:
         f'CREATE TRIGGER {fn}_stmt BEFORE TRUNCATE ON "{table}" '
         f"FOR EACH STATEMENT EXECUTE FUNCTION {fn}()",
     ]
+
+
+def add_event_failures(op: Any) -> None:
+    """The ``failed_events`` table and the outbox's set-aside columns (DESIGN 10), as
+    every service's migration of that name creates them. Frozen: a later change to
+    these tables is a new function and a new migration."""
+    import sqlalchemy as sa
+    from sqlalchemy.dialects import postgresql
+
+    op.add_column(
+        "outbox", sa.Column("attempts", sa.Integer(), nullable=False, server_default=sa.text("0"))
+    )
+    op.add_column("outbox", sa.Column("last_error", sa.Text(), nullable=True))
+    op.add_column("outbox", sa.Column("set_aside_at", sa.DateTime(timezone=True), nullable=True))
+    op.create_table(
+        "failed_events",
+        sa.Column("id", postgresql.UUID(as_uuid=True), primary_key=True),
+        sa.Column("consumer", sa.String(200), nullable=False),
+        sa.Column("queue", sa.String(300), nullable=False),
+        sa.Column("source", sa.String(100), nullable=False),
+        sa.Column("event_type", sa.String(100), nullable=False),
+        sa.Column("event_id", postgresql.UUID(as_uuid=True), nullable=True),
+        sa.Column("envelope", postgresql.JSONB(), nullable=False),
+        sa.Column(
+            "headers", postgresql.JSONB(), nullable=False, server_default=sa.text("'{}'::jsonb")
+        ),
+        sa.Column("error", sa.Text(), nullable=False),
+        sa.Column("error_kind", sa.String(20), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False, server_default=sa.text("1")),
+        sa.Column("status", sa.String(20), nullable=False, server_default=sa.text("'parked'")),
+        sa.Column("first_failed_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("last_failed_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("replayed_at", sa.DateTime(timezone=True), nullable=True),
+    )
+    op.create_index(
+        "ux_failed_events_consumer_event", "failed_events", ["consumer", "event_id"], unique=True
+    )
+    op.create_index(
+        "ix_failed_events_parked",
+        "failed_events",
+        ["consumer"],
+        postgresql_where=sa.text("status = 'parked'"),
+    )
+    op.create_index("ix_processed_events_processed_at", "processed_events", ["processed_at"])
+
+
+def drop_event_failures(op: Any) -> None:
+    op.drop_index("ix_processed_events_processed_at", "processed_events")
+    op.drop_table("failed_events")
+    for column in ("set_aside_at", "last_error", "attempts"):
+        op.drop_column("outbox", column)
 
 
 def main(argv: list[str]) -> int:

@@ -56,6 +56,7 @@ from services.common.events import EventEnvelope, emit
 from services.common.inputs import optional_id
 from services.common.vocabulary import SHANGHAI, OrgUnitKind, Urgency, utcnow
 from services.documents import queries, rules, storage
+from services.documents.events import EVENTS
 from services.documents.models import (
     DirectoryTenant,
     DirectoryUnit,
@@ -63,7 +64,7 @@ from services.documents.models import (
     DocumentFile,
     InboxItem,
 )
-from services.documents.registry import SOURCE, announce_registered, load_visible, new_document
+from services.documents.registry import announce_registered, load_visible, new_document
 from services.documents.scans import ScanStore
 from services.documents.schemas import (
     DeliveryOut,
@@ -452,7 +453,7 @@ def send_document(
             )
             emit(
                 session,
-                SOURCE,
+                EVENTS,
                 "inbox.item_arrived",
                 {
                     "inbox_item_id": str(item.id),
@@ -491,7 +492,7 @@ def send_document(
         )
         emit(
             session,
-            SOURCE,
+            EVENTS,
             "document.sent",
             {
                 "document_id": str(doc.id),
@@ -705,7 +706,7 @@ def _record_signed(
     )
     emit(
         session,
-        SOURCE,
+        EVENTS,
         "inbox.item_signed",
         {
             "inbox_item_id": str(item.id),
@@ -748,7 +749,7 @@ def refuse_item(
         )
         emit(
             session,
-            SOURCE,
+            EVENTS,
             "inbox.item_refused",
             {
                 "inbox_item_id": str(item.id),

@@ -18,6 +18,7 @@ from services.common.errors import Forbidden, NotFound
 from services.common.events import emit
 from services.common.vocabulary import DocumentStatus, utcnow
 from services.documents import queries, rules
+from services.documents.events import EVENTS
 from services.documents.models import Document
 from services.documents.schemas import DocumentOut, DocumentPage, DocumentRegister, DocumentSearch
 from services.documents.trail import record
@@ -81,7 +82,7 @@ def announce_registered(session: Session, ctx: CallContext, doc: Document) -> No
     """``document.registered`` through the outbox: routing gives the registry its 分办 task."""
     emit(
         session,
-        SOURCE,
+        EVENTS,
         "document.registered",
         {
             "document_id": str(doc.id),

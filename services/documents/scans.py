@@ -24,8 +24,9 @@ from services.common.errors import Conflict, InvalidInput, NotFound
 from services.common.events import emit
 from services.common.vocabulary import utcnow
 from services.documents import queries, rules, storage
+from services.documents.events import EVENTS
 from services.documents.models import DocumentFile
-from services.documents.registry import SOURCE, document_not_found, load_visible
+from services.documents.registry import document_not_found, load_visible
 from services.documents.schemas import FileAttach, FileDownload, FileOut
 from services.documents.trail import record
 from services.documents.views import file_out, file_snapshot
@@ -130,7 +131,7 @@ def attach_file(
         )
         emit(
             session,
-            SOURCE,
+            EVENTS,
             "document.file_attached",
             {
                 "document_id": str(document_id),

@@ -13,18 +13,18 @@ import uuid
 from typing import Any
 
 import eventlet
-from nameko.events import event_handler
 from nameko.exceptions import MethodNotFound, RemoteError, UnknownService
 from nameko.extensions import DependencyProvider
 from nameko.rpc import RpcProxy, rpc
-from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
+from services.common.consumers import consumer
 from services.common.context import CallContext, Caller
 from services.common.db import DatabaseSession, scope_session
 from services.common.errors import (
     ERROR_CLASSES,
     EXPECTED_ERRORS,
+    InvalidInput,
     NotFound,
     ServiceTimeout,
     ServiceUnavailable,
@@ -43,6 +43,8 @@ from services.documents.schemas import (
     InboxRefusal,
     SendRequest,
 )
+from services.identity import events as identity_events
+from services.routing import events as routing_events
 
 log = logging.getLogger(__name__)
 
@@ -186,29 +188,22 @@ class DocumentsService(CommonEntrypoints):
         return delivery.refuse_item(self.db, self.caller, iid, req).model_dump(mode="json")
 
     # -- identity's events: the address book of delivery --------------------------------------------
-    def _directory(self, handler: str, payload: Any, apply: Any) -> None:
-        try:
-            env = EventEnvelope.model_validate(payload)
-        except ValidationError:
-            log.error("%s: not an event envelope; dropped: %r", handler, payload)
-            return
+    def _directory(self, env: EventEnvelope, apply: Any) -> None:
         if not apply(self.db, env):
-            log.error("%s: event %s lacks an id, a tenant or a name; dropped", handler, env.id)
-            self.db.rollback()
-            return
+            raise InvalidInput("invalid_event", f"event {env.id} lacks an id, a tenant or a name")
         self.db.commit()
 
-    @event_handler("identity", "tenant.created", requeue_on_error=True)
-    def on_tenant_created(self, payload: Any) -> None:
-        self._directory("on_tenant_created", payload, delivery.apply_tenant_created)
+    @consumer("identity", identity_events.TenantCreated)
+    def on_tenant_created(self, env: EventEnvelope) -> None:
+        self._directory(env, delivery.apply_tenant_created)
 
-    @event_handler("identity", "org_unit.created", requeue_on_error=True)
-    def on_org_unit_created(self, payload: Any) -> None:
-        self._directory("on_org_unit_created", payload, delivery.apply_org_unit_event)
+    @consumer("identity", identity_events.OrgUnitCreated)
+    def on_org_unit_created(self, env: EventEnvelope) -> None:
+        self._directory(env, delivery.apply_org_unit_event)
 
-    @event_handler("identity", "org_unit.updated", requeue_on_error=True)
-    def on_org_unit_updated(self, payload: Any) -> None:
-        self._directory("on_org_unit_updated", payload, delivery.apply_org_unit_event)
+    @consumer("identity", identity_events.OrgUnitUpdated)
+    def on_org_unit_updated(self, env: EventEnvelope) -> None:
+        self._directory(env, delivery.apply_org_unit_event)
 
     # -- processing slip and trail -------------------------------------------------------------
     @rpc(expected_exceptions=EXPECTED_ERRORS)
@@ -236,18 +231,10 @@ class DocumentsService(CommonEntrypoints):
                 names[person] = None
         return names
 
-    def _apply(self, handler: str, event_type: str, payload: Any) -> None:
+    def _apply(self, handler: str, env: EventEnvelope) -> None:
         """Apply one of routing's events once, in the event's tenant."""
-        try:
-            env = EventEnvelope.model_validate(payload)
-        except ValidationError:
-            log.error("%s: not an event envelope; dropped: %r", handler, payload)
-            return
-        if env.type != event_type:
-            env = env.model_copy(update={"type": event_type})
         if env.tenant_id is None:
-            log.error("%s: event %s has no tenant; dropped", handler, env.id)
-            return
+            raise InvalidInput("invalid_event", f"event {env.id} has no tenant")
         people = slip.people_to_name(env)
         names = self._names(people) if people else {}
         scope_session(self.db, tenant_id=env.tenant_id)
@@ -258,49 +245,49 @@ class DocumentsService(CommonEntrypoints):
         slip.apply_routing_event(self.db, self.caller, env, names)
         self.db.commit()
 
-    @event_handler("routing", "document.distributed", requeue_on_error=True)
-    def on_document_distributed(self, payload: Any) -> None:
-        self._apply("on_document_distributed", "document.distributed", payload)
+    @consumer("routing", routing_events.DocumentDistributed)
+    def on_document_distributed(self, env: EventEnvelope) -> None:
+        self._apply("on_document_distributed", env)
 
-    @event_handler("routing", "task.created", requeue_on_error=True)
-    def on_task_created(self, payload: Any) -> None:
-        self._apply("on_task_created", "task.created", payload)
+    @consumer("routing", routing_events.TaskCreated)
+    def on_task_created(self, env: EventEnvelope) -> None:
+        self._apply("on_task_created", env)
 
-    @event_handler("routing", "task.completed", requeue_on_error=True)
-    def on_task_completed(self, payload: Any) -> None:
-        self._apply("on_task_completed", "task.completed", payload)
+    @consumer("routing", routing_events.TaskCompleted)
+    def on_task_completed(self, env: EventEnvelope) -> None:
+        self._apply("on_task_completed", env)
 
-    @event_handler("routing", "task.returned", requeue_on_error=True)
-    def on_task_returned(self, payload: Any) -> None:
-        self._apply("on_task_returned", "task.returned", payload)
+    @consumer("routing", routing_events.TaskReturned)
+    def on_task_returned(self, env: EventEnvelope) -> None:
+        self._apply("on_task_returned", env)
 
-    @event_handler("routing", "task.urged", requeue_on_error=True)
-    def on_task_urged(self, payload: Any) -> None:
-        self._apply("on_task_urged", "task.urged", payload)
+    @consumer("routing", routing_events.TaskUrged)
+    def on_task_urged(self, env: EventEnvelope) -> None:
+        self._apply("on_task_urged", env)
 
-    @event_handler("routing", "task.cancelled", requeue_on_error=True)
-    def on_task_cancelled(self, payload: Any) -> None:
-        self._apply("on_task_cancelled", "task.cancelled", payload)
+    @consumer("routing", routing_events.TaskCancelled)
+    def on_task_cancelled(self, env: EventEnvelope) -> None:
+        self._apply("on_task_cancelled", env)
 
-    @event_handler("routing", "task.overdue", requeue_on_error=True)
-    def on_task_overdue(self, payload: Any) -> None:
-        self._apply("on_task_overdue", "task.overdue", payload)
+    @consumer("routing", routing_events.TaskOverdue)
+    def on_task_overdue(self, env: EventEnvelope) -> None:
+        self._apply("on_task_overdue", env)
 
-    @event_handler("routing", "document.circulated", requeue_on_error=True)
-    def on_document_circulated(self, payload: Any) -> None:
-        self._apply("on_document_circulated", "document.circulated", payload)
+    @consumer("routing", routing_events.DocumentCirculated)
+    def on_document_circulated(self, env: EventEnvelope) -> None:
+        self._apply("on_document_circulated", env)
 
-    @event_handler("routing", "read_item.read", requeue_on_error=True)
-    def on_read_item_read(self, payload: Any) -> None:
-        self._apply("on_read_item_read", "read_item.read", payload)
+    @consumer("routing", routing_events.ReadItemRead)
+    def on_read_item_read(self, env: EventEnvelope) -> None:
+        self._apply("on_read_item_read", env)
 
-    @event_handler("routing", "document.completed", requeue_on_error=True)
-    def on_document_completed(self, payload: Any) -> None:
-        self._apply("on_document_completed", "document.completed", payload)
+    @consumer("routing", routing_events.DocumentCompleted)
+    def on_document_completed(self, env: EventEnvelope) -> None:
+        self._apply("on_document_completed", env)
 
-    @event_handler("routing", "document.archived", requeue_on_error=True)
-    def on_document_archived(self, payload: Any) -> None:
-        self._apply("on_document_archived", "document.archived", payload)
+    @consumer("routing", routing_events.DocumentArchived)
+    def on_document_archived(self, env: EventEnvelope) -> None:
+        self._apply("on_document_archived", env)
 
 
 SERVICE = DocumentsService

@@ -26,8 +26,9 @@ from services.common.events import EventEnvelope, emit
 from services.common.inputs import id_list, instant, optional_id
 from services.common.vocabulary import DocumentStatus, OpinionKind
 from services.documents import queries, rules
+from services.documents.events import EVENTS
 from services.documents.models import Document, Opinion
-from services.documents.registry import SOURCE, load_visible
+from services.documents.registry import load_visible
 from services.documents.schemas import ProcessingSlipOut
 from services.documents.trail import record
 from services.documents.views import document_out, opinion_out, trace_out
@@ -73,7 +74,7 @@ def _opinion_text(value: Any) -> str | None:
 #: events of a task acted on: where their time is, and whose action it was
 ACTED: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "task.completed": (("completed_at",), ("actor_id",)),
-    "task.returned": (("returned_at", "completed_at"), ("actor_id", "returned_by")),
+    "task.returned": (("completed_at",), ("actor_id",)),
 }
 
 
@@ -186,7 +187,7 @@ def _distributed(
         tenant_id=doc.tenant_id,
         document_id=doc.id,
         action="document.distribute",
-        actor_id=_actor(env, "distributed_by", "actor_id"),
+        actor_id=_actor(env, "distributed_by"),
         after={**_details(env), "status": doc.status},
         occurred_at=at,
     )
@@ -302,7 +303,7 @@ def _circulated(
     queries.grant_access(
         session, doc.tenant_id, doc.id, [("user", u, "circulation") for u in users], at
     )
-    _trace(session, ctx, doc, env, "document.circulate", ("sent_by", "actor_id"), "sent_at")
+    _trace(session, ctx, doc, env, "document.circulate", ("sent_by",), "sent_at")
 
 
 def _state_change(state: DocumentStatus, at_key: str, actor_key: str, action: str) -> Applier:
@@ -337,7 +338,7 @@ def _state_change(state: DocumentStatus, at_key: str, actor_key: str, action: st
         )
         emit(
             session,
-            SOURCE,
+            EVENTS,
             f"document.{new_status}",
             {"document_id": str(doc.id), at_key: at.isoformat()},
             tenant_id=doc.tenant_id,
@@ -352,11 +353,11 @@ APPLIERS: dict[str, Applier] = {
     "task.created": _task_created,
     "task.completed": _task_acted,
     "task.returned": _task_acted,
-    "task.urged": _trace_only("task.urge", ("urged_by", "actor_id"), "urged_at"),
-    "task.cancelled": _trace_only("task.cancel", ("actor_id",), "cancelled_at"),
+    "task.urged": _trace_only("task.urge", ("urged_by",), "urged_at"),
+    "task.cancelled": _trace_only("task.cancel", (), "cancelled_at"),
     "task.overdue": _task_overdue,
     "document.circulated": _circulated,
-    "read_item.read": _trace_only("document.read", ("user_id", "actor_id"), "read_at"),
+    "read_item.read": _trace_only("document.read", ("user_id",), "read_at"),
     "document.completed": _state_change(
         DocumentStatus.completed, "completed_at", "completed_by", "document.complete"
     ),

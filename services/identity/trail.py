@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from services.common.audit import append_audit
 from services.common.context import CallContext
 from services.common.events import emit
+from services.identity.events import EVENTS
 
 SOURCE = "identity"
 
@@ -45,4 +46,4 @@ def record(
         ctx=ctx,
     )
     if event is not None:
-        emit(session, SOURCE, event, event_data or after or {}, tenant_id=tenant_id, ctx=ctx)
+        emit(session, EVENTS, event, event_data or after or {}, tenant_id=tenant_id, ctx=ctx)

@@ -22,6 +22,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import uuid
+from collections.abc import Mapping
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -55,8 +57,8 @@ KIND_OF_EVENT: dict[str, NotificationKind] = {
 }
 
 
-def _facts(session: Session, tenant_id: uuid.UUID, data: dict[str, object]) -> TaskFacts:
-    facts = TaskFacts.from_event(dict(data))
+def _facts(session: Session, tenant_id: uuid.UUID, data: Mapping[str, Any]) -> TaskFacts:
+    facts = TaskFacts.from_event(data)
     if facts.title is None and facts.document_id is not None:
         known = queries.document_title(session, tenant_id, facts.document_id)
         if known is not None:
@@ -94,7 +96,7 @@ def on_task_event(
     if not consume_once(session, handler, envelope):
         session.rollback()
         return 0
-    if facts.title and facts.document_id is not None and envelope.data.get("title"):
+    if facts.title and facts.document_id is not None and "title" in envelope.data:
         queries.remember_title(
             session, tenant_id, facts.document_id, facts.title, facts.urgency, at
         )

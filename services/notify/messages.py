@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -42,16 +43,22 @@ class TaskFacts:
     reason: str | None  # a return's (退回理由)
 
     @classmethod
-    def from_event(cls, data: dict[str, Any]) -> TaskFacts:
+    def from_event(cls, data: Mapping[str, Any]) -> TaskFacts:
+        """The facts of any task event: each is read only where the event's type declares
+        it (``in`` tells; an urge carries no title, a to-do no message)."""
+
+        def field(name: str) -> Any:
+            return data.get(name) if name in data else None
+
         return cls(
-            task_id=optional_id(data.get("task_id")),
-            document_id=optional_id(data.get("document_id")),
-            title=_text(data.get("title")),
-            urgency=_text(data.get("urgency")),
-            step_name=_text(data.get("step_name")),
-            due_at=_instant(data.get("due_at")),
-            message=_text(data.get("message")),
-            reason=_text(data.get("reason")) or _text(data.get("opinion")),
+            task_id=optional_id(field("task_id")),
+            document_id=optional_id(field("document_id")),
+            title=_text(field("title")),
+            urgency=_text(field("urgency")),
+            step_name=_text(field("step_name")),
+            due_at=_instant(field("due_at")),
+            message=_text(field("message")),
+            reason=_text(field("reason")) or _text(field("opinion")),
         )
 
     def with_document(self, title: str | None, urgency: str | None) -> TaskFacts:

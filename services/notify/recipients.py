@@ -73,7 +73,7 @@ def holder(kind: NotificationKind, data: dict[str, Any]) -> Holder:
     return Holder(
         user_id=optional_id(data.get("assignee_id")),
         unit_id=optional_id(data.get("unit_id")),
-        roles=_roles(data.get("roles")),
+        roles=_roles(data.get("roles")) if "roles" in data else (),
     )
 
 

@@ -14,16 +14,14 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import eventlet
-from nameko.events import event_handler
 from nameko.rpc import rpc
 from prometheus_client import Counter
-from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
+from services.common.consumers import consumer
 from services.common.context import CallContext, Caller
 from services.common.db import DatabaseSession, scope_session
-from services.common.errors import EXPECTED_ERRORS, GongwenError, ServiceTimeout, ServiceUnavailable
+from services.common.errors import EXPECTED_ERRORS, InvalidInput
 from services.common.events import EventEnvelope
 from services.common.health import CommonEntrypoints
 from services.common.inputs import parse, parse_id
@@ -31,6 +29,7 @@ from services.common.observability import Observability
 from services.notify import inbox
 from services.notify.remote import DirectoryFor, IdentityAsNotify
 from services.notify.schemas import NotificationKind, NotificationQuery
+from services.routing import events as routing_events
 
 log = logging.getLogger(__name__)
 
@@ -59,57 +58,42 @@ class NotifyService(CommonEntrypoints):
 
     # -- routing's task events ------------------------------------------------------------------
 
-    def _notify(self, handler: str, event_type: str, payload: Any) -> None:
-        kind = inbox.KIND_OF_EVENT[event_type]
-        try:
-            envelope = EventEnvelope.model_validate(payload)
-        except ValidationError:
-            log.error("%s: not an event envelope; dropped: %r", handler, payload)
-            return
+    def _notify(self, handler: str, envelope: EventEnvelope) -> None:
+        kind = inbox.KIND_OF_EVENT[envelope.type]
         if envelope.tenant_id is None:
-            log.error("%s: event %s has no tenant; dropped", handler, envelope.id)
-            return
+            raise InvalidInput("invalid_event", f"event {envelope.id} has no tenant")
         scope_session(self.db, tenant_id=envelope.tenant_id)
         directory = self.directory_for(envelope.tenant_id, envelope.request_id)
-        try:
-            created = inbox.on_task_event(self.db, directory, f"notify.{handler}", kind, envelope)
-        except (ServiceTimeout, ServiceUnavailable) as exc:
-            log.warning("%s: event %s retried: %s", handler, envelope.id, exc)
-            eventlet.sleep(RETRY_PAUSE)
-            raise
-        except GongwenError as exc:  # identity refused: retrying would not change it
-            log.error("%s: event %s dropped: %s", handler, envelope.id, exc)
-            return
-        except Exception:  # database away, a bug: back on the queue, a moment later
-            eventlet.sleep(RETRY_PAUSE)
-            raise
+        # identity away or a database error: retried with backoff, then parked; identity
+        # refusing (a typed error): parked at once (services.common.consumers)
+        created = inbox.on_task_event(self.db, directory, f"notify.{handler}", kind, envelope)
         if created:
             NOTIFICATIONS_CREATED.labels(kind.value).inc(created)
 
-    @event_handler("routing", "task.created", requeue_on_error=True)
-    def on_task_created(self, payload: Any) -> None:
+    @consumer("routing", routing_events.TaskCreated)
+    def on_task_created(self, envelope: EventEnvelope) -> None:
         """A new to-do (待办) for its holder."""
-        self._notify("on_task_created", "task.created", payload)
+        self._notify("on_task_created", envelope)
 
-    @event_handler("routing", "task.urged", requeue_on_error=True)
-    def on_task_urged(self, payload: Any) -> None:
+    @consumer("routing", routing_events.TaskUrged)
+    def on_task_urged(self, envelope: EventEnvelope) -> None:
         """An urge (催办), at once, to the holder of the task."""
-        self._notify("on_task_urged", "task.urged", payload)
+        self._notify("on_task_urged", envelope)
 
-    @event_handler("routing", "task.returned", requeue_on_error=True)
-    def on_task_returned(self, payload: Any) -> None:
+    @consumer("routing", routing_events.TaskReturned)
+    def on_task_returned(self, envelope: EventEnvelope) -> None:
         """A returned document (退回) to whom it went back to."""
-        self._notify("on_task_returned", "task.returned", payload)
+        self._notify("on_task_returned", envelope)
 
-    @event_handler("routing", "task.reminded", requeue_on_error=True)
-    def on_task_reminded(self, payload: Any) -> None:
+    @consumer("routing", routing_events.TaskReminded)
+    def on_task_reminded(self, envelope: EventEnvelope) -> None:
         """A deadline approaching (到期提醒)."""
-        self._notify("on_task_reminded", "task.reminded", payload)
+        self._notify("on_task_reminded", envelope)
 
-    @event_handler("routing", "task.overdue", requeue_on_error=True)
-    def on_task_overdue(self, payload: Any) -> None:
+    @consumer("routing", routing_events.TaskOverdue)
+    def on_task_overdue(self, envelope: EventEnvelope) -> None:
         """A deadline passed (超期提醒)."""
-        self._notify("on_task_overdue", "task.overdue", payload)
+        self._notify("on_task_overdue", envelope)
 
     # -- my inbox ----------------------------------------------------------------------------------
 

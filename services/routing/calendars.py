@@ -38,6 +38,7 @@ from services.common.inputs import optional_id
 from services.common.vocabulary import SHANGHAI, Role
 from services.routing import calendar_rules, clock, deadlines, queries
 from services.routing.calendar_rules import Window
+from services.routing.events import EVENTS
 from services.routing.models import CalendarOverride, CalendarYear
 from services.routing.ports import Directory
 from services.routing.schemas import (
@@ -252,7 +253,7 @@ def publish_year(session: Session, ctx: CallContext, year: int, req: YearPublish
     )
     emit(
         session,
-        SOURCE,
+        EVENTS,
         "calendar.year_published",
         {
             "year": year,
@@ -451,4 +452,4 @@ def _record_override(
         ctx=ctx,
         occurred_at=now,
     )
-    emit(session, SOURCE, action, payload, tenant_id=out.tenant_id)
+    emit(session, EVENTS, action, payload, tenant_id=out.tenant_id)

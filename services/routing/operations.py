@@ -25,6 +25,7 @@ from services.common.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.common.events import EventEnvelope, consume_once, emit
 from services.common.vocabulary import LEADER_ROLES, DocumentStatus, OrgUnitKind, Role, urgency_rank
 from services.routing import catalog, clock, deadlines, queries, scanner, views
+from services.routing.events import EVENTS
 from services.routing.models import (
     DocumentSummary,
     Task,
@@ -164,7 +165,7 @@ def _open_task(
     session.flush()
     emit(
         session,
-        SOURCE,
+        EVENTS,
         "task.created",
         {
             "task_id": str(task.id),
@@ -181,6 +182,7 @@ def _open_task(
             "role_in_document": role,
             "title": doc.title,
             "urgency": doc.urgency,
+            "created_at": now.isoformat(),
         },
         tenant_id=doc.tenant_id,
     )
@@ -195,7 +197,7 @@ def _cancel(session: Session, tasks: Sequence[Task], reason: str, now: dt.dateti
         scanner.mark_closed_late(session, task.id, task.assignee_id, now)
         emit(
             session,
-            SOURCE,
+            EVENTS,
             "task.cancelled",
             {
                 "task_id": str(task.id),
@@ -205,6 +207,7 @@ def _cancel(session: Session, tasks: Sequence[Task], reason: str, now: dt.dateti
                 "unit_id": _str(task.unit_id),
                 "assignee_id": _str(task.assignee_id),
                 "reason": reason,
+                "cancelled_at": now.isoformat(),
             },
             tenant_id=task.tenant_id,
         )
@@ -389,7 +392,7 @@ def distribute(
     doc.distributed_at = now
     emit(
         session,
-        SOURCE,
+        EVENTS,
         "document.distributed",
         {
             "document_id": str(doc.id),
@@ -496,7 +499,7 @@ def _announce_closed(
             data["returned_to_task_id"] = str(returned_to.id)
             data["returned_to_unit_id"] = _str(returned_to.unit_id)
             data["returned_to_user_id"] = _str(returned_to.assignee_id)
-    emit(session, SOURCE, event, data, tenant_id=task.tenant_id)
+    emit(session, EVENTS, event, data, tenant_id=task.tenant_id)
 
 
 def _check_people(
@@ -644,7 +647,7 @@ def _maybe_complete_document(
     doc.status, doc.completed_at = DocumentStatus.completed.value, now
     emit(
         session,
-        SOURCE,
+        EVENTS,
         "document.completed",
         {
             "document_id": str(doc.id),
@@ -673,7 +676,7 @@ def _archive_document(
     doc.status, doc.archived_at = DocumentStatus.archived.value, now
     emit(
         session,
-        SOURCE,
+        EVENTS,
         "document.archived",
         {
             "document_id": str(doc.id),
@@ -717,7 +720,7 @@ def urge(session: Session, ctx: CallContext, task_id: uuid.UUID, req: Urge) -> U
     session.flush()
     emit(
         session,
-        SOURCE,
+        EVENTS,
         "task.urged",
         {
             "urge_id": str(record.id),
@@ -728,6 +731,7 @@ def urge(session: Session, ctx: CallContext, task_id: uuid.UUID, req: Urge) -> U
             "roles": list(task.roles),
             "urged_by": str(actor.user_id),
             "message": record.message,
+            "urged_at": now.isoformat(),
         },
         tenant_id=tenant_id,
     )
@@ -787,7 +791,7 @@ def circulate(
         new = [rows[u][0] for u in recipients if rows[u][0].id in set(added)]
         emit(
             session,
-            SOURCE,
+            EVENTS,
             "document.circulated",
             {
                 "document_id": str(doc.id),
@@ -796,6 +800,7 @@ def circulate(
                 "read_item_ids": [str(i.id) for i in new],
                 "sent_by": str(actor.user_id),
                 "note": req.note,
+                "sent_at": now.isoformat(),
             },
             tenant_id=tenant_id,
         )
@@ -815,7 +820,7 @@ def mark_read(session: Session, ctx: CallContext, item_id: uuid.UUID) -> ReadIte
     if queries.mark_read(session, item.id, now):
         emit(
             session,
-            SOURCE,
+            EVENTS,
             "read_item.read",
             {
                 "read_item_id": str(item.id),

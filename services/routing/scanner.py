@@ -43,6 +43,7 @@ from services.common.events import EventEnvelope, defer, emit
 from services.common.vocabulary import utcnow
 from services.routing import clock, queries
 from services.routing.config import routing_settings
+from services.routing.events import EVENTS
 from services.routing.schemas import ClockOut, ScanCounts
 
 SOURCE = "routing"
@@ -117,7 +118,7 @@ def mark_closed_late(
     if marked is None:
         return False
     tenant_id, data = marked
-    emit(session, SOURCE, "task.overdue", data, tenant_id=tenant_id)
+    emit(session, EVENTS, "task.overdue", data, tenant_id=tenant_id)
     return True
 
 

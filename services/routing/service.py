@@ -14,12 +14,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from nameko.events import event_handler
 from nameko.rpc import RpcProxy, rpc
 from nameko.timer import timer
-from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
+from services.common.consumers import consumer
 from services.common.context import CallContext, Caller
 from services.common.db import DatabaseSession
 from services.common.errors import EXPECTED_ERRORS, InvalidInput
@@ -27,6 +26,8 @@ from services.common.events import EventEnvelope
 from services.common.health import CommonEntrypoints
 from services.common.inputs import parse, parse_id, parse_ids, parse_instant
 from services.common.observability import Observability
+from services.documents import events as documents_events
+from services.identity import events as identity_events
 from services.routing import calendars, catalog, operations, reporting, scanner
 from services.routing.config import routing_settings
 from services.routing.remote import RemoteDirectory, RemoteDocuments
@@ -63,29 +64,16 @@ class RoutingService(CommonEntrypoints):
 
     # -- events ------------------------------------------------------------------------------------
 
-    @event_handler("documents", "document.registered", requeue_on_error=True)
-    def on_document_registered(self, payload: JSON) -> None:
-        """A registered document gets its registry's 分办 task (idempotent).
-
-        A failure (database away) puts the event back on the queue; an event
-        that can never be applied (malformed) is logged and dropped.
-        """
-        try:
-            envelope = EventEnvelope.model_validate(payload)
-            operations.check_registered(envelope)
-        except (ValidationError, KeyError, ValueError, TypeError):
-            log.exception("malformed document.registered dropped: %r", payload)
-            return
+    @consumer("documents", documents_events.DocumentRegistered)
+    def on_document_registered(self, envelope: EventEnvelope) -> None:
+        """A registered document gets its registry's 分办 task (idempotent). Failures
+        are retried or parked (services.common.consumers)."""
         operations.on_document_registered(self.db, envelope)
 
-    @event_handler("identity", "tenant.created", requeue_on_error=True)
-    def on_tenant_created(self, payload: JSON) -> None:
+    @consumer("identity", identity_events.TenantCreated)
+    def on_tenant_created(self, envelope: EventEnvelope) -> None:
         """Keep routing's projection of the tenant tree (calendars inherit down it)."""
-        try:
-            envelope = EventEnvelope.model_validate(payload)
-            calendars.on_tenant_created(self.db, envelope)
-        except (ValidationError, KeyError, ValueError, TypeError):
-            log.exception("malformed tenant.created dropped: %r", payload)
+        calendars.on_tenant_created(self.db, envelope)
 
     # -- reminders and overdue marks -----------------------------------------------------------------
 

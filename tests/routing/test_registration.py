@@ -34,6 +34,7 @@ def _envelope(org: Org, document_id: str, **data: Any) -> dict[str, Any]:
             "urgency": "urgent",
             "registry_unit_id": org.registry_id,
             "registered_by": org.registrar.id,
+            "received_date": "2026-11-30",
             **data,
         },
     }

@@ -1,0 +1,109 @@
+"""The events documents publishes (DESIGN 10): one model per event type, declared once
+here; consumers in other services import this module and validate with it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from services.common.contracts import EventCatalog, EventData
+
+SOURCE = "documents"
+
+
+class DocumentRegistered(EventData):
+    """收文登记: routing gives the registry its 分办 task."""
+
+    event_type = "document.registered"
+    document_id: uuid.UUID
+    title: str
+    doc_number: str | None = None
+    urgency: str
+    registry_unit_id: uuid.UUID
+    registered_by: uuid.UUID
+    received_date: dt.date
+
+
+class FileAttached(EventData):
+    event_type = "document.file_attached"
+    document_id: uuid.UUID
+    file_id: uuid.UUID
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+
+
+class DocumentCompleted(EventData):
+    """办结, as the document records it (after routing's document.completed)."""
+
+    event_type = "document.completed"
+    document_id: uuid.UUID
+    completed_at: dt.datetime
+
+
+class DocumentArchived(EventData):
+    """归档, as the document records it (after routing's document.archived)."""
+
+    event_type = "document.archived"
+    document_id: uuid.UUID
+    archived_at: dt.datetime
+
+
+class DocumentSent(EventData):
+    """发送 through the platform to registries of this or other tenants."""
+
+    event_type = "document.sent"
+    document_id: uuid.UUID
+    sent_by: uuid.UUID
+    sender_unit_id: uuid.UUID
+    sent_at: dt.datetime
+    deliveries: list[dict[str, Any]]
+
+
+class InboxItemArrived(EventData):
+    """A document arrived in a registry's 收文箱 (published in the recipient's tenant)."""
+
+    event_type = "inbox.item_arrived"
+    inbox_item_id: uuid.UUID
+    recipient_unit_id: uuid.UUID
+    title: str
+    doc_number: str | None = None
+    urgency: str
+    source_org: str | None = None
+    sender_tenant_id: uuid.UUID
+    sender_tenant_code: str
+    sent_at: dt.datetime
+
+
+class InboxItemSigned(EventData):
+    event_type = "inbox.item_signed"
+    inbox_item_id: uuid.UUID
+    document_id: uuid.UUID
+    signed_by: uuid.UUID
+    sender_tenant_id: uuid.UUID
+
+
+class InboxItemRefused(EventData):
+    event_type = "inbox.item_refused"
+    inbox_item_id: uuid.UUID
+    refused_by: uuid.UUID
+    reason: str
+    sender_tenant_id: uuid.UUID
+    source_document_id: uuid.UUID
+
+
+EVENTS = EventCatalog(
+    SOURCE,
+    [
+        DocumentRegistered,
+        FileAttached,
+        DocumentCompleted,
+        DocumentArchived,
+        DocumentSent,
+        InboxItemArrived,
+        InboxItemSigned,
+        InboxItemRefused,
+    ],
+)

@@ -1,0 +1,23 @@
+"""ledger: failed_events (parked events) and the outbox's set-aside columns
+
+Revision ID: 0002
+Revises: 0001
+Create Date: 2026-12-01
+"""
+
+from alembic import op
+
+from services.common.migrate import add_event_failures, drop_event_failures
+
+revision = "0002"
+down_revision = "0001"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    add_event_failures(op)
+
+
+def downgrade() -> None:
+    drop_event_failures(op)
