@@ -46,6 +46,14 @@ class CommonEntrypoints:
         scope_session(self.db, bypass_rls=True)
         return self.db
 
+    def _refresh_gauges(self) -> None:
+        """Bring the parked / set-aside gauges up to date with what an operator sees."""
+        from sqlalchemy.orm import sessionmaker
+
+        from services.common.consumers import refresh_gauges
+
+        refresh_gauges(sessionmaker(bind=self.db.get_bind()), self.name)
+
     @rpc(expected_exceptions=EXPECTED_ERRORS)
     def ops_failed_events(self, query: Any = None) -> list[dict[str, Any]]:
         """Events this service's consumers parked (ops)."""
@@ -53,7 +61,9 @@ class CommonEntrypoints:
 
         session = self._ops_session()
         q = parse(ops.FailedEventQuery, query)
-        return [row.model_dump(mode="json") for row in ops.list_failed(session, q)]
+        rows = [row.model_dump(mode="json") for row in ops.list_failed(session, q)]
+        self._refresh_gauges()
+        return rows
 
     @rpc(expected_exceptions=EXPECTED_ERRORS)
     def ops_replay_failed(self, selection: Any = None) -> dict[str, Any]:
@@ -73,7 +83,9 @@ class CommonEntrypoints:
 
         session = self._ops_session()
         q = parse(ops.SetAsideQuery, query)
-        return [row.model_dump(mode="json") for row in ops.list_set_aside(session, q)]
+        rows = [row.model_dump(mode="json") for row in ops.list_set_aside(session, q)]
+        self._refresh_gauges()
+        return rows
 
     @rpc(expected_exceptions=EXPECTED_ERRORS)
     def ops_replay_set_aside(self, selection: Any = None) -> dict[str, Any]:

@@ -12,7 +12,9 @@ import json
 import time
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
+import httpx
 import pytest
 from kombu import Connection, Exchange, Queue
 from sqlalchemy import create_engine, delete, select, text
@@ -21,7 +23,15 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from devstack.stack import Stack
 from services.common.context import CallContext
-from services.common.events import _OUTBOX, consume_once, defer, emit, prune_published
+from services.common.contracts import EventCatalog, EventData
+from services.common.events import (
+    _OUTBOX,
+    consume_once,
+    defer,
+    emit,
+    prune_processed,
+    prune_published,
+)
 from services.common.settings import get_settings
 
 
@@ -65,13 +75,23 @@ def _drain(queue: Queue, expected: int, timeout: float = 15.0) -> list[dict]:
     return got
 
 
+def probes(event_type: str) -> EventCatalog:
+    """The ledger service "declares" a probe event of this type, for these tests."""
+
+    class Probe(EventData):
+        n: int
+
+    Probe.event_type = event_type
+    return EventCatalog("ledger", [Probe])
+
+
 def _record(engine: Engine, event_type: str, n: int = 1) -> list[str]:
     ids = []
     with Session(engine) as session, session.begin():
         for i in range(n):
             env = emit(
                 session,
-                "ledger",
+                probes(event_type),
                 event_type,
                 {"n": i},
                 ctx=CallContext(request_id="req-outbox-test"),
@@ -98,7 +118,7 @@ def test_rolled_back_change_announces_nothing(stack, ledger_db, listener):
     queue, event_type = listener
     with Session(ledger_db) as session:
         session.begin()
-        emit(session, "ledger", event_type, {"x": 1}, ctx=CallContext())
+        emit(session, probes(event_type), event_type, {"n": 1}, ctx=CallContext())
         session.rollback()
     assert _drain(queue, expected=0, timeout=2.5) == []
     with ledger_db.connect() as conn:
@@ -188,3 +208,97 @@ def test_published_events_are_pruned_after_the_retention_unpublished_ones_never(
     assert left == {ids["published yesterday"], ids["never published"]}
     with Session(ledger_db) as session, session.begin():
         session.execute(delete(_OUTBOX).where(_OUTBOX.c.event_type == event_type))
+
+
+def _set_aside(engine: Engine, row_id: str) -> Any:
+    with Session(engine) as session:
+        return session.execute(
+            select(_OUTBOX.c.attempts, _OUTBOX.c.last_error, _OUTBOX.c.set_aside_at).where(
+                _OUTBOX.c.id == uuid.UUID(row_id)
+            )
+        ).first()
+
+
+def test_a_row_the_broker_cannot_take_is_set_aside_and_later_rows_still_go_out(
+    stack, rpc, ledger_db, listener
+):
+    """A row whose message cannot be sent (a header the AMQP encoder refuses) is tried
+    3 times, set aside with its error, listed and counted for operators; the events
+    after it are published; replayed once repaired, it goes out."""
+    queue, event_type = listener
+    with Session(ledger_db) as session, session.begin():
+        [poison] = [
+            str(
+                emit(
+                    session,
+                    probes(event_type),
+                    event_type,
+                    {"n": 0},
+                    ctx=CallContext(request_id="req-poison"),
+                ).id
+            )
+        ]
+        session.execute(
+            text("UPDATE outbox SET headers = '{\"big\": 1180591620717411303424}' WHERE id = :id"),
+            {"id": poison},
+        )
+    later = _record(ledger_db, event_type, n=2)
+    got = _drain(queue, expected=2, timeout=20)
+    assert [m["id"] for m in got] == later
+    row = eventually_row(lambda: _set_aside(ledger_db, poison), lambda r: r.set_aside_at)
+    assert row.attempts == 3 and "int too large" in row.last_error
+
+    ops = {"roles": "ops"}
+    listed = rpc.call("ledger", "ops_set_aside", context=ops, query={"event_type": event_type})
+    assert [r["id"] for r in listed] == [poison] and listed[0]["attempts"] == 3
+    metrics = httpx.get(f"http://127.0.0.1:{stack.metrics_ports['ledger']}/metrics").text
+    assert f'gongwen_outbox_set_aside{{event_type="{event_type}",service="ledger"}} 1.0' in metrics
+
+    with Session(ledger_db) as session, session.begin():  # the operator repairs the row
+        session.execute(text("UPDATE outbox SET headers = '{}' WHERE id = :id"), {"id": poison})
+    out = rpc.call("ledger", "ops_replay_set_aside", context=ops, selection={"ids": [poison]})
+    assert out["replayed"] == 1
+    assert [m["id"] for m in _drain(queue, expected=1, timeout=15)] == [poison]
+
+
+def eventually_row(fetch: Any, ready: Any, timeout: float = 20.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        row = fetch()
+        if row is not None and ready(row):
+            return row
+        assert time.monotonic() < deadline, f"still not: {row!r}"
+        time.sleep(0.2)
+
+
+def test_old_processed_events_are_pruned_but_not_those_of_parked_events(ledger_db):
+    old, parked_one, recent = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    with Session(ledger_db) as session, session.begin():
+        for event_id, days in ((old, 40), (parked_one, 40), (recent, 1)):
+            session.execute(
+                text(
+                    "INSERT INTO processed_events (handler, event_id, processed_at)"
+                    " VALUES ('tests.prune', :id, now() - make_interval(days => :days))"
+                ),
+                {"id": event_id, "days": days},
+            )
+        session.execute(
+            text(
+                "INSERT INTO failed_events (id, consumer, queue, source, event_type, event_id,"
+                " envelope, error, error_kind, first_failed_at, last_failed_at)"
+                " VALUES (:id, 'tests.prune', 'q', 'x', 'x.y', :event, '{}', 'e', 'permanent',"
+                " now(), now())"
+            ),
+            {"id": uuid.uuid4(), "event": parked_one},
+        )
+    prune_processed(sessionmaker(ledger_db), dt.timedelta(days=30))
+    with Session(ledger_db) as session:
+        left = set(
+            session.scalars(
+                text("SELECT event_id FROM processed_events WHERE handler = 'tests.prune'")
+            )
+        )
+    assert left == {parked_one, recent}
+    with Session(ledger_db) as session, session.begin():
+        session.execute(text("DELETE FROM processed_events WHERE handler = 'tests.prune'"))
+        session.execute(text("DELETE FROM failed_events WHERE consumer = 'tests.prune'"))
