@@ -41,6 +41,11 @@ class Settings(BaseSettings):
     outbox_retention_days: float = Field(
         default=7, gt=0, description="days a published event stays in a service's outbox"
     )
+    processed_events_retention_days: float = Field(
+        default=30,
+        gt=0,
+        description="days a consumer remembers an event it applied (redeliveries come within minutes)",
+    )
     calendar_rpc_timeout: float = Field(
         default=120.0,
         gt=0,
