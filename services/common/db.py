@@ -162,7 +162,13 @@ class DatabaseSession(DependencyProvider):
     def worker_teardown(self, worker_ctx: Any) -> None:
         session = self.sessions.pop(worker_ctx, None)
         if session is not None:
-            session.close()
+            try:
+                session.close()
+            except Exception as exc:  # the connection died (database away): drop it, keep
+                # serving — an exception here would stop the whole service container
+                log.warning("closing a session failed: %s", exc.__class__.__name__)
+                with contextlib.suppress(Exception):
+                    session.invalidate()
 
     # -- outbox relay --------------------------------------------------------------
     def _after_commit(self, session: Session) -> None:
