@@ -13,6 +13,7 @@ const routes: RouteRecordRaw[] = [
       { path: "done", name: "done", component: () => import("./views/TaskListView.vue"), props: { kind: "done" }, meta: { title: "已办" } },
       { path: "reading", name: "reading", component: () => import("./views/ReadingView.vue"), meta: { title: "待阅" } },
       { path: "notifications", name: "notifications", component: () => import("./views/NotificationsView.vue"), meta: { title: "通知" } },
+      { path: "register", name: "register", component: () => import("./views/RegisterView.vue"), meta: { title: "收文登记" } },
       { path: "documents/:id", name: "document", component: () => import("./views/DocumentView.vue"), props: true, meta: { title: "文件" } },
       { path: "password", name: "password", component: () => import("./views/PasswordView.vue"), meta: { title: "修改密码" } },
       { path: ":rest(.*)*", name: "not-found", component: () => import("./views/NotFoundView.vue"), meta: { title: "页面不存在" } },

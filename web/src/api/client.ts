@@ -22,7 +22,8 @@ export function setSessionExpiredHandler(handler: () => void): void {
   onSessionExpired = handler;
 }
 
-async function refreshOnce(): Promise<boolean> {
+/** One refresh of the token pair (shared by concurrent callers); false when it failed. */
+export async function refreshOnce(): Promise<boolean> {
   const refreshToken = tokens.refresh;
   if (!refreshToken) return false;
   refreshing ??= (async () => {
@@ -74,6 +75,12 @@ export async function authFetch(input: Request): Promise<Response> {
   tokens.clear();
   onSessionExpired();
   return response;
+}
+
+/** The session ended (refresh failed): back to the sign-in page. */
+export function sessionExpired(): void {
+  tokens.clear();
+  onSessionExpired();
 }
 
 export const api = createClient<paths>({ baseUrl: "", fetch: authFetch });
