@@ -34,6 +34,7 @@ BENCHMARKS: dict[str, str] = {
     "deadlines": "bench.deadlines",
     "todo": "bench.todo",
     "overdue": "bench.overdue",
+    "events": "bench.events",
 }
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
