@@ -83,12 +83,11 @@ from bench.todo import BackendsCpuProbe
 from services.common.context import CallContext
 from services.common.rpc_client import AsyncRpcClient
 from services.common.settings import LOCAL_PLATFORM_ADMIN_PASSWORD, Settings
-from services.common.vocabulary import Role
+from services.common.vocabulary import SHANGHAI, Role
 from services.routing import calendar_rules, queries
 from services.routing.config import routing_settings
 from services.routing.deadlines import DISTRIBUTION
 from services.routing.working_days import (
-    SHANGHAI,
     WorkingDayCalendar,
     YearSchedule,
     distribution_deadline,

@@ -73,11 +73,11 @@ from typing import Any
 
 import psycopg2
 
+from services.common.vocabulary import SHANGHAI
 from services.routing.deadlines import DISTRIBUTION, STEP, Rule, compute, tenant_calendar
 from services.routing.schemas import DEFAULT_INCOMING
 from services.routing.templates import DEFAULT_TEMPLATE_ID, step_roles
 from services.routing.working_days import (
-    SHANGHAI,
     WorkingDayCalendar,
     YearSchedule,
     effective_calendar,

@@ -15,9 +15,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from services.common.errors import InvalidInput
+from services.common.vocabulary import SHANGHAI
 from services.routing.schemas import DayReason, OverrideKind
 from services.routing.working_days import (
-    SHANGHAI,
     CalendarError,
     Overrides,
     YearSchedule,

@@ -16,25 +16,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
+from playwright.sync_api import Browser, Playwright, expect, sync_playwright
 
-from tests.e2e.conftest import (  # noqa: F401 - fixtures shared with the e2e tests
-    PASSWORD,
-    Gateway,
-    Office,
-    User,
-    gw,
-    platform_admin,
-    settings,
-    setup_office,
-    unique,
-)
+from tests.support import gateway_fixtures
+from tests.support.browser import DESKTOP, Person
+
+# the session fixtures of the suites through the gateway (tests/e2e, tests/browser)
+settings = gateway_fixtures.settings
+gw = gateway_fixtures.gw
+platform_admin = gateway_fixtures.platform_admin
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / ".run" / "screenshots"
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-DESKTOP = {"width": 1366, "height": 768}
-PHONE = {"width": 390, "height": 844}
 
 expect.set_options(timeout=15_000)
 
@@ -69,42 +63,6 @@ def browser(playwright_driver: Playwright) -> Iterator[Browser]:
 @pytest.fixture(scope="session")
 def web_url(gateway_url: str, web_build: Path) -> str:
     return gateway_url
-
-
-class Person:
-    """Somebody at a browser: their own context (cookies, storage) and page."""
-
-    def __init__(self, browser: Browser, base_url: str, viewport: dict[str, int]) -> None:
-        self.base_url = base_url
-        self.context: BrowserContext = browser.new_context(
-            base_url=base_url, viewport=viewport, locale="zh-CN", timezone_id="Asia/Shanghai"
-        )
-        self.page: Page = self.context.new_page()
-        self.requests: list[str] = []
-        self.page.on("request", lambda request: self.requests.append(request.url))
-
-    def open(self, path: str = "/") -> Page:
-        self.page.goto(path)
-        return self.page
-
-    def sign_in(self, tenant: str, username: str, password: str = PASSWORD) -> Page:
-        page = self.open("/login")
-        page.get_by_label("租户代码").fill(tenant)
-        page.get_by_label("用户名").fill(username)
-        page.get_by_label("密码", exact=True).fill(password)
-        page.get_by_role("button", name="登录").click()
-        return page
-
-    def screenshot(self, name: str) -> Path:
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        path = SCREENSHOTS / f"{name}.png"
-        self.page.wait_for_load_state("networkidle")
-        self.page.wait_for_timeout(300)  # transitions of Element Plus
-        self.page.screenshot(path=str(path), full_page=True)
-        return path
-
-    def close(self) -> None:
-        self.context.close()
 
 
 @pytest.fixture()

@@ -15,19 +15,9 @@ import pytest
 from playwright.sync_api import expect
 
 from services.routing.working_days import SHANGHAI
-from tests.browser.conftest import DESKTOP, PHONE, Person
-from tests.conftest import SyncRpc
-from tests.e2e.conftest import (
-    PASSWORD,
-    Gateway,
-    Office,
-    User,
-    ok,
-    register,
-    setup_office,
-    todo,
-    unique,
-)
+from tests.support.browser import DESKTOP, PHONE, Person
+from tests.support.gateway import PASSWORD, Gateway, Office, User, ok, register, setup_office, todo
+from tests.support.stacks import SyncRpc, unique
 
 People = Any  # the ``people`` fixture: people(viewport) -> Person
 

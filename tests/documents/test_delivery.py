@@ -11,25 +11,16 @@ import hashlib
 import os
 import threading
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 
 from services.common.errors import Conflict, Forbidden, GongwenError, InvalidInput, NotFound
+from services.common.vocabulary import SHANGHAI
 from services.documents import storage
-from tests.documents import samples
-from tests.documents.conftest import (
-    Office,
-    Person,
-    _onboard,
-    a_document,
-    count_rows,
-    eventually,
-    expect_error,
-)
-from tests.documents.test_scans import attach, upload
-
-SHANGHAI = ZoneInfo("Asia/Shanghai")
+from tests.support import samples
+from tests.support.documents import Office, Person, a_document, attach, count_rows, onboard, upload
+from tests.support.identity import expect_error
+from tests.support.waiting import eventually
 
 
 def shanghai_today() -> str:
@@ -100,7 +91,7 @@ def registered_with_scans(office: Office, s3, bucket, title: str, **fields: Any)
 @pytest.fixture(scope="module")
 def guiyang(rpc, platform_admin, office) -> Office:
     """贵阳市 (gz-gy): the sending city, its registry 文书处 and a second registry."""
-    return _onboard(rpc, platform_admin, "gz-gy", "贵阳市")
+    return onboard(rpc, platform_admin, "gz-gy", "贵阳市")
 
 
 @pytest.fixture(scope="module")
@@ -402,7 +393,7 @@ def test_a_registry_refuses_an_item_and_it_may_be_sent_again(guiyang, office, re
 def test_a_tenant_onboarded_before_the_address_book_is_filled_in_from_identity(
     rpc, platform_admin, office, ready, pg_superuser
 ):
-    bijie = _onboard(rpc, platform_admin, "gz-bj", "毕节市")
+    bijie = onboard(rpc, platform_admin, "gz-bj", "毕节市")
     addressable(pg_superuser, bijie.tenant_id, bijie.registry_id)
     with pg_superuser.cursor() as cur:  # as if documents had never heard of it
         cur.execute("DELETE FROM directory_units WHERE tenant_id = %s", (bijie.tenant_id,))

@@ -10,7 +10,8 @@ import pytest
 from kombu import Connection, Exchange, Queue
 
 from services.common.errors import Forbidden, InvalidInput, NotFound
-from tests.documents.conftest import a_document, count_rows, expect_error
+from tests.support.documents import a_document, count_rows
+from tests.support.identity import expect_error
 
 
 @pytest.fixture()

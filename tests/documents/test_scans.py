@@ -16,20 +16,11 @@ import pytest
 from gateway.objects import stage_in_pool
 from services.common.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.documents import storage
-from tests.documents import samples
-from tests.documents.conftest import (
-    SERVICE_MAX_UPLOAD_BYTES,
-    a_document,
-    count_rows,
-    expect_error,
-)
+from tests.support import samples
+from tests.support.documents import SERVICE_MAX_UPLOAD_BYTES, a_document, attach, count_rows, upload
+from tests.support.identity import expect_error
 
 MiB = 1024 * 1024
-
-
-def chunks(data: bytes, size: int = 64 * 1024):
-    for i in range(0, len(data), size):
-        yield data[i : i + size]
 
 
 def staged_keys(s3, bucket, tenant_id) -> list[str]:
@@ -37,19 +28,6 @@ def staged_keys(s3, bucket, tenant_id) -> list[str]:
         o.object_name
         for o in s3.list_objects(bucket, prefix=f"staging/{tenant_id}/", recursive=True)
     ]
-
-
-def upload(s3, bucket, person, data: bytes, **kw):
-    """What the gateway does with an upload: stream it into the tenant's staging area."""
-    key = storage.staging_key(person.tenant_id, uuid.uuid4())
-    size, sha256, content_type = storage.stream_to_staging(s3, bucket, key, chunks(data), **kw)
-    return {"staging_key": key, "size": size, "sha256": sha256, "content_type": content_type}
-
-
-def attach(person, document_id, staged, filename="扫描件.pdf"):
-    return person.call(
-        "attach_file", document_id=document_id, file={**staged, "filename": filename}
-    )
 
 
 @pytest.fixture()

@@ -10,7 +10,8 @@ import uuid
 
 import pytest
 
-from tests.documents.conftest import Office, _onboard, eventually
+from tests.support.documents import Office, onboard
+from tests.support.waiting import eventually
 
 TITLES = [
     # title, source, number, received, (lead, assisting)
@@ -48,7 +49,7 @@ TITLES = [
 
 @pytest.fixture(scope="module")
 def lps(rpc, platform_admin) -> Office:
-    return _onboard(rpc, platform_admin, "gz-lps", "六盘水市")
+    return onboard(rpc, platform_admin, "gz-lps", "六盘水市")
 
 
 @pytest.fixture(scope="module")
@@ -167,7 +168,7 @@ def test_newest_first_and_paged(lps, docs):
 
 def test_a_bad_query_is_invalid_input(lps):
     from services.common.errors import InvalidInput
-    from tests.documents.conftest import expect_error
+    from tests.support.identity import expect_error
 
     expect_error(
         InvalidInput, "invalid_input", lps.registrar.call, "search_documents", query={"limit": 1000}

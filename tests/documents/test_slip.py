@@ -15,8 +15,10 @@ from kombu import Connection, Exchange, Queue
 
 from services.common.errors import Conflict, NotFound
 from services.documents import storage
-from tests.documents import samples
-from tests.documents.conftest import a_document, count_rows, eventually, expect_error
+from tests.support import samples
+from tests.support.documents import a_document, count_rows
+from tests.support.identity import expect_error
+from tests.support.waiting import eventually
 
 
 def now() -> str:

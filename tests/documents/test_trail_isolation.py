@@ -8,13 +8,14 @@ import psycopg2
 import pytest
 
 from services.common.errors import Forbidden
-from tests.documents.conftest import Office, _onboard, a_document, connect, count_rows, expect_error
+from tests.support.documents import Office, a_document, count_rows, onboard
+from tests.support.identity import connect, expect_error
 
 
 @pytest.fixture(scope="module")
 def anshun(rpc, platform_admin) -> Office:
     """A tenant of its own: its chain gets tampered with."""
-    return _onboard(rpc, platform_admin, "gz-as", "安顺市")
+    return onboard(rpc, platform_admin, "gz-as", "安顺市")
 
 
 def test_an_auditor_verifies_the_chain_of_the_tenant(office):

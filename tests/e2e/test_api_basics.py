@@ -5,7 +5,8 @@ from __future__ import annotations
 import httpx
 
 from devstack.stack import Stack
-from tests.e2e.conftest import Gateway, Org, expect_error, fresh_address, ok, unique
+from tests.support.gateway import Gateway, Org, expect_error, fresh_address, ok
+from tests.support.stacks import unique
 
 
 def test_unknown_routes_wrong_methods_and_bad_ids(gw: Gateway, org: Org):

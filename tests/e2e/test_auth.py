@@ -13,7 +13,7 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from tests.e2e.conftest import (
+from tests.support.gateway import (
     PASSWORD,
     Gateway,
     Org,
@@ -23,8 +23,8 @@ from tests.e2e.conftest import (
     expect_error,
     fresh_address,
     ok,
-    unique,
 )
+from tests.support.stacks import unique
 
 
 def refresh(client: httpx.Client, token: str) -> httpx.Response:

@@ -15,8 +15,9 @@ import httpx
 import pytest
 
 from devstack.stack import Stack
-from tests.e2e.conftest import Gateway, Org, expect_error, fresh_address, ok, unique, wait_until
-from tests.e2e.faults import TcpProxy, amqp_uri_via, extra_gateway
+from tests.support.faults import TcpProxy, amqp_uri_via, extra_gateway
+from tests.support.gateway import Gateway, Org, expect_error, fresh_address, ok, wait_until
+from tests.support.stacks import unique
 
 
 @pytest.fixture()

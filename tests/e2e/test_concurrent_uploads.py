@@ -17,8 +17,8 @@ from typing import Any
 import httpx
 
 from devstack.stack import Stack
-from tests.e2e.conftest import Office, Person, expect_error, ok, real_pdf, register
-from tests.e2e.faults import extra_gateway
+from tests.support.faults import extra_gateway
+from tests.support.gateway import Office, Person, expect_error, ok, real_pdf, register
 
 SLOTS = 2
 BOUNDARY = "gongwen-slow-" + "5" * 16

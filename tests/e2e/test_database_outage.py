@@ -17,9 +17,9 @@ import pytest
 from devstack.stack import Stack
 from services.common.errors import ServiceUnavailable
 from services.common.settings import LOCAL_PLATFORM_ADMIN_PASSWORD
-from tests.conftest import SyncRpc, healthy_rpc, partial_stack, settings_for
-from tests.e2e.conftest import expect_error, ok, wait_until
-from tests.e2e.faults import TcpProxy, extra_gateway
+from tests.support.faults import TcpProxy, extra_gateway
+from tests.support.gateway import expect_error, ok, wait_until
+from tests.support.stacks import SyncRpc, healthy_rpc, partial_stack, settings_for
 
 
 @pytest.fixture(scope="module")

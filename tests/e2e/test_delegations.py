@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from tests.e2e.conftest import Org, expect_error, ok
+from tests.support.gateway import Org, expect_error, ok
 
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))
 

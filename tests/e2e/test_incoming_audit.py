@@ -9,7 +9,7 @@ import psycopg2
 
 from devstack.stack import Stack
 from services.common.settings import Settings
-from tests.e2e.conftest import (
+from tests.support.gateway import (
     Gateway,
     User,
     expect_error,
@@ -17,9 +17,9 @@ from tests.e2e.conftest import (
     real_pdf,
     register,
     setup_office,
-    unique,
     upload,
 )
+from tests.support.stacks import unique
 
 
 def tamper(stack: Stack, settings: Settings, tenant_id: str, document_id: str) -> int:

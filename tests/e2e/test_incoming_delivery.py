@@ -20,8 +20,8 @@ import psycopg2
 import pytest
 
 from services.common.settings import Settings
-from tests.documents import samples
-from tests.e2e.conftest import (
+from tests.support import samples
+from tests.support.gateway import (
     Gateway,
     Office,
     Org,
@@ -36,9 +36,9 @@ from tests.e2e.conftest import (
     open_task,
     real_pdf,
     register,
-    unique,
     upload,
 )
+from tests.support.stacks import unique
 
 
 @dataclass

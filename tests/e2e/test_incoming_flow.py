@@ -15,18 +15,17 @@ from urllib.parse import quote
 
 import httpx
 
+from services.common.vocabulary import SHANGHAI
 from services.routing.working_days import (
-    SHANGHAI,
     distribution_deadline,
     effective_calendar,
     national_schedules,
 )
-from tests.documents import samples
-from tests.e2e.conftest import (
+from tests.support import samples
+from tests.support.gateway import (
     Office,
     Person,
     act,
-    eventually,
     expect_error,
     ok,
     open_task,
@@ -34,6 +33,7 @@ from tests.e2e.conftest import (
     register,
     upload,
 )
+from tests.support.waiting import eventually
 
 
 def at(value: str) -> dt.datetime:

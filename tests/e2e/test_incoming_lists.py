@@ -16,17 +16,9 @@ from services.routing.working_days import (
     effective_calendar,
     national_schedules,
 )
-from tests.e2e.conftest import (
-    Office,
-    Person,
-    act,
-    eventually,
-    expect_error,
-    ok,
-    open_task,
-    register,
-    unique,
-)
+from tests.support.gateway import Office, Person, act, expect_error, ok, open_task, register
+from tests.support.stacks import unique
+from tests.support.waiting import eventually
 
 
 def at(value: str) -> dt.datetime:

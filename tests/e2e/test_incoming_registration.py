@@ -16,9 +16,9 @@ from minio import Minio
 from devstack.stack import Stack
 from services.common.settings import Settings
 from services.documents import storage
-from tests.documents import samples
-from tests.e2e.conftest import Office, error_code, expect_error, ok, real_pdf, register, upload
-from tests.e2e.faults import extra_gateway
+from tests.support import samples
+from tests.support.faults import extra_gateway
+from tests.support.gateway import Office, error_code, expect_error, ok, real_pdf, register, upload
 
 
 def staged_objects(settings: Settings, tenant_id: str) -> list[str]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.e2e.conftest import Org, Tenants, expect_error, ok
+from tests.support.gateway import Org, Tenants, expect_error, ok
 
 
 def test_another_tenants_records_do_not_exist_for_a_city(org: Org, tenants: Tenants):

@@ -22,20 +22,19 @@ from typing import Any
 import pytest
 
 from services.common.vocabulary import SHANGHAI
-from tests.conftest import SyncRpc
-from tests.e2e.conftest import (
+from tests.support.gateway import (
     Gateway,
     Office,
     Person,
     User,
     act,
-    eventually,
     expect_error,
     ok,
     register,
     setup_office,
-    unique,
 )
+from tests.support.stacks import SyncRpc, unique
+from tests.support.waiting import eventually
 
 SetClock = Callable[[dt.datetime], None]
 

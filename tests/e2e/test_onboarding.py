@@ -4,16 +4,8 @@ from __future__ import annotations
 
 import jwt
 
-from tests.e2e.conftest import (
-    PASSWORD,
-    Gateway,
-    Tenants,
-    User,
-    expect_error,
-    ok,
-    onboard,
-    unique,
-)
+from tests.support.gateway import PASSWORD, Gateway, Tenants, User, expect_error, ok, onboard
+from tests.support.stacks import unique
 
 
 def test_the_platform_admin_signs_in_without_a_tenant(platform_admin: User):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.e2e.conftest import (
+from tests.support.gateway import (
     PASSWORD,
     Gateway,
     Org,
@@ -15,8 +15,8 @@ from tests.e2e.conftest import (
     expect_error,
     fresh_address,
     ok,
-    unique,
 )
+from tests.support.stacks import unique
 
 
 def names(units: list[dict[str, Any]]) -> list[str]:

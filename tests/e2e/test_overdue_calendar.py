@@ -21,9 +21,7 @@ from services.common.audit import check_links
 from services.common.settings import Settings
 from services.routing.schemas import DEFAULT_INCOMING
 from services.routing.templates import DEFAULT_TEMPLATE_ID
-from tests.conftest import SyncRpc
-from tests.e2e import test_overdue_flow as flow
-from tests.e2e.conftest import (
+from tests.support.gateway import (
     Gateway,
     Office,
     Person,
@@ -36,20 +34,9 @@ from tests.e2e.conftest import (
     fresh_address,
     ok,
     onboard,
-    unique,
 )
-from tests.e2e.test_overdue_flow import (
-    RoutingEvents,
-    SetClock,
-    at,
-    build_office,
-    new_document,
-    shanghai,
-)
-
-# the fixtures of the flow tests, shared
-clock = flow.clock
-routing_events = flow.routing_events
+from tests.support.overdue import RoutingEvents, SetClock, at, build_office, new_document, shanghai
+from tests.support.stacks import SyncRpc, unique
 
 
 @pytest.fixture(scope="module")

@@ -11,141 +11,33 @@ Events are counted on a queue of our own bound to ``routing.events``.
 
 from __future__ import annotations
 
-import datetime as dt
-import json
 import threading
 import time
-import uuid
-from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from kombu import Connection, Exchange, Queue
+from kombu import Connection
 from sqlalchemy import create_engine, text
 
 from devstack.stack import Stack
 from services.common.settings import Settings
-from services.common.vocabulary import SHANGHAI
-from tests.conftest import SyncRpc
-from tests.e2e.conftest import (
-    Gateway,
-    Office,
-    Person,
-    User,
-    act,
-    eventually,
-    ok,
-    register,
-    setup_office,
-    unique,
+from tests.support.gateway import Gateway, Office, User, act, ok
+from tests.support.overdue import (
+    RoutingEvents,
+    SetClock,
+    at,
+    build_office,
+    new_document,
+    shanghai,
+    task_of,
 )
-
-SetClock = Callable[[dt.datetime], None]
-
-#: (unit name) of the overdue tenants, and (username, full name, unit, roles)
-UNITS = ("文书处", "电子政务处", "综合处")
-STAFF = (
-    ("wenshu", "张文书", "文书处", ["registrar"]),
-    ("dz_ban1", "李承办", "电子政务处", ["handler"]),
-    ("dz_ban2", "吴承办", "电子政务处", ["handler"]),
-    ("dz_chu", "王处长", "电子政务处", ["division_head"]),
-    ("zh_ban", "郑承办", "综合处", ["handler"]),
-    ("zh_chu", "冯处长", "综合处", ["division_head"]),
-)
-
-
-def shanghai(y: int, m: int, d: int, hour: int = 0, minute: int = 0) -> dt.datetime:
-    return dt.datetime(y, m, d, hour, minute, tzinfo=SHANGHAI)
-
-
-def at(value: str) -> dt.datetime:
-    return dt.datetime.fromisoformat(value)
-
-
-def build_office(gw: Gateway, platform_admin: User, name: str) -> Office:
-    """A tenant of its own: a registry and two business divisions with their staff."""
-    office = setup_office(gw, platform_admin, unique("cq"), name)
-    for unit in UNITS:
-        office.add_unit(unit)
-    for username, full_name, unit, roles in STAFF:
-        office.add_person(username, full_name, unit, roles)
-    return office
+from tests.support.stacks import SyncRpc
+from tests.support.waiting import eventually
 
 
 @pytest.fixture(scope="module")
 def overdue_office(gw: Gateway, platform_admin: User) -> Office:
     return build_office(gw, platform_admin, "超期提醒测试厅")
-
-
-@pytest.fixture()
-def clock(rpc: SyncRpc) -> Iterator[SetClock]:
-    """Routing's test clock, set by the test; real time again afterwards."""
-
-    def set_clock(instant: dt.datetime) -> None:
-        out = rpc.call("routing", "set_test_clock", now=instant.isoformat())
-        assert out["frozen"] is True and at(out["now"]) == instant
-
-    yield set_clock
-    rpc.call("routing", "set_test_clock", now=None)
-
-
-class RoutingEvents:
-    """What routing publishes, read from an exclusive queue bound to ``routing.events``."""
-
-    def __init__(self, queue: Queue) -> None:
-        self.queue = queue
-        self.seen: list[dict[str, Any]] = []
-
-    def drain(self) -> list[dict[str, Any]]:
-        while (message := self.queue.get(no_ack=True)) is not None:
-            self.seen.append(json.loads(message.body))
-        return self.seen
-
-    def of(self, event_type: str, **data: Any) -> list[dict[str, Any]]:
-        return [
-            e
-            for e in self.drain()
-            if e["type"] == event_type and all(e["data"].get(k) == v for k, v in data.items())
-        ]
-
-    def wait(self, event_type: str, count: int = 1, **data: Any) -> list[dict[str, Any]]:
-        return list(
-            eventually(lambda: len(found := self.of(event_type, **data)) >= count and found)
-        )
-
-
-@pytest.fixture()
-def routing_events(stack: Stack) -> Iterator[RoutingEvents]:
-    with Connection(stack.env["AMQP_URI"]) as conn:
-        exchange = Exchange("routing.events", type="topic", durable=True)
-        queue = Queue(
-            f"tests-overdue-{uuid.uuid4().hex[:8]}", exchange, routing_key="#", exclusive=True
-        )(conn.default_channel)
-        queue.declare()
-        yield RoutingEvents(queue)
-
-
-def new_document(
-    office: Office, title: str, lead: str, *assisting: str, number: str | None = None
-) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """收文登记 and 分办 through the gateway: the document and its 处室签收 tasks."""
-    registrar = office["wenshu"]
-    fields = {"doc_number": number} if number else {}
-    doc = register(registrar, title, **fields)
-    out = ok(
-        registrar.post(
-            f"/documents/{doc['id']}/distribute",
-            json={
-                "lead_unit_id": office.units[lead],
-                "assisting_unit_ids": [office.units[u] for u in assisting],
-            },
-        )
-    )
-    return doc, list(out["tasks"])
-
-
-def task_of(person: Person, task_id: str) -> dict[str, Any]:
-    return dict(ok(person.get(f"/tasks/{task_id}")))
 
 
 def test_a_task_is_reminded_then_overdue_and_its_document_gets_the_red_flag(

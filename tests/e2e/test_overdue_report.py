@@ -14,9 +14,9 @@ from typing import Any
 import openpyxl
 import pytest
 
-from tests.conftest import SyncRpc
-from tests.e2e.conftest import Gateway, Office, User, act, expect_error, ok
-from tests.e2e.test_overdue_flow import at, build_office, new_document, shanghai
+from tests.support.gateway import Gateway, Office, User, act, expect_error, ok
+from tests.support.overdue import at, build_office, new_document, shanghai
+from tests.support.stacks import SyncRpc
 
 MONTH = "2026-10"
 NUMBER = "黔超测〔2026〕{}号"

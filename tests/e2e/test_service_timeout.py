@@ -10,7 +10,7 @@ import httpx
 
 from devstack.stack import Stack
 from services.common.settings import Settings
-from tests.e2e.conftest import Gateway, Org, expect_error, fresh_address, wait_until
+from tests.support.gateway import Gateway, Org, expect_error, fresh_address, wait_until
 
 
 def test_a_stopped_service_gives_504_then_recovers(

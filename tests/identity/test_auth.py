@@ -5,14 +5,7 @@ from __future__ import annotations
 import jwt
 
 from services.common.errors import InvalidInput, TooManyRequests, Unauthenticated
-from tests.identity.conftest import (
-    PASSWORD,
-    Identity,
-    Province,
-    expect_error,
-    fresh_ip,
-    make_user,
-)
+from tests.support.identity import PASSWORD, Identity, Province, expect_error, fresh_ip, make_user
 
 
 def test_platform_admin_exists_from_the_first_start_and_signs_in(identity: Identity, settings):

@@ -7,14 +7,7 @@ import datetime as dt
 import pytest
 
 from services.common.errors import Conflict, Forbidden, InvalidInput, NotFound
-from tests.identity.conftest import (
-    Actor,
-    Identity,
-    Province,
-    expect_error,
-    make_user,
-    sign_in_as,
-)
+from tests.support.identity import Actor, Identity, Province, expect_error, make_user, sign_in_as
 
 BEIJING = dt.timezone(dt.timedelta(hours=8))
 

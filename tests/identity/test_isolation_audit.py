@@ -9,7 +9,7 @@ import psycopg2.errors
 import pytest
 
 from services.common.errors import Forbidden, Unauthenticated
-from tests.identity.conftest import (
+from tests.support.identity import (
     PASSWORD,
     Actor,
     Identity,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from services.common.errors import Conflict, Forbidden, InvalidInput, NotFound
-from tests.identity.conftest import (
+from tests.support.identity import (
     PASSWORD,
     Actor,
     Identity,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import jwt
 
 from services.common.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
-from tests.identity.conftest import (
+from tests.support.identity import (
     PASSWORD,
     Actor,
     Identity,
@@ -13,8 +13,8 @@ from tests.identity.conftest import (
     expect_error,
     make_user,
     sign_in_as,
-    unique,
 )
+from tests.support.stacks import unique
 
 
 def _unit(actor: Actor, name: str, kind: str, parent_id: str) -> dict:

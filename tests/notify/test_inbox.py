@@ -18,17 +18,10 @@ from sqlalchemy import create_engine, text
 
 from devstack.stack import Stack
 from services.common.errors import NotFound
-from tests.conftest import SyncRpc, settings_for
-from tests.notify.conftest import (
-    Org,
-    Publish,
-    about,
-    envelope,
-    eventually,
-    inbox,
-    settle,
-    task_data,
-)
+from tests.support.notify import Publish, about, envelope, inbox, settle, task_data
+from tests.support.people import Org
+from tests.support.stacks import SyncRpc, settings_for
+from tests.support.waiting import eventually
 
 
 def recipients_of(rpc: SyncRpc, people: list, task_id: str, kind: str) -> dict[str, int]:

@@ -7,8 +7,9 @@ from __future__ import annotations
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from tests.conftest import SyncRpc
-from tests.routing.conftest import Org, distribute, register
+from tests.support.people import Org
+from tests.support.routing import distribute, register
+from tests.support.stacks import SyncRpc
 
 
 def test_every_tenant_table_has_forced_row_level_security(routing_db: Engine):

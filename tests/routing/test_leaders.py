@@ -6,8 +6,9 @@ from __future__ import annotations
 import pytest
 
 from services.common.errors import Forbidden, InvalidInput
-from tests.conftest import SyncRpc
-from tests.routing.conftest import EventLog, Org, act, at_review, route, the_task, todo
+from tests.support.people import Org
+from tests.support.routing import EventLog, act, at_review, route, the_task, todo
+from tests.support.stacks import SyncRpc
 
 
 def test_only_leaders_can_be_asked_for_instructions(rpc: SyncRpc, org: Org):

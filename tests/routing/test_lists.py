@@ -10,8 +10,9 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from tests.conftest import SyncRpc
-from tests.routing.conftest import Org, Person, act, distribute, register, todo
+from tests.support.people import Org, Person
+from tests.support.routing import act, distribute, register, todo
+from tests.support.stacks import SyncRpc
 
 
 def _page(rpc: SyncRpc, method: str, person: Person, **query: Any) -> dict[str, Any]:

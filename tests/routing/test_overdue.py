@@ -21,8 +21,10 @@ from services.common.vocabulary import SHANGHAI
 from services.routing import queries, scanner
 from services.routing.schemas import DEFAULT_INCOMING
 from services.routing.templates import DEFAULT_TEMPLATE_ID
-from tests.conftest import SyncRpc
-from tests.routing.conftest import EventLog, Org, act, distribute, eventually, register
+from tests.support.people import Org
+from tests.support.routing import EventLog, act, distribute, register
+from tests.support.stacks import SyncRpc
+from tests.support.waiting import eventually
 
 PLATFORM = {"user_id": "00000000-0000-0000-0000-0000000000aa", "roles": "platform_admin"}
 

@@ -11,8 +11,9 @@ from typing import Any
 import pytest
 
 from services.common.errors import Conflict, Forbidden, GongwenError, InvalidInput, NotFound
-from tests.conftest import SyncRpc
-from tests.routing.conftest import Org, act, distribute, register, route, the_task, todo
+from tests.support.people import Org
+from tests.support.routing import act, distribute, register, route, the_task, todo
+from tests.support.stacks import SyncRpc
 
 
 def test_a_user_without_the_steps_role_cannot_act(rpc: SyncRpc, org: Org):

@@ -14,8 +14,10 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from devstack.stack import Stack
-from tests.conftest import SyncRpc
-from tests.routing.conftest import Org, distribute, eventually, register, route
+from tests.support.people import Org
+from tests.support.routing import distribute, register, route
+from tests.support.stacks import SyncRpc
+from tests.support.waiting import eventually
 
 
 def _envelope(org: Org, document_id: str, **data: Any) -> dict[str, Any]:

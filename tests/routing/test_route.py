@@ -11,18 +11,10 @@ import pytest
 
 from services.common.errors import InvalidInput
 from services.common.vocabulary import SHANGHAI
-from tests.conftest import SyncRpc
-from tests.routing.conftest import (
-    EventLog,
-    Org,
-    act,
-    distribute,
-    eventually,
-    register,
-    route,
-    the_task,
-    todo,
-)
+from tests.support.people import Org
+from tests.support.routing import EventLog, act, distribute, register, route, the_task, todo
+from tests.support.stacks import SyncRpc
+from tests.support.waiting import eventually
 
 
 def test_a_document_goes_from_registration_to_archive_through_two_divisions(

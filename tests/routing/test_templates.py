@@ -11,8 +11,9 @@ import pytest
 from services.common.errors import Forbidden, InvalidInput, NotFound
 from services.routing.schemas import DEFAULT_INCOMING
 from services.routing.templates import DEFAULT_TEMPLATE_ID
-from tests.conftest import SyncRpc
-from tests.routing.conftest import Org, act, distribute, register
+from tests.support.people import Org
+from tests.support.routing import act, distribute, register
+from tests.support.stacks import SyncRpc
 
 
 def _quick_template() -> dict[str, Any]:

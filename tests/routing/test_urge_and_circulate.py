@@ -7,8 +7,9 @@ import uuid
 import pytest
 
 from services.common.errors import Conflict, Forbidden, NotFound
-from tests.conftest import SyncRpc
-from tests.routing.conftest import EventLog, Org, act, distribute, register
+from tests.support.people import Org
+from tests.support.routing import EventLog, act, distribute, register
+from tests.support.stacks import SyncRpc
 
 
 def test_the_registry_or_the_sender_urges_an_open_task(rpc: SyncRpc, org: Org, events: EventLog):

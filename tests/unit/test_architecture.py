@@ -33,15 +33,20 @@ def _imported_modules(path: Path) -> set[str]:
     return found
 
 
+def _is_test_module(module: str) -> bool:
+    """Whether ``module`` is part of the test suites other than tests.support."""
+    in_tests = module == "tests" or module.startswith("tests.")
+    return in_tests and not (module == SUPPORT or module.startswith(SUPPORT + "."))
+
+
 def test_no_test_module_imports_another_test_module() -> None:
     offending = []
     for path in sorted(TESTS.rglob("*.py")):
         if path.is_relative_to(TESTS / "support"):
             continue
         for module in _imported_modules(path):
-            if module == "tests" or module.startswith("tests."):
-                if module != SUPPORT and not module.startswith(SUPPORT + "."):
-                    offending.append(f"{path.relative_to(ROOT)} imports {module}")
+            if _is_test_module(module):
+                offending.append(f"{path.relative_to(ROOT)} imports {module}")
     assert not offending, "test helpers belong in tests/support:\n" + "\n".join(offending)
 
 
@@ -50,8 +55,7 @@ def test_tests_support_imports_no_test_module() -> None:
         f"{path.relative_to(ROOT)} imports {module}"
         for path in sorted((TESTS / "support").rglob("*.py"))
         for module in _imported_modules(path)
-        if (module == "tests" or module.startswith("tests."))
-        and not (module == SUPPORT or module.startswith(SUPPORT + "."))
+        if _is_test_module(module)
     ]
     assert not offending, "\n".join(offending)
 

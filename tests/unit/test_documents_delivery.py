@@ -22,8 +22,7 @@ from services.documents import delivery
 from services.documents.delivery import UnitRef, received_date_of, source_org_of
 from services.documents.models import InboxItem
 from services.documents.schemas import InboxQuery, SendRequest
-from tests.unit.test_gateway_app import Harness, error_of
-from tests.unit.test_gateway_auth import ISSUER
+from tests.support.gateway_app import ISSUER, Harness, error_of
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")

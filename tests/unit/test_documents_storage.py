@@ -21,7 +21,7 @@ from services.documents.storage import (
     sniff_bytes,
     staging_key,
 )
-from tests.documents import samples
+from tests.support import samples
 
 
 @pytest.mark.parametrize(

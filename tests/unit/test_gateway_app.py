@@ -12,16 +12,11 @@ import logging
 import uuid
 import warnings
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 
 from gateway.app import create_app
-from gateway.auth import KeySet, TokenVerifier
-from gateway.deps import GatewayState
 from gateway.logs import RequestIdFilter, sanitize_request_id
-from gateway.ratelimit import Decision
-from gateway.rpc import ServiceRpc
 from services.common.errors import (
     Conflict,
     Forbidden,
@@ -35,83 +30,11 @@ from services.common.errors import (
 )
 from services.common.observability import JsonFormatter
 from services.common.settings import Settings
-from tests.unit.test_gateway_auth import ISSUER, SigningKey, claims
+from tests.support.gateway_app import ISSUER, USER, FakeLimiter, Harness, claims, error_of
 
 with warnings.catch_warnings():  # starlette's TestClient frowns on httpx; it works
     warnings.simplefilter("ignore")
     from fastapi.testclient import TestClient
-
-
-class ScriptedRpc:
-    """Answers RPC calls from a script; records every call with its context."""
-
-    def __init__(self, key: SigningKey) -> None:
-        self.key = key
-        self.script: dict[tuple[str, str], Any] = {}
-        self.calls: list[tuple[str, str, dict[str, Any], dict[str, str]]] = []
-
-    async def connect(self) -> None:
-        return None
-
-    async def close(self) -> None:
-        return None
-
-    async def call(
-        self,
-        service: str,
-        method: str,
-        kwargs: dict[str, Any] | None = None,
-        *,
-        context: dict[str, str] | None = None,
-        timeout: float | None = None,
-    ) -> Any:
-        if (service, method) == ("identity", "jwks"):
-            return {"keys": [self.key.jwk]}
-        self.calls.append((service, method, dict(kwargs or {}), dict(context or {})))
-        answer = self.script.get((service, method), {})
-        if isinstance(answer, BaseException):
-            raise answer
-        return answer(**(kwargs or {})) if callable(answer) else answer
-
-
-class FakeLimiter:
-    def __init__(self, allow: int) -> None:
-        self.allow = allow
-        self.hits: list[str] = []
-
-    async def hit(self, address: str) -> Decision:
-        self.hits.append(address)
-        allowed = len(self.hits) <= self.allow
-        return Decision(allowed, self.allow, max(0, self.allow - len(self.hits)), 42)
-
-    async def close(self) -> None:
-        return None
-
-
-class Harness:
-    def __init__(self) -> None:
-        self.key = SigningKey()
-        self.rpc = ScriptedRpc(self.key)
-        self.limiter: FakeLimiter | None = None
-
-    def state(self, settings: Settings) -> GatewayState:
-        rpc = ServiceRpc(self.rpc)
-
-        async def fetch() -> dict[str, Any]:
-            result: dict[str, Any] = await rpc.call("identity", "jwks", context={})
-            return result
-
-        keys = KeySet(fetch)
-        return GatewayState(
-            settings=settings,
-            rpc=rpc,
-            keys=keys,
-            verifier=TokenVerifier(keys, issuer=ISSUER),
-            limiter=self.limiter,  # type: ignore[arg-type]
-        )
-
-    def token(self, **overrides: Any) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.key.sign(claims(**overrides))}"}
 
 
 @pytest.fixture()
@@ -128,25 +51,6 @@ def client(harness: Harness) -> Iterator[TestClient]:
     )
     with TestClient(app, raise_server_exceptions=False) as c:
         yield c
-
-
-def error_of(response: Any) -> dict[str, Any]:
-    body = response.json()
-    assert set(body) == {"error"}, body
-    assert {"code", "message"} <= set(body["error"])
-    return dict(body["error"])
-
-
-USER = {
-    "id": str(uuid.uuid4()),
-    "tenant_id": str(uuid.uuid4()),
-    "username": "wenshu1",
-    "full_name": "张文书",
-    "org_unit_id": str(uuid.uuid4()),
-    "roles": ["registrar"],
-    "active": True,
-    "created_at": "2026-03-02T08:00:00Z",
-}
 
 
 # -- error mapping ---------------------------------------------------------------------------

@@ -6,52 +6,14 @@ import asyncio
 import base64
 import json
 import time
-import uuid
 from typing import Any
 
 import jwt
 import pytest
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from jwt.algorithms import OKPAlgorithm
 
 from gateway.auth import KeySet, TokenVerifier
 from services.common.errors import ServiceUnavailable, Unauthenticated
-
-ISSUER = "gongwen-identity"
-
-
-class SigningKey:
-    """An Ed25519 key pair as the identity service would publish it."""
-
-    def __init__(self, kid: str | None = None) -> None:
-        self.private = Ed25519PrivateKey.generate()
-        self.kid = kid or uuid.uuid4().hex[:16]
-
-    @property
-    def jwk(self) -> dict[str, Any]:
-        data = json.loads(OKPAlgorithm.to_jwk(self.private.public_key()))
-        return {**data, "kid": self.kid, "alg": "EdDSA", "use": "sig"}
-
-    def sign(self, claims: dict[str, Any], *, kid: str | None = None) -> str:
-        return jwt.encode(claims, self.private, algorithm="EdDSA", headers={"kid": kid or self.kid})
-
-
-def claims(**overrides: Any) -> dict[str, Any]:
-    now = int(time.time())
-    base: dict[str, Any] = {
-        "iss": ISSUER,
-        "sub": str(uuid.uuid4()),
-        "tid": str(uuid.uuid4()),
-        "tcode": "gz",
-        "name": "wenshu1",
-        "roles": ["registrar", "handler"],
-        "ou": str(uuid.uuid4()),
-        "iat": now,
-        "exp": now + 900,
-        "jti": uuid.uuid4().hex,
-    }
-    base.update(overrides)
-    return base
+from tests.support.gateway_app import ISSUER, SigningKey, claims
 
 
 class JwksSource:

@@ -19,8 +19,7 @@ from services.common.errors import Conflict, InvalidInput, NotFound
 from services.common.settings import Settings
 from services.routing.schemas import DEFAULT_INCOMING
 from services.routing.templates import validate_template
-from tests.unit.test_gateway_app import USER, Harness, error_of
-from tests.unit.test_gateway_auth import ISSUER, claims
+from tests.support.gateway_app import ISSUER, USER, Harness, claims, error_of
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")

@@ -13,8 +13,7 @@ import pytest
 from gateway.app import create_app
 from services.common.errors import NotFound
 from services.common.settings import Settings
-from tests.unit.test_gateway_app import Harness, error_of
-from tests.unit.test_gateway_auth import ISSUER
+from tests.support.gateway_app import ISSUER, Harness, error_of
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")

@@ -17,9 +17,8 @@ import pytest
 from gateway.app import create_app
 from services.common.settings import Settings
 from services.routing.schemas import DEFAULT_INCOMING, OverdueReport
-from tests.unit.test_gateway_app import Harness, error_of
-from tests.unit.test_gateway_auth import ISSUER
-from tests.unit.test_overdue_rules import _report
+from tests.support.gateway_app import ISSUER, Harness, error_of
+from tests.support.reports import sample_report
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
@@ -159,7 +158,7 @@ def test_a_step_time_limit_goes_to_routing_as_is(harness: Harness, client: TestC
 
 
 def test_the_report_is_streamed_as_a_workbook_or_csv(harness: Harness, client: TestClient):
-    report = _report()
+    report = sample_report()
     harness.rpc.script[("routing", "overdue_report")] = report.model_dump(mode="json")
     headers = as_(harness, "registrar")
     denied = client.get(

@@ -13,23 +13,22 @@ import openpyxl
 import pytest
 
 from services.common.errors import InvalidInput
+from services.common.vocabulary import SHANGHAI
 from services.routing import calendar_rules, deadlines, exports, reports, scanner
 from services.routing.calendar_rules import LocalDay
 from services.routing.reports import Month, OverdueTask
 from services.routing.schemas import (
     DayReason,
-    OverdueItem,
-    OverdueReport,
     OverrideKind,
     TaskStatus,
 )
 from services.routing.working_days import (
-    SHANGHAI,
     WorkingDayCalendar,
     YearSchedule,
     effective_calendar,
     national_schedules,
 )
+from tests.support.reports import sample_report
 
 D = dt.date
 PROVINCE, CITY, COUNTY = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
@@ -161,7 +160,7 @@ def test_a_deadline_and_its_reminder():
 # -- the report's rules ---------------------------------------------------------------------------
 
 
-def test_the_month_of_a_report():
+def test_the_month_of_asample_report():
     now = sh(2026, 11, 2, 10)
     assert reports.report_month("2026-11", now) == Month(2026, 11)
     assert reports.report_month("2025-12", now).label == "2025-12"
@@ -264,56 +263,8 @@ def test_counts_per_division_person_and_month():
 # -- the files -------------------------------------------------------------------------------------------
 
 
-def _report() -> OverdueReport:
-    unit, person = uuid.uuid4(), uuid.uuid4()
-    base = {
-        "document_id": uuid.uuid4(),
-        "doc_number": "黔府办函〔2026〕65号",
-        "title": "关于报送材料的通知",
-        "unit_id": unit,
-        "unit_name": "电子政务处",
-        "step": "division_sign",
-        "step_name": "处室签收",
-        "due_at": sh(2026, 10, 11),
-        "due_date": D(2026, 10, 10),
-    }
-    items = [
-        OverdueItem(
-            task_id=uuid.uuid4(),
-            handler_id=None,
-            handler_name=None,
-            finished_at=None,
-            status=TaskStatus.open,
-            still_open=True,
-            working_days_late=16,
-            **base,
-        ),
-        OverdueItem(
-            task_id=uuid.uuid4(),
-            handler_id=person,
-            handler_name="李承办",
-            finished_at=sh(2026, 10, 12, 10, 30),
-            status=TaskStatus.done,
-            still_open=False,
-            working_days_late=1,
-            **base,
-        ),
-    ]
-    return OverdueReport(
-        month="2026-10",
-        tenant_id=uuid.uuid4(),
-        generated_at=sh(2026, 11, 2, 10),
-        period_start=D(2026, 10, 1),
-        period_end=D(2026, 10, 31),
-        totals=reports.totals(items, 4),
-        by_division=reports.by_division(items),
-        by_person=reports.by_person(items),
-        items=items,
-    )
-
-
 def test_the_xlsx_has_the_items_counts_and_totals():
-    book = openpyxl.load_workbook(io.BytesIO(exports.to_xlsx(_report())))
+    book = openpyxl.load_workbook(io.BytesIO(exports.to_xlsx(sample_report())))
     assert book.sheetnames == ["超期明细", "按处室", "按人员", "汇总"]
     rows = [list(r) for r in book["超期明细"].iter_rows(values_only=True)]
     assert rows == [
@@ -335,13 +286,13 @@ def test_the_xlsx_has_the_items_counts_and_totals():
 
 
 def test_the_csv_is_utf8_with_a_bom_for_excel():
-    data = exports.to_csv(_report())
+    data = exports.to_csv(sample_report())
     assert data.startswith(b"\xef\xbb\xbf") and b"\r\n" in data
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
     assert rows[0] == list(exports.ITEM_HEADERS)
     assert rows[1][6:] == ["2026-10-10", "未办理", "16", "未办理"]
     assert rows[2][4:] == ["李承办", "处室签收", "2026-10-10", "2026-10-12 10:30", "1", "已办理"]
-    assert exports.filename(_report(), "csv") == "超期文件统计-2026-10.csv"
+    assert exports.filename(sample_report(), "csv") == "超期文件统计-2026-10.csv"
 
 
 def test_a_provisional_year_schedule_is_weekends_only():

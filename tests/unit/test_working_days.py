@@ -12,8 +12,8 @@ from datetime import UTC, date, datetime, timedelta
 import chinese_calendar
 import pytest
 
+from services.common.vocabulary import SHANGHAI
 from services.routing.working_days import (
-    SHANGHAI,
     CalendarError,
     Deadline,
     Overrides,
