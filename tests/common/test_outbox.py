@@ -302,3 +302,24 @@ def test_old_processed_events_are_pruned_but_not_those_of_parked_events(ledger_d
     with Session(ledger_db) as session, session.begin():
         session.execute(text("DELETE FROM processed_events WHERE handler = 'tests.prune'"))
         session.execute(text("DELETE FROM failed_events WHERE consumer = 'tests.prune'"))
+
+
+@pytest.fixture(scope="module")
+def routing_db(stack_env: dict[str, str]) -> Iterator[Engine]:
+    settings = get_settings()
+    engine = create_engine(settings.admin_database_url(settings.database_name("routing")))
+    yield engine
+    engine.dispose()
+
+
+def test_a_deferred_row_whose_expander_fails_is_set_aside_with_its_error(rpc, routing_db):
+    """routing's scanner batch whose stored ids cannot be expanded (here: the event type
+    is missing) is tried 3 times and set aside; routing keeps relaying."""
+    with Session(routing_db) as session, session.begin():
+        row_id = defer(session, "task.overdue", "routing.task_events", {"task_ids": []})
+    row = eventually_row(lambda: _set_aside(routing_db, str(row_id)), lambda r: r.set_aside_at)
+    assert row.attempts == 3 and "KeyError" in row.last_error
+    listed = rpc.call("routing", "ops_set_aside", context={"roles": "ops"})
+    assert str(row_id) in [r["id"] for r in listed]
+    with Session(routing_db) as session, session.begin():
+        session.execute(delete(_OUTBOX).where(_OUTBOX.c.id == row_id))
