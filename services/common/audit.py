@@ -45,6 +45,7 @@ from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Session
 
 from services.common.context import CallContext
+from services.common.vocabulary import utcnow
 
 GENESIS_HASH = "0" * 64
 _LOCK_NAMESPACE = "audit_log:"
@@ -217,7 +218,7 @@ def append_audit(
     row: dict[str, Any] = {
         "id": int(row_id),
         "tenant_id": tenant_id,
-        "occurred_at": (occurred_at or dt.datetime.now(dt.UTC)).astimezone(dt.UTC),
+        "occurred_at": (occurred_at or utcnow()).astimezone(dt.UTC),
         "actor_id": actor_id,
         "on_behalf_of": on_behalf_of,
         "action": action,

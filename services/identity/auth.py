@@ -7,7 +7,6 @@ what they write is filed under the user's own tenant.
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -279,7 +278,7 @@ def change_password(
     if req.new_password == req.current_password:
         raise InvalidInput("password_unchanged", "the new password must differ from the current")
     user.password_hash = passwords.hash_password(req.new_password)
-    user.password_changed_at = dt.datetime.now(dt.UTC)
+    user.password_changed_at = utcnow()
     record(
         session,
         ctx,

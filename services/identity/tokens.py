@@ -13,7 +13,6 @@ the family is revoked as a whole (someone holds a copy).
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import hashlib
 import hmac
 import json
@@ -31,6 +30,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.common.settings import Settings
+from services.common.vocabulary import utcnow
 from services.identity.models import SigningKey
 from services.identity.queries import advisory_lock
 
@@ -234,7 +234,7 @@ class RefreshFamilies:
     def start(self, user_id: uuid.UUID, tenant_id: uuid.UUID | None) -> RefreshToken:
         """A new family (a new sign-in) and its first token."""
         token = new_refresh_token()
-        now = dt.datetime.now(dt.UTC).isoformat()
+        now = utcnow().isoformat()
         pipe = self.redis.pipeline(transaction=True)
         pipe.hset(
             self._family_key(token.family_id),
@@ -273,7 +273,7 @@ class RefreshFamilies:
                     presented.digest,
                     successor.digest,
                     self.ttl,
-                    dt.datetime.now(dt.UTC).isoformat(),
+                    utcnow().isoformat(),
                 ],
             )
         )

@@ -19,12 +19,13 @@ from sqlalchemy.orm import Session
 
 from services.common.errors import Forbidden
 from services.common.settings import get_settings
+from services.common.vocabulary import utcnow
 from services.routing import queries
 
 
 def real_now() -> dt.datetime:
     """The wall-clock instant, in UTC (aware)."""
-    return dt.datetime.now(dt.UTC)
+    return utcnow()
 
 
 def test_clock_enabled() -> bool:
