@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import Date, DateTime, MetaData
@@ -31,3 +32,9 @@ TYPE_ANNOTATION_MAP: dict[Any, Any] = {
 def service_registry() -> registry:
     """A new registry (with new, empty metadata) for one service's declarative base."""
     return registry(metadata=MetaData(), type_annotation_map=TYPE_ANNOTATION_MAP)
+
+
+def one_of(column: str, values: Iterable[str]) -> str:
+    """The SQL of a check constraint: ``column`` holds one of ``values`` (e.g. the
+    members of a vocabulary enum), as ``column IN ('a', 'b')``."""
+    return f"{column} IN (" + ", ".join(f"'{str(v)}'" for v in values) + ")"

@@ -28,8 +28,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.common.audit import audit_table
 from services.common.events import outbox_tables
-from services.common.orm import service_registry
-from services.common.vocabulary import utcnow
+from services.common.orm import one_of, service_registry
+from services.common.vocabulary import DocumentStatus, Urgency, utcnow
 
 
 class Base(DeclarativeBase):
@@ -95,12 +95,10 @@ class Document(Base):
         # the database refuses classified documents too (DESIGN 4.7)
         CheckConstraint("secrecy IN ('none', 'internal')", name="ck_documents_not_classified"),
         CheckConstraint(
-            "status IN ('registered', 'distributed', 'completed', 'archived')",
+            one_of("status", DocumentStatus),
             name="ck_documents_status",
         ),
-        CheckConstraint(
-            "urgency IN ('extra_urgent', 'urgent', 'normal')", name="ck_documents_urgency"
-        ),
+        CheckConstraint(one_of("urgency", Urgency), name="ck_documents_urgency"),
         Index("ix_documents_tenant_registered", "tenant_id", "registered_at", "id"),
         Index("ix_documents_tenant_received", "tenant_id", "received_date"),
         Index("ix_documents_tenant_status", "tenant_id", "status"),
@@ -262,9 +260,7 @@ class InboxItem(Base):
     __table_args__ = (
         CheckConstraint("status IN ('pending', 'signed', 'refused')", name="ck_inbox_items_status"),
         CheckConstraint("secrecy IN ('none', 'internal')", name="ck_inbox_items_not_classified"),
-        CheckConstraint(
-            "urgency IN ('extra_urgent', 'urgent', 'normal')", name="ck_inbox_items_urgency"
-        ),
+        CheckConstraint(one_of("urgency", Urgency), name="ck_inbox_items_urgency"),
         CheckConstraint(
             "status <> 'signed' OR document_id IS NOT NULL", name="ck_inbox_items_signed_document"
         ),

@@ -29,8 +29,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.common.audit import audit_table
 from services.common.events import outbox_tables
-from services.common.orm import service_registry
-from services.common.vocabulary import utcnow
+from services.common.orm import one_of, service_registry
+from services.common.vocabulary import OrgUnitKind, utcnow
 
 
 class Base(DeclarativeBase):
@@ -109,7 +109,7 @@ class OrgUnit(Base):
             unique=True,
             postgresql_where=text("code IS NOT NULL"),
         ),
-        CheckConstraint("kind IN ('unit', 'division', 'section')", name="ck_org_units_kind"),
+        CheckConstraint(one_of("kind", OrgUnitKind), name="ck_org_units_kind"),
     )
 
 

@@ -18,6 +18,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.common.events import outbox_tables
 from services.common.orm import service_registry
+from services.notify.schemas import NotificationKind
 
 
 class Base(DeclarativeBase):
@@ -29,7 +30,7 @@ OUTBOX, PROCESSED_EVENTS = outbox_tables(Base.metadata)
 #: the tables of tenant data (row-level security on each)
 TENANT_TABLES = ("notifications", "document_titles")
 
-KINDS = ("todo", "urge", "returned", "reminder", "overdue")
+KINDS = tuple(k.value for k in NotificationKind)
 
 
 class Notification(Base):
