@@ -13,10 +13,10 @@ from fastapi import APIRouter, Query
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import StreamingResponse
 
+from gateway import exports
 from gateway.deps import AuthCaller, Registrar
 from gateway.errors import error_responses
 from gateway.routers import API_PREFIX
-from services.routing import exports
 from services.routing.schemas import DivisionOverdue, OverdueReport
 
 router = APIRouter(prefix=API_PREFIX + "/reports", tags=["reports"])

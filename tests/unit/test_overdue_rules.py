@@ -12,9 +12,10 @@ import uuid
 import openpyxl
 import pytest
 
+from gateway import exports
 from services.common.errors import InvalidInput
 from services.common.vocabulary import SHANGHAI
-from services.routing import calendar_rules, deadlines, exports, reports, scanner
+from services.routing import calendar_rules, deadlines, reports, scanner
 from services.routing.calendar_rules import LocalDay
 from services.routing.reports import Month, OverdueTask
 from services.routing.schemas import (

@@ -1,0 +1,124 @@
+"""The monthly overdue report (超期通报) as files: XLSX and CSV.
+
+Routing computes the report (:class:`~services.routing.schemas.OverdueReport`);
+this module lays it out for the bulletin — Chinese column headers, times in
+Asia/Shanghai — and :mod:`services.common.tabular` writes the files, escaping
+every text cell a spreadsheet would take for a formula.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from services.common import tabular
+from services.common.vocabulary import SHANGHAI
+from services.routing.schemas import OverdueItem, OverdueReport, TaskStatus
+
+XLSX_MEDIA_TYPE = tabular.XLSX_MEDIA_TYPE
+CSV_MEDIA_TYPE = tabular.CSV_MEDIA_TYPE
+
+ITEM_HEADERS = (
+    "序号",
+    "文号",
+    "标题",
+    "处室",
+    "承办人",
+    "超期环节",
+    "办理时限",
+    "签收/办理时间",
+    "超期工作日",
+    "状态",
+)
+DIVISION_HEADERS = ("处室", "超期文件数", "超期事项数")
+PERSON_HEADERS = ("承办人", "处室", "超期文件数", "超期事项数")
+SUMMARY_HEADERS = ("月份", "超期文件数", "超期事项数", "有办理时限的文件数", "超期率")
+
+NOT_DONE = "未办理"
+STATUS_LABELS = {
+    TaskStatus.open: "未办理",
+    TaskStatus.done: "已办理",
+    TaskStatus.returned: "已退回",
+    TaskStatus.cancelled: "已取消",
+}
+POOLED = "(处室未签收)"
+
+
+def local(moment: dt.datetime) -> dt.datetime:
+    """A Shanghai wall-clock time without a zone (spreadsheet cells have none)."""
+    return moment.astimezone(SHANGHAI).replace(tzinfo=None, microsecond=0)
+
+
+def item_row(number: int, item: OverdueItem) -> list[Any]:
+    """One listed item as cell values (dates and times as such)."""
+    return [
+        number,
+        item.doc_number or "",
+        item.title,
+        item.unit_name or "",
+        item.handler_name or (POOLED if item.handler_id is None else ""),
+        item.step_name,
+        item.due_date,
+        local(item.finished_at) if item.finished_at else NOT_DONE,
+        item.working_days_late,
+        STATUS_LABELS[item.status],
+    ]
+
+
+def filename(report: OverdueReport, extension: str) -> str:
+    return f"超期文件统计-{report.month}.{extension}"
+
+
+def to_xlsx(report: OverdueReport) -> bytes:
+    """Four sheets: 超期明细 (the items), 按处室, 按人员, 汇总."""
+    t = report.totals
+    return tabular.to_xlsx(
+        [
+            tabular.Sheet(
+                "超期明细",
+                ITEM_HEADERS,
+                [item_row(n, item) for n, item in enumerate(report.items, start=1)],
+                widths=(6, 24, 48, 16, 12, 16, 12, 18, 10, 8),
+            ),
+            tabular.Sheet(
+                "按处室",
+                DIVISION_HEADERS,
+                [
+                    [d.unit_name or "", d.overdue_documents, d.overdue_items]
+                    for d in report.by_division
+                ],
+                widths=(20, 12, 12),
+            ),
+            tabular.Sheet(
+                "按人员",
+                PERSON_HEADERS,
+                [
+                    [p.user_name or "", p.unit_name or "", p.overdue_documents, p.overdue_items]
+                    for p in report.by_person
+                ],
+                widths=(14, 20, 12, 12),
+            ),
+            tabular.Sheet(
+                "汇总",
+                SUMMARY_HEADERS,
+                [
+                    [
+                        report.month,
+                        t.overdue_documents,
+                        t.overdue_items,
+                        t.documents_with_deadline,
+                        t.overdue_share,
+                    ]
+                ],
+                widths=(10, 12, 12, 18, 10),
+                formats={5: "0.00%"},
+            ),
+        ]
+    )
+
+
+def to_csv(report: OverdueReport) -> bytes:
+    """The items, one per line, after a header line; UTF-8 with BOM, CRLF line ends."""
+    return tabular.to_csv(
+        ITEM_HEADERS, (item_row(n, item) for n, item in enumerate(report.items, start=1))
+    )
