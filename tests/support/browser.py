@@ -11,8 +11,6 @@ from tests.support.gateway import PASSWORD
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / ".run" / "screenshots"
 DESKTOP = {"width": 1366, "height": 768}
-
-
 PHONE = {"width": 390, "height": 844}
 
 

@@ -14,8 +14,6 @@ from tests.support.stacks import SyncRpc
 
 #: the service-side upload limit of the test stack (small, to test the refusal cheaply)
 SERVICE_MAX_UPLOAD_BYTES = 12 * 1024 * 1024
-
-
 PASSWORD = "correct-horse-9"
 
 

@@ -19,10 +19,7 @@ from tests.support.stacks import unique
 from tests.support.waiting import eventually
 
 PASSWORD = "Gongwen-2026-test"
-
-
 API = "/api/v1"
-
 
 _addresses = itertools.count(10)
 
@@ -127,8 +124,6 @@ class User:
 
 
 PROVINCE = ("gz", "贵州省", None)
-
-
 CITIES = (("gz-gy", "贵阳市", "gz"), ("gz-qdn", "黔东南州", "gz"))
 
 

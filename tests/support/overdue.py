@@ -21,8 +21,6 @@ SetClock = Callable[[dt.datetime], None]
 
 #: (unit name) of the overdue tenants, and (username, full name, unit, roles)
 UNITS = ("文书处", "电子政务处", "综合处")
-
-
 STAFF = (
     ("wenshu", "张文书", "文书处", ["registrar"]),
     ("dz_ban1", "李承办", "电子政务处", ["handler"]),
