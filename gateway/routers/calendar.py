@@ -12,6 +12,7 @@ from fastapi import APIRouter, Body, Path, Query
 from gateway.deps import AuthCaller, PlatformAdmin, State, TenantAdmin, examples_of
 from gateway.errors import error_responses
 from gateway.routers import API_PREFIX
+from services.common.text import Text
 from services.routing.schemas import (
     MonthOut,
     OverrideChanged,
@@ -96,7 +97,7 @@ async def get_year(year: Year, caller: AuthCaller) -> Any:
     responses=error_responses(401, 404, 422, 503, 504),
 )
 async def calendar_month(
-    month: Annotated[str, Path(description="YYYY-MM", examples=["2026-10"])],
+    month: Annotated[Text, Path(description="YYYY-MM", examples=["2026-10"])],
     caller: AuthCaller,
     tenant_id: TenantParam = None,
 ) -> Any:

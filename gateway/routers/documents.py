@@ -27,6 +27,7 @@ from gateway.routers import API_PREFIX
 from gateway.rpc import Caller
 from services.common import objectstore
 from services.common.errors import Conflict, InvalidInput
+from services.common.text import Text
 from services.common.vocabulary import DocumentStatus, Strict
 from services.documents.schemas import (
     DocumentOut,
@@ -63,14 +64,14 @@ class DistributionRequest(Strict):
     assisting_unit_ids: list[uuid.UUID] = Field(
         default_factory=list, max_length=50, description="协办处室"
     )
-    note: Annotated[str, StringConstraints(max_length=2000)] | None = None
+    note: Annotated[Text, StringConstraints(max_length=2000)] | None = None
 
 
 class CirculationRequest(Strict):
     """传阅: people to read the document (from the path)."""
 
     user_ids: list[uuid.UUID] = Field(min_length=1, max_length=200)
-    note: Annotated[str, StringConstraints(max_length=500)] | None = None
+    note: Annotated[Text, StringConstraints(max_length=500)] | None = None
 
 
 # -- registration, search, one document -------------------------------------------------------

@@ -25,6 +25,7 @@ from services.common.ops import (
     SetAsideQuery,
     SetAsideRowOut,
 )
+from services.common.text import Text
 
 router = APIRouter(prefix=API_PREFIX + "/ops", tags=["ops"])
 
@@ -48,9 +49,9 @@ ServiceName = StrEnum("ServiceName", {name: name for name in SERVICES})  # type:
 async def list_failed_events(
     caller: Ops,
     service: ServiceName,  # type: ignore[valid-type]
-    consumer: Annotated[str | None, Query(max_length=200)] = None,
-    event_type: Annotated[str | None, Query(max_length=100)] = None,
-    status: Annotated[str, Query(pattern="^(parked|replayed)$")] = "parked",
+    consumer: Annotated[Text | None, Query(max_length=200)] = None,
+    event_type: Annotated[Text | None, Query(max_length=100)] = None,
+    status: Annotated[Text, Query(pattern="^(parked|replayed)$")] = "parked",
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> Any:
     query = FailedEventQuery(consumer=consumer, event_type=event_type, status=status, limit=limit)
@@ -92,7 +93,7 @@ async def replay_failed_events(
 async def list_set_aside(
     caller: Ops,
     service: ServiceName,  # type: ignore[valid-type]
-    event_type: Annotated[str | None, Query(max_length=100)] = None,
+    event_type: Annotated[Text | None, Query(max_length=100)] = None,
 ) -> Any:
     query = SetAsideQuery(event_type=event_type)
     return await caller.call(service.value, "ops_set_aside", query=query.model_dump())

@@ -17,6 +17,7 @@ from gateway import exports
 from gateway.deps import AuthCaller, Registrar
 from gateway.errors import error_responses
 from gateway.routers import API_PREFIX
+from services.common.text import Text
 from services.routing.schemas import DivisionOverdue, OverdueReport
 
 router = APIRouter(prefix=API_PREFIX + "/reports", tags=["reports"])
@@ -74,7 +75,7 @@ def _chunks(data: bytes) -> Iterator[bytes]:
     },
 )
 async def overdue_report(
-    month: Annotated[str, Query(description="YYYY-MM (Asia/Shanghai)", examples=["2026-10"])],
+    month: Annotated[Text, Query(description="YYYY-MM (Asia/Shanghai)", examples=["2026-10"])],
     caller: Registrar,
     format: Annotated[ReportFormat, Query(description="json (default), xlsx or csv")] = (
         ReportFormat.json

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Body, Path
 from gateway.deps import AuthCaller
 from gateway.errors import error_responses
 from gateway.routers import API_PREFIX
+from services.common.text import Text
 from services.routing.schemas import StepTimeLimit, TemplateOut
 
 router = APIRouter(prefix=API_PREFIX + "/templates", tags=["templates"])
@@ -33,7 +34,7 @@ router = APIRouter(prefix=API_PREFIX + "/templates", tags=["templates"])
 )
 async def set_step_time_limit(
     template_id: uuid.UUID,
-    step_key: Annotated[str, Path(max_length=64, examples=["propose", "division_review"])],
+    step_key: Annotated[Text, Path(max_length=64, examples=["propose", "division_review"])],
     body: Annotated[
         StepTimeLimit,
         Body(

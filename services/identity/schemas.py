@@ -15,6 +15,7 @@ from typing import Annotated, Generic, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
+from services.common.text import Text
 from services.common.vocabulary import OrgUnitKind, Role, Strict
 
 # A unit may contain units and divisions; a division sections; a section sections.
@@ -34,16 +35,16 @@ def _tenant_code(value: str) -> str:
 
 
 TenantCode = Annotated[
-    str, StringConstraints(min_length=2, max_length=64), AfterValidator(_tenant_code)
+    Text, StringConstraints(min_length=2, max_length=64), AfterValidator(_tenant_code)
 ]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Name = Annotated[Text, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 Username = Annotated[
-    str,
+    Text,
     StringConstraints(
         strip_whitespace=True, min_length=2, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$"
     ),
 ]
-Password = Annotated[str, StringConstraints(min_length=8, max_length=256)]
+Password = Annotated[Text, StringConstraints(min_length=8, max_length=256)]
 
 
 T = TypeVar("T")
@@ -57,7 +58,7 @@ class LoginRequest(Strict):
         default=None, description="tenant code (omit for the platform administrator)"
     )
     username: Username
-    password: Annotated[str, StringConstraints(min_length=1, max_length=256)]
+    password: Annotated[Text, StringConstraints(min_length=1, max_length=256)]
 
     model_config = ConfigDict(
         extra="forbid",
@@ -66,7 +67,7 @@ class LoginRequest(Strict):
 
 
 class RefreshRequest(Strict):
-    refresh_token: Annotated[str, StringConstraints(min_length=10, max_length=512)]
+    refresh_token: Annotated[Text, StringConstraints(min_length=10, max_length=512)]
 
 
 class TokenPair(BaseModel):
@@ -122,7 +123,7 @@ class OrgUnitCreate(Strict):
     name: Name
     kind: OrgUnitKind
     parent_id: uuid.UUID | None = None
-    code: Annotated[str, StringConstraints(max_length=32, pattern=r"^[A-Za-z0-9_\-]*$")] | None = (
+    code: Annotated[Text, StringConstraints(max_length=32, pattern=r"^[A-Za-z0-9_\-]*$")] | None = (
         None
     )
 
@@ -158,9 +159,9 @@ class UserCreate(Strict):
     password: Password
     org_unit_id: uuid.UUID
     roles: list[Role] = Field(min_length=1, max_length=len(Role))
-    phone: Annotated[str, StringConstraints(max_length=32, pattern=r"^[0-9+\- ]*$")] | None = None
+    phone: Annotated[Text, StringConstraints(max_length=32, pattern=r"^[0-9+\- ]*$")] | None = None
     email: (
-        Annotated[str, StringConstraints(max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")] | None
+        Annotated[Text, StringConstraints(max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")] | None
     ) = None
 
     model_config = ConfigDict(
@@ -183,14 +184,14 @@ class UserUpdate(Strict):
     full_name: Name | None = None
     org_unit_id: uuid.UUID | None = Field(default=None, description="move to this org unit")
     roles: list[Role] | None = Field(default=None, min_length=1, max_length=len(Role))
-    phone: Annotated[str, StringConstraints(max_length=32, pattern=r"^[0-9+\- ]*$")] | None = None
+    phone: Annotated[Text, StringConstraints(max_length=32, pattern=r"^[0-9+\- ]*$")] | None = None
     email: (
-        Annotated[str, StringConstraints(max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")] | None
+        Annotated[Text, StringConstraints(max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")] | None
     ) = None
 
 
 class PasswordChange(Strict):
-    current_password: Annotated[str, StringConstraints(min_length=1, max_length=256)]
+    current_password: Annotated[Text, StringConstraints(min_length=1, max_length=256)]
     new_password: Password
 
 
@@ -208,7 +209,7 @@ class UserOut(BaseModel):
 
 
 class UserSearch(Strict):
-    q: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] | None = Field(
+    q: Annotated[Text, StringConstraints(strip_whitespace=True, max_length=100)] | None = Field(
         default=None, description="part of the full name or username"
     )
     org_unit_id: uuid.UUID | None = None
@@ -240,8 +241,8 @@ class DelegationCreate(Strict):
     secretary_id: uuid.UUID
     starts_at: dt.datetime
     ends_at: dt.datetime
-    scope: Annotated[str, StringConstraints(pattern=r"^instructions$")] = "instructions"
-    note: Annotated[str, StringConstraints(max_length=500)] | None = None
+    scope: Annotated[Text, StringConstraints(pattern=r"^instructions$")] = "instructions"
+    note: Annotated[Text, StringConstraints(max_length=500)] | None = None
 
 
 class DelegationOut(BaseModel):

@@ -11,9 +11,10 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints
 
+from services.common.text import Text as SafeText
 from services.common.vocabulary import LEADER_ROLES, Role, Strict, Urgency
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)]
+Text = Annotated[SafeText, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)]
 
 
 class TaskStatus(StrEnum):
@@ -41,12 +42,12 @@ class Action(StrEnum):
 
 
 class StepDef(Strict):
-    key: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{1,40}$")]
-    name: Annotated[str, StringConstraints(min_length=1, max_length=50)] = Field(
+    key: Annotated[SafeText, StringConstraints(pattern=r"^[a-z][a-z0-9_]{1,40}$")]
+    name: Annotated[SafeText, StringConstraints(min_length=1, max_length=50)] = Field(
         description="label, e.g. 承办节点"
     )
-    roles: list[str] = Field(min_length=1, description="roles that may act at this step")
-    actions: dict[str, str | None] = Field(
+    roles: list[SafeText] = Field(min_length=1, description="roles that may act at this step")
+    actions: dict[SafeText, SafeText | None] = Field(
         description="action → next step key (None = the branch ends)"
     )
     time_limit_days: int | None = Field(
@@ -58,10 +59,10 @@ class StepDef(Strict):
 
 
 class TemplateDef(Strict):
-    code: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_\-]{1,40}$")]
-    name: Annotated[str, StringConstraints(min_length=1, max_length=100)]
-    kind: Annotated[str, StringConstraints(pattern=r"^(incoming|outgoing)$")] = "incoming"
-    first_step: str
+    code: Annotated[SafeText, StringConstraints(pattern=r"^[a-z][a-z0-9_\-]{1,40}$")]
+    name: Annotated[SafeText, StringConstraints(min_length=1, max_length=100)]
+    kind: Annotated[SafeText, StringConstraints(pattern=r"^(incoming|outgoing)$")] = "incoming"
+    first_step: SafeText
     steps: list[StepDef] = Field(min_length=1, max_length=50)
 
 
@@ -154,7 +155,7 @@ class Distribute(Strict):
     document_id: uuid.UUID
     lead_unit_id: uuid.UUID = Field(description="主办处室")
     assisting_unit_ids: list[uuid.UUID] = Field(default_factory=list, max_length=50)
-    note: Annotated[str, StringConstraints(max_length=2000)] | None = None
+    note: Annotated[SafeText, StringConstraints(max_length=2000)] | None = None
 
 
 class TaskAction(Strict):
@@ -176,7 +177,9 @@ class TaskAction(Strict):
 
 
 class Urge(Strict):
-    message: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] | None = None
+    message: (
+        Annotated[SafeText, StringConstraints(strip_whitespace=True, max_length=500)] | None
+    ) = None
 
 
 class Circulate(Strict):
@@ -184,7 +187,7 @@ class Circulate(Strict):
 
     document_id: uuid.UUID
     user_ids: list[uuid.UUID] = Field(min_length=1, max_length=200)
-    note: Annotated[str, StringConstraints(max_length=500)] | None = None
+    note: Annotated[SafeText, StringConstraints(max_length=500)] | None = None
 
 
 # -- lists ----------------------------------------------------------------------------------
@@ -301,7 +304,7 @@ class OverrideKind(StrEnum):
     working_day = "working_day"  # 本地上班
 
 
-Note = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Note = Annotated[SafeText, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
 
 class YearPublish(Strict):
@@ -317,8 +320,8 @@ class YearPublish(Strict):
         max_length=366,
         description="make-up working days (调休上班日): Saturdays or Sundays that are worked",
     )
-    note: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] | None = Field(
-        default=None, description="e.g. the notice it comes from"
+    note: Annotated[SafeText, StringConstraints(strip_whitespace=True, max_length=500)] | None = (
+        Field(default=None, description="e.g. the notice it comes from")
     )
 
     model_config = ConfigDict(
