@@ -15,7 +15,7 @@ from gateway.logs import current_request_id
 from gateway.objects import ScanObjects, UploadGate
 from gateway.ratelimit import RateLimiter
 from gateway.rpc import Caller, ServiceRpc
-from services.common.context import CallContext
+from services.common.context import CLIENT_IP_MAX, CallContext, stored_text
 from services.common.errors import Forbidden, ServiceUnavailable, Unauthenticated
 from services.common.settings import Settings
 from services.common.vocabulary import Role
@@ -55,7 +55,8 @@ _bearer = HTTPBearer(
 
 
 def client_ip(request: Request) -> str | None:
-    return request.client.host if request.client else None
+    """The client's address as the trails store it (at most 64 characters)."""
+    return stored_text(request.client.host, CLIENT_IP_MAX) if request.client else None
 
 
 def request_id(request: Request) -> str | None:

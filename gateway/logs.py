@@ -14,6 +14,7 @@ import re
 import sys
 import uuid
 
+from services.common.context import REQUEST_ID_MAX
 from services.common.observability import JsonFormatter
 
 REQUEST_ID: contextvars.ContextVar[str | None] = contextvars.ContextVar(
@@ -21,7 +22,9 @@ REQUEST_ID: contextvars.ContextVar[str | None] = contextvars.ContextVar(
 )
 
 REQUEST_ID_HEADER = "X-Request-ID"
-_SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,127}$")
+#: a client's request id is kept when it is 1-100 (what the trails store) letters, digits
+#: and ``. _ : -``, starting with a letter or digit; anything else is replaced
+_SANE_REQUEST_ID = re.compile(rf"^[A-Za-z0-9][A-Za-z0-9._:\-]{{0,{REQUEST_ID_MAX - 1}}}$")
 
 
 def new_request_id() -> str:
@@ -31,8 +34,11 @@ def new_request_id() -> str:
 def sanitize_request_id(raw: str | None) -> str | None:
     """The client's request id if it is safe to log and forward, else ``None``.
 
-    Sane: 1-128 characters of letters, digits and ``. _ : -``, starting with a
-    letter or digit (no spaces, quotes, control characters or header tricks).
+    Sane: 1-100 characters (what the trails store) of letters, digits and ``. _ : -``,
+    starting with a letter or digit (no spaces, quotes, control characters or header
+    tricks). An id that is not is replaced by a new one (the response's
+    ``X-Request-ID`` says which), never refused: a tracing header must not fail a
+    request.
     """
     if raw is None:
         return None

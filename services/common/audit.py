@@ -44,7 +44,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Session
 
-from services.common.context import CallContext
+from services.common.context import CLIENT_IP_MAX, REQUEST_ID_MAX, CallContext, stored_text
 from services.common.vocabulary import utcnow
 
 GENESIS_HASH = "0" * 64
@@ -64,8 +64,8 @@ def audit_table(metadata: MetaData, name: str = "audit_log") -> Table:
         Column("action", String(100), nullable=False),
         Column("target_type", String(50), nullable=False),
         Column("target_id", String(100), nullable=True),
-        Column("client_ip", String(64), nullable=True),
-        Column("request_id", String(100), nullable=True),
+        Column("client_ip", String(CLIENT_IP_MAX), nullable=True),
+        Column("request_id", String(REQUEST_ID_MAX), nullable=True),
         Column("before", JSONB, nullable=True),
         Column("after", JSONB, nullable=True),
         Column("prev_hash", String(64), nullable=False),
@@ -204,6 +204,9 @@ def append_audit(
         actor_id = actor_id if actor_id is not None else ctx.user_id
         client_ip = client_ip if client_ip is not None else ctx.client_ip
         request_id = request_id if request_id is not None else ctx.request_id
+    # what the columns hold, whatever the caller passed (e.g. an event's request id)
+    client_ip = stored_text(client_ip, CLIENT_IP_MAX)
+    request_id = stored_text(request_id, REQUEST_ID_MAX)
     _chain_lock(session, tenant_id)
     prev_hash = session.execute(
         select(AUDIT_LOG.c.hash)

@@ -8,6 +8,7 @@ from here, never from a method argument a client could forge.
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,6 +27,24 @@ ROLES = "roles"
 ORG_UNIT_ID = "org_unit_id"
 REQUEST_ID = "request_id"
 CLIENT_IP = "client_ip"
+
+#: the longest request id and client address stored (the trails' columns: request_id
+#: varchar(100), client_ip varchar(64)); the gateway accepts no longer request id
+REQUEST_ID_MAX = 100
+CLIENT_IP_MAX = 64
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def stored_text(value: Any, limit: int) -> str | None:
+    """A context field as it may be stored: text without control characters (a NUL
+    cannot be stored at all) and lone surrogates, cut to ``limit`` characters; None
+    when nothing is left."""
+    if value is None:
+        return None
+    text = _CONTROL.sub("", str(value)).encode("utf-8", "replace").decode("utf-8")
+    text = text.strip()[:limit]
+    return text or None
 
 
 @dataclass(frozen=True)
@@ -65,8 +84,10 @@ class CallContext:
             username=data.get(USERNAME) or None,
             roles=roles,
             org_unit_id=_uuid(ORG_UNIT_ID),
-            request_id=data.get(REQUEST_ID) or None,
-            client_ip=data.get(CLIENT_IP) or None,
+            # whoever sent them (the gateway bounds them, a script or another producer
+            # may not): never longer than what the trails store
+            request_id=stored_text(data.get(REQUEST_ID), REQUEST_ID_MAX),
+            client_ip=stored_text(data.get(CLIENT_IP), CLIENT_IP_MAX),
         )
 
     def to_context_data(self) -> dict[str, str]:

@@ -304,8 +304,9 @@ def test_user_search_passes_the_query_model(harness: Harness, client: TestClient
         ("req-1", True),
         ("0f8fad5b-d9cb-469f-a165-70867728950e", True),
         ("svc:abc.def_01", True),
-        ("a" * 128, True),
-        ("a" * 129, False),
+        ("a" * 100, True),  # what the trails store
+        ("a" * 101, False),
+        ("a" * 120, False),
         ("", False),
         ("has space", False),
         ("<script>", False),
@@ -316,6 +317,15 @@ def test_user_search_passes_the_query_model(harness: Harness, client: TestClient
 )
 def test_request_ids_are_sanitised(raw: str, kept: bool):
     assert (sanitize_request_id(raw) == raw) is kept
+
+
+def test_a_request_id_longer_than_the_trails_store_is_replaced(client: TestClient):
+    long_id = "r" * 120
+    response = client.get("/healthz", headers={"X-Request-ID": long_id})
+    rid = response.headers["X-Request-ID"]
+    assert rid != long_id and len(rid) <= 100 and sanitize_request_id(rid) == rid
+    kept = "k" * 100
+    assert client.get("/healthz", headers={"X-Request-ID": kept}).headers["X-Request-ID"] == kept
 
 
 def test_an_insane_request_id_is_replaced(client: TestClient):
