@@ -46,8 +46,7 @@ class OrgUnitUpdated(_OrgUnit):
     moved: bool = False
 
 
-class UserCreated(EventData):
-    event_type = "user.created"
+class _User(EventData):
     id: uuid.UUID
     tenant_id: uuid.UUID | None = None
     username: str
@@ -57,6 +56,21 @@ class UserCreated(EventData):
     phone: str | None = None
     email: str | None = None
     active: bool
+
+
+class UserCreated(_User):
+    event_type = "user.created"
+
+
+class UserUpdated(_User):
+    """Renamed, moved to another unit, roles or contact changed: the user as now."""
+
+    event_type = "user.updated"
+    changed: list[str] = []
+
+
+class UserDeactivated(_User):
+    event_type = "user.deactivated"
 
 
 class UserLoggedIn(EventData):
@@ -103,6 +117,8 @@ EVENTS = EventCatalog(
         OrgUnitCreated,
         OrgUnitUpdated,
         UserCreated,
+        UserUpdated,
+        UserDeactivated,
         UserLoggedIn,
         UserPasswordChanged,
         DelegationCreated,

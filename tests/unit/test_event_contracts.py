@@ -240,3 +240,19 @@ class _Orig(Exception):
 )
 def test_failures_are_classified(error: BaseException, kind: str):
     assert classify(error) == kind
+
+
+def test_every_event_the_code_emits_is_declared_by_its_service():
+    """Each literal event type passed to emit (or to identity's trail ``event=``) in a
+    service's code is in that service's catalog."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2] / "services"
+    literal = re.compile(r'(?:event=|EVENTS,\s*)"([a-z_]+\.[a-z_]+)"')
+    missing = []
+    for service, catalog in catalogs().items():
+        for path in (root / service).glob("*.py"):
+            for event_type in literal.findall(path.read_text()):
+                if event_type not in catalog:
+                    missing.append(f"{path.name}: {event_type}")
+    assert not missing, missing
