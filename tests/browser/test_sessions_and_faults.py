@@ -171,3 +171,24 @@ def test_a_proxy_instruction_shows_the_leader_and_the_secretary_on_the_slip(
     page.get_by_role("tab", name="全程留痕").click()
     expect(page.locator("[data-test=trace]").first).to_be_visible()
     person.screenshot("trace-desktop")
+
+
+def test_a_handler_cannot_open_another_divisions_document(people: People, office: Office):
+    registrar = office["wenshu"]
+    if "综合处" not in office.units:
+        office.add_unit("综合处")
+        office.add_person("zh_ban", "郑承办", "综合处", ["handler"])
+    doc = register(registrar, "关于综合处内部事项的通知")
+    ok(
+        registrar.post(
+            f"/documents/{doc['id']}/distribute", json={"lead_unit_id": office.units["综合处"]}
+        )
+    )
+    person = sign_in(people, office, "dz_ban1")
+    page = person.page
+    page.goto(f"/documents/{doc['id']}")
+    expect(page.locator("[data-test=document-error]")).to_have_text("文件不存在或无权查看")
+    expect(page.get_by_text("关于综合处内部事项的通知")).to_have_count(0)
+    page.goto("/todo")
+    expect(page.locator("[data-test=task-table]")).to_be_visible()
+    expect(page.get_by_text("关于综合处内部事项的通知")).to_have_count(0)
