@@ -44,6 +44,12 @@ const MESSAGES: Record<string, string> = {
   empty_file: "文件为空",
   already_signed: "已签收，请勿重复签收",
   document_archived: "文件已归档，不能再修改",
+  urge_not_allowed: "您不能催办该任务",
+  not_allowed_to_urge: "您不能催办该任务",
+  circulate_not_allowed: "您不能传阅该文件",
+  not_allowed_to_circulate: "您不能传阅该文件",
+  not_recipient: "该传阅件不是发给您的",
+  already_distributed: "该文件已分办",
 };
 
 export function messageFor(error: unknown): string {
