@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -101,6 +102,12 @@ def test_register_upload_scans_preview_and_distribute(people: People, registry: 
     expect(page.locator("[data-test=pdf-page]").first).to_be_visible()
     page.locator("[data-test=pdf-page]").first.scroll_into_view_if_needed()
     person.screenshot("document-scan-desktop")
+    with page.expect_download() as download:
+        page.locator(".file-row", has_text="正文扫描件.pdf").get_by_role(
+            "button", name="下载"
+        ).click()
+    assert download.value.suggested_filename == "正文扫描件.pdf"
+    assert Path(download.value.path()).read_bytes() == pdf  # through the gateway, intact
 
     page.locator("[data-test=lead-unit]").click()
     page.locator(".el-select-dropdown__item:visible", has_text="电子政务处").click()
