@@ -6,12 +6,13 @@ division, whose handler then finds it in the to-do list."""
 from __future__ import annotations
 
 import base64
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Route, expect
 
 from tests.support.browser import DESKTOP, PHONE
 from tests.support.gateway import Gateway, Office, User, real_pdf, setup_office, todo
@@ -127,3 +128,43 @@ def test_registration_at_phone_width(people: People, registry: Office):
     person.screenshot("register-phone")
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= PHONE["width"], width
+
+
+def test_a_failed_registration_keeps_the_form_and_says_why(people: People, registry: Office):
+    person = people(DESKTOP)
+    page = person.sign_in(registry.code, "wenshu")
+    expect(page.get_by_text("您好，张文书")).to_be_visible()
+    page.goto("/register")
+    page.get_by_label("标题").fill("关于涉密文件的测试登记")
+    page.get_by_label("来文单位").fill("某单位")
+
+    def unavailable(route: Route) -> None:
+        route.fulfill(
+            status=503,
+            headers={"X-Request-ID": "req-register-503", "Content-Type": "application/json"},
+            body=json.dumps({"error": {"code": "broker_unavailable", "message": "broker away"}}),
+        )
+
+    page.route("**/api/v1/documents", unavailable)
+    page.get_by_role("button", name="登记").click()
+    expect(page.locator("[data-test=register-error]")).to_have_text(
+        "服务暂时不可用，请稍后重试（请求编号 req-register-503）"
+    )
+    expect(page.get_by_label("标题")).to_have_value("关于涉密文件的测试登记")
+    page.unroute("**/api/v1/documents")
+
+    # a 秘密 document is not offered; forced into the request, the server refuses it
+    def force_secret(route: Route) -> None:
+        body = json.loads(route.request.post_data or "{}")
+        route.continue_(post_data=json.dumps({**body, "secrecy": "秘密"}))
+
+    page.route("**/api/v1/documents", force_secret)
+    page.get_by_role("button", name="登记").click()
+    expect(page.locator("[data-test=register-error]")).not_to_be_empty()
+    refusal = page.locator("[data-test=register-error]").inner_text()
+    assert "秘密" in refusal or "secre" in refusal.lower(), refusal
+    expect(page.get_by_label("来文单位")).to_have_value("某单位")
+    person.screenshot("register-refused-desktop")
+    page.unroute("**/api/v1/documents")
+    page.get_by_role("button", name="登记").click()
+    expect(page.get_by_text("已登记：关于涉密文件的测试登记")).to_be_visible()
