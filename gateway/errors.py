@@ -216,7 +216,9 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         415: "unsupported_media_type: the body is not in a format the route takes",
         422: "invalid_input: the body, a query parameter or a path id is invalid",
         429: "rate_limited (per address) or login throttled",
-        503: "broker_unavailable: the message broker cannot be reached",
+        503: "broker_unavailable (the message broker cannot be reached), database_unavailable"
+        " (a service's database cannot be reached), storage_unavailable, uploads_busy (every"
+        " upload slot taken; see Retry-After)",
         504: "service_timeout: the service did not answer in time",
     }
     return {s: {"model": ErrorBody, "description": descriptions.get(s, "error")} for s in statuses}
