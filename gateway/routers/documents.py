@@ -27,7 +27,7 @@ from gateway.routers import API_PREFIX
 from gateway.rpc import Caller
 from services.common import objectstore
 from services.common.errors import Conflict, InvalidInput
-from services.common.text import Text
+from services.common.text import TEXT_CHECK
 from services.common.vocabulary import DocumentStatus, Strict
 from services.documents.schemas import (
     DocumentOut,
@@ -64,14 +64,14 @@ class DistributionRequest(Strict):
     assisting_unit_ids: list[uuid.UUID] = Field(
         default_factory=list, max_length=50, description="协办处室"
     )
-    note: Annotated[Text, StringConstraints(max_length=2000)] | None = None
+    note: Annotated[str, StringConstraints(max_length=2000), TEXT_CHECK] | None = None
 
 
 class CirculationRequest(Strict):
     """传阅: people to read the document (from the path)."""
 
     user_ids: list[uuid.UUID] = Field(min_length=1, max_length=200)
-    note: Annotated[Text, StringConstraints(max_length=500)] | None = None
+    note: Annotated[str, StringConstraints(max_length=500), TEXT_CHECK] | None = None
 
 
 # -- registration, search, one document -------------------------------------------------------

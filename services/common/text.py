@@ -8,7 +8,7 @@ naming the field and nothing is written.
 
 Every ``str`` field of a request schema (``services/*/schemas.py``, the gateway's
 own request models, query parameters and free-text path values) is ``Text``, or
-``Annotated[Text, StringConstraints(...)]`` with its limits. Pure: pydantic only.
+``Annotated[str, StringConstraints(...), TEXT_CHECK]`` with its limits. Pure: pydantic only.
 """
 
 from __future__ import annotations
@@ -29,5 +29,11 @@ def check_text(value: str) -> str:
     return value
 
 
+#: the check itself, to put AFTER a field's ``StringConstraints``:
+#: ``Annotated[str, StringConstraints(strip_whitespace=True, min_length=1), TEXT_CHECK]``
+#: (a validator before the constraints makes pydantic check the length before it
+#: strips: "   " would pass ``min_length=1``)
+TEXT_CHECK = AfterValidator(check_text)
+
 #: a string a client sent: any length, no NUL, no lone surrogate
-Text = Annotated[str, AfterValidator(check_text)]
+Text = Annotated[str, TEXT_CHECK]

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
-from services.common.text import Text
+from services.common.text import TEXT_CHECK
 from services.common.vocabulary import (
     URGENCY_LABELS,
     DocumentStatus,
@@ -58,8 +58,12 @@ UrgencyIn = Annotated[Urgency, BeforeValidator(_from_label(URGENCY_LABELS))]
 SecrecyIn = Annotated[Secrecy, BeforeValidator(_from_label(SECRECY_LABELS))]
 
 
-Title = Annotated[Text, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
-ShortText = Annotated[Text, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Title = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300), TEXT_CHECK
+]
+ShortText = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), TEXT_CHECK
+]
 OpinionText = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)
 ]
@@ -70,14 +74,14 @@ class DocumentRegister(Strict):
 
     title: Title
     source_org: ShortText = Field(description="来文单位")
-    doc_number: Annotated[Text, StringConstraints(strip_whitespace=True, max_length=100)] | None = (
-        Field(default=None, description="文号, e.g. 国办发〔2026〕12号")
-    )
+    doc_number: (
+        Annotated[str, StringConstraints(strip_whitespace=True, max_length=100), TEXT_CHECK] | None
+    ) = Field(default=None, description="文号, e.g. 国办发〔2026〕12号")
     received_date: dt.date = Field(description="收文日期 (Asia/Shanghai)")
     urgency: UrgencyIn = Urgency.normal
     secrecy: SecrecyIn = Secrecy.none
     page_count: int = Field(default=1, ge=1, le=10000)
-    note: Annotated[Text, StringConstraints(max_length=2000)] | None = None
+    note: Annotated[str, StringConstraints(max_length=2000), TEXT_CHECK] | None = None
 
     model_config = ConfigDict(
         extra="forbid",
@@ -164,15 +168,15 @@ class ProcessingSlipOut(BaseModel):
 
 
 class DocumentSearch(Strict):
-    q: Annotated[Text, StringConstraints(strip_whitespace=True, max_length=100)] | None = Field(
-        default=None, description="words of the title (Chinese included)"
-    )
-    doc_number: Annotated[Text, StringConstraints(strip_whitespace=True, max_length=100)] | None = (
-        None
-    )
-    source_org: Annotated[Text, StringConstraints(strip_whitespace=True, max_length=200)] | None = (
-        None
-    )
+    q: (
+        Annotated[str, StringConstraints(strip_whitespace=True, max_length=100), TEXT_CHECK] | None
+    ) = Field(default=None, description="words of the title (Chinese included)")
+    doc_number: (
+        Annotated[str, StringConstraints(strip_whitespace=True, max_length=100), TEXT_CHECK] | None
+    ) = None
+    source_org: (
+        Annotated[str, StringConstraints(strip_whitespace=True, max_length=200), TEXT_CHECK] | None
+    ) = None
     received_from: dt.date | None = None
     received_to: dt.date | None = None
     status: DocumentStatus | None = None
@@ -191,13 +195,13 @@ class DocumentPage(BaseModel):
 class FileAttach(Strict):
     """What the gateway reports after streaming an upload into the staging area."""
 
-    staging_key: Annotated[Text, StringConstraints(min_length=1, max_length=300)]
+    staging_key: Annotated[str, StringConstraints(min_length=1, max_length=300), TEXT_CHECK]
     filename: Annotated[
-        Text, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255), TEXT_CHECK
     ]
     size: int = Field(ge=1)
-    sha256: Annotated[Text, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
-    content_type: Annotated[Text, StringConstraints(max_length=100)]
+    sha256: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$"), TEXT_CHECK]
+    content_type: Annotated[str, StringConstraints(max_length=100), TEXT_CHECK]
 
 
 class FileDownload(BaseModel):
@@ -227,9 +231,9 @@ class Recipient(Strict):
 
     The tenant is given by its code or its id; neither means the sender's own tenant."""
 
-    tenant_code: Annotated[Text, StringConstraints(strip_whitespace=True, max_length=64)] | None = (
-        Field(default=None, description="the recipient's tenant, e.g. gz (default: one's own)")
-    )
+    tenant_code: (
+        Annotated[str, StringConstraints(strip_whitespace=True, max_length=64), TEXT_CHECK] | None
+    ) = Field(default=None, description="the recipient's tenant, e.g. gz (default: one's own)")
     tenant_id: uuid.UUID | None = None
     unit_id: uuid.UUID = Field(description="the recipient unit, usually its registry (文书处)")
 
@@ -238,9 +242,9 @@ class SendRequest(Strict):
     """发送: a registered document to the registries of other units through the platform."""
 
     recipients: list[Recipient] = Field(min_length=1, max_length=100)
-    note: Annotated[Text, StringConstraints(strip_whitespace=True, max_length=2000)] | None = Field(
-        default=None, description="附言 (becomes the received document's note)"
-    )
+    note: (
+        Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000), TEXT_CHECK] | None
+    ) = Field(default=None, description="附言 (becomes the received document's note)")
 
     model_config = ConfigDict(
         extra="forbid",
@@ -335,4 +339,6 @@ class InboxPage(BaseModel):
 class InboxRefusal(Strict):
     """拒收 / 退回: why the registry does not take the document."""
 
-    reason: Annotated[Text, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+    reason: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500), TEXT_CHECK
+    ]

@@ -15,7 +15,7 @@ from typing import Annotated, Generic, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
-from services.common.text import Text
+from services.common.text import TEXT_CHECK, Text
 from services.common.vocabulary import OrgUnitKind, Role, Strict
 
 # A unit may contain units and divisions; a division sections; a section sections.
@@ -37,14 +37,16 @@ def _tenant_code(value: str) -> str:
 TenantCode = Annotated[
     Text, StringConstraints(min_length=2, max_length=64), AfterValidator(_tenant_code)
 ]
-Name = Annotated[Text, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Name = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), TEXT_CHECK
+]
 Username = Annotated[
     Text,
     StringConstraints(
         strip_whitespace=True, min_length=2, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$"
     ),
 ]
-Password = Annotated[Text, StringConstraints(min_length=8, max_length=256)]
+Password = Annotated[str, StringConstraints(min_length=8, max_length=256), TEXT_CHECK]
 
 
 T = TypeVar("T")
@@ -58,7 +60,7 @@ class LoginRequest(Strict):
         default=None, description="tenant code (omit for the platform administrator)"
     )
     username: Username
-    password: Annotated[Text, StringConstraints(min_length=1, max_length=256)]
+    password: Annotated[str, StringConstraints(min_length=1, max_length=256), TEXT_CHECK]
 
     model_config = ConfigDict(
         extra="forbid",
@@ -67,7 +69,7 @@ class LoginRequest(Strict):
 
 
 class RefreshRequest(Strict):
-    refresh_token: Annotated[Text, StringConstraints(min_length=10, max_length=512)]
+    refresh_token: Annotated[str, StringConstraints(min_length=10, max_length=512), TEXT_CHECK]
 
 
 class TokenPair(BaseModel):
@@ -123,9 +125,10 @@ class OrgUnitCreate(Strict):
     name: Name
     kind: OrgUnitKind
     parent_id: uuid.UUID | None = None
-    code: Annotated[Text, StringConstraints(max_length=32, pattern=r"^[A-Za-z0-9_\-]*$")] | None = (
-        None
-    )
+    code: (
+        Annotated[str, StringConstraints(max_length=32, pattern=r"^[A-Za-z0-9_\-]*$"), TEXT_CHECK]
+        | None
+    ) = None
 
     model_config = ConfigDict(
         extra="forbid",
@@ -159,9 +162,12 @@ class UserCreate(Strict):
     password: Password
     org_unit_id: uuid.UUID
     roles: list[Role] = Field(min_length=1, max_length=len(Role))
-    phone: Annotated[Text, StringConstraints(max_length=32, pattern=r"^[0-9+\- ]*$")] | None = None
+    phone: (
+        Annotated[str, StringConstraints(max_length=32, pattern=r"^[0-9+\- ]*$"), TEXT_CHECK] | None
+    ) = None
     email: (
-        Annotated[Text, StringConstraints(max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")] | None
+        Annotated[str, StringConstraints(max_length=254, pattern=r"^[^@\s]+@[^@\s]+$"), TEXT_CHECK]
+        | None
     ) = None
 
     model_config = ConfigDict(
@@ -184,14 +190,17 @@ class UserUpdate(Strict):
     full_name: Name | None = None
     org_unit_id: uuid.UUID | None = Field(default=None, description="move to this org unit")
     roles: list[Role] | None = Field(default=None, min_length=1, max_length=len(Role))
-    phone: Annotated[Text, StringConstraints(max_length=32, pattern=r"^[0-9+\- ]*$")] | None = None
+    phone: (
+        Annotated[str, StringConstraints(max_length=32, pattern=r"^[0-9+\- ]*$"), TEXT_CHECK] | None
+    ) = None
     email: (
-        Annotated[Text, StringConstraints(max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")] | None
+        Annotated[str, StringConstraints(max_length=254, pattern=r"^[^@\s]+@[^@\s]+$"), TEXT_CHECK]
+        | None
     ) = None
 
 
 class PasswordChange(Strict):
-    current_password: Annotated[Text, StringConstraints(min_length=1, max_length=256)]
+    current_password: Annotated[str, StringConstraints(min_length=1, max_length=256), TEXT_CHECK]
     new_password: Password
 
 
@@ -209,9 +218,9 @@ class UserOut(BaseModel):
 
 
 class UserSearch(Strict):
-    q: Annotated[Text, StringConstraints(strip_whitespace=True, max_length=100)] | None = Field(
-        default=None, description="part of the full name or username"
-    )
+    q: (
+        Annotated[str, StringConstraints(strip_whitespace=True, max_length=100), TEXT_CHECK] | None
+    ) = Field(default=None, description="part of the full name or username")
     org_unit_id: uuid.UUID | None = None
     include_subtree: bool = True
     role: Role | None = None
@@ -241,8 +250,8 @@ class DelegationCreate(Strict):
     secretary_id: uuid.UUID
     starts_at: dt.datetime
     ends_at: dt.datetime
-    scope: Annotated[Text, StringConstraints(pattern=r"^instructions$")] = "instructions"
-    note: Annotated[Text, StringConstraints(max_length=500)] | None = None
+    scope: Annotated[str, StringConstraints(pattern=r"^instructions$"), TEXT_CHECK] = "instructions"
+    note: Annotated[str, StringConstraints(max_length=500), TEXT_CHECK] | None = None
 
 
 class DelegationOut(BaseModel):

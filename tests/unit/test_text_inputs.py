@@ -105,3 +105,14 @@ def test_every_free_text_query_and_path_parameter_of_the_gateway_is_text() -> No
                 offenders.append(f"{route.path} {param.name}")
     assert not offenders, "use services.common.text.Text for:\n" + "\n".join(offenders)
     assert seen > 50  # every route was looked at
+
+
+def test_stripped_text_must_still_have_its_minimum_length():
+    """A constrained text field strips before it counts: "   " is not a title."""
+    from services.documents.schemas import Title
+
+    with pytest.raises(ValidationError):
+        TypeAdapter(Title).validate_python("   ")
+    with pytest.raises(ValidationError):
+        TypeAdapter(Title).validate_python("标题\x00")
+    assert TypeAdapter(Title).validate_python("  通知  ") == "通知"
