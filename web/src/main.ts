@@ -22,4 +22,15 @@ setSessionExpiredHandler(() => {
   void router.push({ name: "login", query: { redirect: router.currentRoute.value.fullPath } });
 });
 
+// After a new build is deployed, a page opened before it may ask for chunks that are
+// gone: go to the page asked for by loading it anew (once, not in a loop).
+router.onError((error, to) => {
+  const missingChunk = /dynamically imported module|Importing a module script failed|preload CSS/i;
+  const last = Number(sessionStorage.getItem("gongwen.reloaded-at") ?? 0);
+  if (missingChunk.test(String(error)) && Date.now() - last > 10_000) {
+    sessionStorage.setItem("gongwen.reloaded-at", String(Date.now()));
+    window.location.assign(to.fullPath);
+  }
+});
+
 app.mount("#app");
