@@ -102,7 +102,7 @@ def test_a_secretary_with_a_delegation_instructs_for_the_leader_and_without_one_
     assert result["next_tasks"] == []  # the provincial leader has not instructed yet
     [instructed] = [
         e
-        for e in events.wait(document_id, "task.completed", count=4)
+        for e in events.wait(document_id, "task.completed", count=5)  # 分办, 签收, 拟办, 审核, 批示
         if e["data"]["action"] == "instruct"
     ]
     assert instructed["data"]["actor_id"] == secretary.id
