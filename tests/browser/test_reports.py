@@ -48,7 +48,9 @@ def october(gw: Gateway, platform_admin: User, rpc: SyncRpc) -> Iterator[dict[st
         rpc.call("routing", "set_test_clock", now=None)
 
 
-def signed_in(people: People, office: Office, username: str, viewport: dict[str, int] = DESKTOP) -> Person:
+def signed_in(
+    people: People, office: Office, username: str, viewport: dict[str, int] = DESKTOP
+) -> Person:
     person = people(viewport)
     page = person.sign_in(office.code, username)
     expect(page.get_by_text(f"您好，{office[username].full_name}")).to_be_visible()
@@ -74,12 +76,16 @@ def test_the_registrar_reads_the_month_and_downloads_it_as_xlsx_and_csv(
     expect(page.locator("[data-test=report-heading]")).to_have_text("2026年10月超期文件通报")
     totals = page.locator("[data-test=report-totals]")
     expect(totals).to_contain_text("超期文件（件）")
-    expect(totals.locator(".stat-value").first).to_have_text(str(report["totals"]["overdue_documents"]))
+    expect(totals.locator(".stat-value").first).to_have_text(
+        str(report["totals"]["overdue_documents"])
+    )
     expect(page.locator("[data-test=chart] canvas")).to_be_visible()
     divisions = page.locator("[data-test=by-division] .el-table__body tr")
     expect(divisions).to_have_count(len(report["by_division"]))
     for row in report["by_division"]:
-        expect(divisions.filter(has_text=row["unit_name"])).to_contain_text(str(row["overdue_documents"]))
+        expect(divisions.filter(has_text=row["unit_name"])).to_contain_text(
+            str(row["overdue_documents"])
+        )
     page.wait_for_timeout(600)  # the chart's animation
     clerk.screenshot("overdue-report-desktop")
 
@@ -104,7 +110,9 @@ def test_the_registrar_reads_the_month_and_downloads_it_as_xlsx_and_csv(
     download.save_as(path)
     book = openpyxl.load_workbook(path)
     assert "超期明细" in book.sheetnames, book.sheetnames
-    cells = {str(c.value) for row in book["超期明细"].iter_rows() for c in row if c.value is not None}
+    cells = {
+        str(c.value) for row in book["超期明细"].iter_rows() for c in row if c.value is not None
+    }
     assert {NEVER_SIGNED, SIGNED_LATE, "黔超浏〔2026〕1号"} <= cells, cells
 
     with page.expect_download() as info:
@@ -147,3 +155,17 @@ def test_at_phone_width_the_report_and_the_trend_fit(people: People, october: di
     head.page.wait_for_timeout(600)
     head.screenshot("division-overdue-phone")
     assert head.page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+
+
+def test_the_registry_looks_at_any_division(people: People, october: dict[str, Any]):
+    office = october["office"]
+    clerk = signed_in(people, office, "wenshu")
+    page = clerk.page
+    page.locator("[data-test=menu-division-overdue]").click()
+    expect(page.get_by_text("请选择处室")).to_be_visible()
+    page.locator(".toolbar .el-select").first.click()
+    page.locator(".el-select-dropdown__item:visible", has_text="综合处").click()
+    expect(page.locator("[data-test=division-heading]")).to_contain_text("综合处")
+    rows = page.locator("[data-test=overdue-items] .el-table__body tr")
+    expect(rows.filter(has_text=SIGNED_LATE)).to_have_count(2)  # 签收 late, 拟办 still open
+    expect(rows.filter(has_text=NEVER_SIGNED)).to_have_count(0)
