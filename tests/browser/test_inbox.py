@@ -43,7 +43,9 @@ def offices(gw: Gateway, platform_admin: User) -> Iterator[dict[str, Any]]:
     yield {"recipient": recipient, "sender": sender, "items": items}
 
 
-def signed_in(people: People, office: Office, username: str, viewport: dict[str, int] = DESKTOP) -> Person:
+def signed_in(
+    people: People, office: Office, username: str, viewport: dict[str, int] = DESKTOP
+) -> Person:
     person = people(viewport)
     page = person.sign_in(office.code, username)
     expect(page.get_by_text(f"您好，{office[username].full_name}")).to_be_visible()
@@ -104,6 +106,7 @@ def test_a_registrar_refuses_a_document_with_a_reason(people: People, offices: d
     expect(dialog.locator("[data-test=refuse-error]")).to_have_text("请填写拒收理由")
     reason = "非我单位主管事项，请改送省发展改革委"
     dialog.locator("[data-test=refuse-reason]").fill(reason)
+    expect(dialog.locator("[data-test=refuse-error]")).to_have_count(0)
     clerk.screenshot("inbox-refuse-desktop")
     dialog.locator("[data-test=refuse-confirm]").click()
     expect(page.locator("[data-test=inbox-status-tag]")).to_have_text("已拒收")
