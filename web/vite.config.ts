@@ -7,7 +7,7 @@ export default defineConfig({
   plugins: [vue()],
   build: {
     outDir: "dist",
-    emptyOutDir: true,
+    emptyOutDir: false, // scripts/after-build.mjs prunes chunks of earlier builds
     chunkSizeWarningLimit: 2000,
   },
   server: {
