@@ -98,7 +98,7 @@ def install_web(app: FastAPI, dist: Path | None = None) -> None:
             title="Gongwen API — 接口文档",
             swagger_js_url=f"/{SWAGGER_DIR}/swagger-ui-bundle.js",
             swagger_css_url=f"/{SWAGGER_DIR}/swagger-ui.css",
-            swagger_favicon_url="/favicon.ico",
+            swagger_favicon_url="/favicon.svg",
         )
 
     async def web_app(request: Request) -> Response:
