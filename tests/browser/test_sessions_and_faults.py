@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -20,7 +21,17 @@ from playwright.sync_api import Route, expect
 
 from services.routing.working_days import SHANGHAI
 from tests.support.browser import DESKTOP
-from tests.support.gateway import Gateway, Office, User, act, ok, open_task, register, setup_office
+from tests.support.gateway import (
+    PASSWORD,
+    Gateway,
+    Office,
+    User,
+    act,
+    ok,
+    open_task,
+    register,
+    setup_office,
+)
 from tests.support.stacks import unique
 from tests.support.waiting import eventually
 
@@ -192,3 +203,73 @@ def test_a_handler_cannot_open_another_divisions_document(people: People, office
     page.goto("/todo")
     expect(page.locator("[data-test=task-table]")).to_be_visible()
     expect(page.get_by_text("关于综合处内部事项的通知")).to_have_count(0)
+
+
+def test_when_the_refresh_fails_too_the_sign_in_page_says_the_session_expired(
+    people: People, office: Office
+):
+    person = sign_in(people, office, "dz_ban1")
+    page = person.page
+    page.evaluate("localStorage.setItem('gongwen.refresh_token', 'grt1.not-a-refresh-token')")
+
+    def expired(route: Route) -> None:
+        route.fulfill(
+            status=401,
+            headers={"Content-Type": "application/json"},
+            body=json.dumps({"error": {"code": "token_expired", "message": "expired"}}),
+        )
+
+    page.route("**/api/v1/tasks/todo*", expired)
+    with page.expect_response("**/api/v1/auth/refresh") as refreshed:
+        page.locator("[data-test=menu-todo]").click()
+    assert refreshed.value.status == 401
+    expect(page.locator("[data-test=expired]")).to_have_text("登录已过期，请重新登录")
+    expect(page).to_have_url(re.compile(r"/login\?redirect=(%2F|/)todo"))
+    # signing in again goes back to the page asked for
+    page.unroute("**/api/v1/tasks/todo*")
+    page.get_by_label("密码", exact=True).fill(PASSWORD)
+    page.get_by_label("用户名").fill("dz_ban1")
+    page.get_by_role("button", name="登录").click()
+    expect(page).to_have_url(re.compile(r"/todo$"))
+
+
+def test_a_division_head_returns_with_a_reason_and_the_handler_sees_it(
+    people: People, office: Office
+):
+    registrar, handler = office["wenshu"], office["dz_ban1"]
+    title = "关于退回重拟的测试通知"
+    doc = register(registrar, title)
+    ok(
+        registrar.post(
+            f"/documents/{doc['id']}/distribute", json={"lead_unit_id": office.units["电子政务处"]}
+        )
+    )
+    sign = open_task(handler, doc["id"], "division_sign")
+    [propose] = act(handler, sign["id"], action="sign")["next_tasks"]
+    act(handler, propose["id"], action="propose", opinion="拟请处长审核。")
+
+    person = sign_in(people, office, "dz_chu")
+    page = person.page
+    page.goto("/todo")
+    page.get_by_role("link", name=title).click()
+    page.locator("[data-test=action-return]").click()  # no reason given
+    expect(page.locator("[data-test=action-error]")).to_have_text("请填写意见")
+    page.locator("textarea[name=opinion]").fill("拟办意见未写明办理时限，请补充。")
+    page.locator("[data-test=action-return]").click()
+    expect(page.locator(".el-message__content", has_text="已退回")).to_be_visible()
+
+    again = open_task(handler, doc["id"], "propose")
+    assert again["id"] != propose["id"]
+    eventually(
+        lambda: any(
+            o["kind"] == "return_reason"
+            for o in ok(handler.get(f"/documents/{doc['id']}/slip"))["opinions"]
+        )
+    )
+    back = sign_in(people, office, "dz_ban1")
+    back.page.goto(f"/documents/{doc['id']}")
+    back.page.get_by_role("tab", name="处理笺").click()
+    reason = back.page.locator("[data-test=opinion]", has_text="退回理由")
+    expect(reason).to_contain_text("拟办意见未写明办理时限，请补充。")
+    expect(reason).to_contain_text("王处长")
+    expect(back.page.locator("[data-test=task-actions]")).to_contain_text("拟办")
