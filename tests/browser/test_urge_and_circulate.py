@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.support.browser import DESKTOP, Person
+from tests.support.browser import DESKTOP, PHONE, Person
 from tests.support.gateway import Gateway, Office, User, ok, register, setup_office
 from tests.support.stacks import unique
 from tests.support.waiting import eventually
@@ -86,3 +86,10 @@ def test_the_registry_urges_and_circulates_and_the_reader_marks_it_read(
         i for i in ok(office["yuedu"].get("/reading"))["items"] if i["document_id"] == doc["id"]
     ]
     assert item["read_at"] is not None
+    phone = people(PHONE)
+    phone.sign_in(office.code, "yuedu")
+    expect(phone.page.get_by_text("您好，周阅读")).to_be_visible()
+    phone.page.goto("/reading")
+    expect(phone.page.locator("[data-test=reading-table]")).to_contain_text(TITLE)
+    phone.screenshot("reading-phone")
+    assert phone.page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
