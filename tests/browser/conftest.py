@@ -42,14 +42,17 @@ def web_build() -> Path:
     return dist
 
 
-@pytest.fixture(scope="session")
+# package scope: Playwright's sync API runs an asyncio loop in this thread while it is
+# open; stopped when tests/browser is done, it leaves no running loop to the suites
+# collected after it (their asyncio.run would fail)
+@pytest.fixture(scope="package")
 def playwright_driver() -> Iterator[Playwright]:
     subprocess.run(["bash", str(ROOT / "scripts" / "ensure-browser.sh")], check=True)
     with sync_playwright() as driver:
         yield driver
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(playwright_driver: Playwright) -> Iterator[Browser]:
     chromium = playwright_driver.chromium.launch(
         executable_path=CHROMIUM,
