@@ -106,3 +106,10 @@ def test_a_120_character_request_id_leaves_every_trail_complete(
     # documents still answers at once (no redelivery loop eating it)
     assert ok(registrar.get(f"/documents/{doc['id']}"))["id"] == doc["id"]
     act(office["dz_chu"], open_task(office["dz_chu"], doc["id"])["id"], action="approve")
+    # every service still answers, and no consumer parked an event of this flow
+    for service in ("identity", "documents", "routing", "notify", "ledger", "metrics"):
+        assert rpc.call(service, "health")["status"] == "ok"
+        parked = rpc.call(service, "ops_failed_events", context={"roles": "ops"})
+        assert [
+            p for p in parked if (p["envelope"].get("data") or {}).get("document_id") == doc["id"]
+        ] == []

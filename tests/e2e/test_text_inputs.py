@@ -45,7 +45,9 @@ def test_a_nul_or_a_lone_surrogate_in_a_document_title_is_422_and_nothing_is_reg
     text = json.dumps({**body, "title": "TITLE"}).replace('"TITLE"', '"\\u5173\\ud800\\u4e8e"')
     error = expect_error(raw_json(registrar, "/documents", text), 422, "invalid_input")
     assert error["details"][0]["loc"] == ["body", "title"]
-    assert "surrogate" in error["details"][0]["msg"]
+    # pydantic's own words where the field is a constrained string (it refuses the raw
+    # JSON before our check runs), ours elsewhere: either way the title is named
+    assert "surrogate" in error["details"][0]["msg"] or "unicode" in error["details"][0]["msg"]
 
     note = {**body, "title": "关于年底工作的通知", "note": "备注\x00"}
     expect_error(registrar.post("/documents", json=note), 422, "invalid_input")
