@@ -194,3 +194,58 @@ def test_replay_needs_the_ops_role_and_a_selection(rpc: Any, office: Any):
         rpc.call("documents", "ops_failed_events", context=office.registrar.ctx)
     with pytest.raises(InvalidInput):
         rpc.call("documents", "ops_replay_failed", context=OPS, selection={})
+
+
+@pytest.fixture()
+def flaky_trail(pg_superuser: Any, settings: Any) -> Iterator[Callable[[str, int], None]]:
+    """Make the trail fail with a serialisation failure (SQLSTATE 40001, transient) the
+    first ``times`` it is written for an urge with ``message``."""
+    created: list[str] = []
+
+    def install(message: str, times: int) -> None:
+        name = f"test_flaky_{len(created)}"
+        created.append(name)
+        with pg_superuser.cursor() as cur:
+            cur.execute(f"CREATE SEQUENCE {name}")
+            cur.execute(f'GRANT USAGE ON SEQUENCE {name} TO "{settings.pg_app_user}"')
+            cur.execute(
+                f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                f"IF NEW.after->>'message' = '{message}' AND nextval('{name}') <= {times} THEN "
+                "RAISE EXCEPTION 'could not serialize access' USING ERRCODE = '40001'; "
+                "END IF; RETURN NEW; END $$"
+            )
+            cur.execute(
+                f"CREATE TRIGGER {name} BEFORE INSERT ON audit_log "
+                f"FOR EACH ROW EXECUTE FUNCTION {name}()"
+            )
+
+    yield install
+    with pg_superuser.cursor() as cur:
+        for name in created:
+            cur.execute(f"DROP TRIGGER {name} ON audit_log")
+            cur.execute(f"DROP FUNCTION {name}()")
+            cur.execute(f"DROP SEQUENCE {name}")
+
+
+def test_a_transient_failure_is_tried_again_then_applied(
+    stack: Stack, rpc: Any, office: Any, document: dict[str, Any], send: Any, flaky_trail: Any
+):
+    doc_id = document["id"]
+    flaky_trail("稍后", 2)
+    event = send(office.registrar, "task.urged", an_urge(office, doc_id, "稍后"))
+    wait_for(lambda: urges(office, doc_id) == ["稍后"])
+    assert [r for r in parked(rpc) if r["event_id"] == event["id"]] == []
+    assert metric(stack, "gongwen_event_retries_total", consumer=CONSUMER) >= 2
+
+
+def test_a_failure_that_stays_transient_is_parked_after_the_last_try(
+    rpc: Any, office: Any, document: dict[str, Any], send: Any, flaky_trail: Any
+):
+    doc_id = document["id"]
+    flaky_trail("一直不行", 1000)
+    event = send(office.registrar, "task.urged", an_urge(office, doc_id, "一直不行"))
+    send(office.registrar, "task.urged", an_urge(office, doc_id, "别的事"))
+    wait_for(lambda: urges(office, doc_id) == ["别的事"])  # not held up by the retries
+    [row] = wait_for(lambda: [r for r in parked(rpc) if r["event_id"] == event["id"]], timeout=30)
+    assert row["error_kind"] == "transient" and row["attempts"] == 5
+    assert "could not serialize" in row["error"]
