@@ -112,10 +112,36 @@ def list_org_units(
     return [org_unit_out(u) for u in queries.org_subtree(session, tenant_id, path)]
 
 
+def _check_activation(
+    session: Session,
+    tenant_id: uuid.UUID,
+    unit: OrgUnit,
+    active: bool,
+    parent_id: uuid.UUID | None,
+) -> None:
+    """A unit is deactivated (撤销) only when nothing active is under it, and reactivated
+    only under an active parent."""
+    if active:
+        if (
+            parent_id is not None
+            and not get_unit(session, tenant_id, parent_id, "parent_not_found").active
+        ):
+            raise Conflict("parent_inactive", "reactivate the unit above it first")
+        return
+    units, users = queries.active_under(session, tenant_id, unit.id)
+    if units or users:
+        raise Conflict(
+            "org_unit_in_use",
+            f"{units} active unit(s) and {users} active user(s) are still in this unit:"
+            " move or deactivate them first",
+        )
+
+
 def update_org_unit(
     session: Session, ctx: CallContext, unit_id: uuid.UUID, changes: OrgUnitUpdate
 ) -> OrgUnitOut:
-    """Rename and/or move a unit (with its whole subtree) under another parent."""
+    """Rename and/or move a unit (with its whole subtree) under another parent, and/or
+    deactivate (撤销) or reactivate it."""
     tenant_id = require_tenant_admin(ctx)
     _lock_tree(session, tenant_id)
     unit = get_unit(session, tenant_id, unit_id, "org_unit_not_found")
@@ -138,7 +164,11 @@ def update_org_unit(
     ):
         raise _name_taken()
 
-    if (new_name, new_path) == (unit.name, unit.path):
+    new_active = unit.active if changes.active is None else changes.active
+    if new_active != unit.active:
+        _check_activation(session, tenant_id, unit, new_active, new_parent_id)
+
+    if (new_name, new_path, new_active) == (unit.name, unit.path, unit.active):
         return org_unit_out(unit)
     if new_path != unit.path:
         queries.move_subtree(
@@ -147,6 +177,7 @@ def update_org_unit(
         session.expire(unit)  # path and depth were rewritten by the UPDATE
     unit.name = new_name
     unit.parent_id = new_parent_id
+    unit.active = new_active
     unit.updated_at = utcnow()
     _flush(session)
     session.refresh(unit)
@@ -157,7 +188,15 @@ def update_org_unit(
         session,
         ctx,
         tenant_id=tenant_id,
-        action="org_unit.moved" if moved else "org_unit.updated",
+        action=(
+            "org_unit.moved"
+            if moved
+            else "org_unit.deactivated"
+            if new.get("active") is False
+            else "org_unit.reactivated"
+            if new.get("active") is True
+            else "org_unit.updated"
+        ),
         target_type="org_unit",
         target_id=unit.id,
         before=old,

@@ -223,3 +223,22 @@ def delegations_valid_at(
     if leader_id is not None:
         stmt = stmt.where(Delegation.leader_id == leader_id)
     return list(session.scalars(stmt.order_by(Delegation.ends_at.desc())).all())
+
+
+def active_under(session: Session, tenant_id: uuid.UUID, unit_id: uuid.UUID) -> tuple[int, int]:
+    """How many active units and active users are directly in ``unit_id``."""
+    units = session.scalar(
+        select(func.count())
+        .select_from(OrgUnit)
+        .where(
+            OrgUnit.tenant_id == tenant_id,
+            OrgUnit.parent_id == unit_id,
+            OrgUnit.active.is_(True),
+        )
+    )
+    users = session.scalar(
+        select(func.count())
+        .select_from(User)
+        .where(User.tenant_id == tenant_id, User.org_unit_id == unit_id, User.active.is_(True))
+    )
+    return int(units or 0), int(users or 0)

@@ -139,6 +139,13 @@ class OrgUnitCreate(Strict):
 class OrgUnitUpdate(Strict):
     name: Name | None = None
     parent_id: uuid.UUID | None = Field(default=None, description="move under this unit")
+    active: bool | None = Field(
+        default=None,
+        description=(
+            "false: deactivate (撤销) — refused with 409 org_unit_in_use while active units "
+            "or active users are under it; true: reactivate (its parent must be active)"
+        ),
+    )
 
 
 class OrgUnitOut(BaseModel):

@@ -245,3 +245,49 @@ def test_org_unit_input_is_validated(province: Province):
     ):
         expect_error(InvalidInput, "invalid_input", gy.call, "create_org_unit", unit=unit)
     assert len(gy.call("list_org_units")) == before
+
+
+def test_a_unit_is_deactivated_only_when_nothing_active_is_in_it(province: Province):
+    qdn = province.admins["gz-qdn"]
+    root = qdn.ctx["org_unit_id"]
+    bureau = _unit(qdn, "州档案局", "unit", root)
+    division = _unit(qdn, "档案利用科", "division", bureau["id"])
+    clerk = make_user(qdn, ["handler"], org_unit_id=division["id"])
+    expect_error(
+        Conflict,
+        "org_unit_in_use",
+        qdn.call,
+        "update_org_unit",
+        unit_id=bureau["id"],
+        changes={"active": False},
+    )
+    expect_error(
+        Conflict,
+        "org_unit_in_use",
+        qdn.call,
+        "update_org_unit",
+        unit_id=division["id"],
+        changes={"active": False},
+    )
+    qdn.call("deactivate_user", user_id=clerk["id"])
+    closed = qdn.call("update_org_unit", unit_id=division["id"], changes={"active": False})
+    assert closed["active"] is False
+    assert (
+        qdn.call("update_org_unit", unit_id=bureau["id"], changes={"active": False})["active"]
+        is False
+    )
+    # reactivated from the top down: not under an inactive parent
+    expect_error(
+        Conflict,
+        "parent_inactive",
+        qdn.call,
+        "update_org_unit",
+        unit_id=division["id"],
+        changes={"active": True},
+    )
+    assert (
+        qdn.call("update_org_unit", unit_id=bureau["id"], changes={"active": True})["active"]
+        is True
+    )
+    listed = {u["id"]: u["active"] for u in qdn.call("list_org_units", root_id=bureau["id"])}
+    assert listed == {bureau["id"]: True, division["id"]: False}
