@@ -85,6 +85,24 @@ async def list_todo(caller: AuthCaller, limit: Limit = 20, offset: Offset = 0) -
 
 
 @router.get(
+    "/tasks/delegated",
+    response_model=TaskPage,
+    summary="代录批示: open tasks of the leaders whose instructions I may enter (secretary)",
+    description=(
+        "For a secretary holding a delegation (授权) valid now: the open tasks assigned to "
+        "the leaders who granted it, most urgent first. A leader's instruction step offers "
+        "`instruct`, entered with `on_behalf_of` = the task's `assignee_id` "
+        "(`POST /tasks/{id}/actions`); the slip shows it as the leader's, entered by the "
+        "secretary. Empty for anyone else. Example: `GET /api/v1/tasks/delegated`."
+    ),
+    tags=TASKS,
+    responses=error_responses(401, 422, 503, 504),
+)
+async def list_delegated(caller: AuthCaller, limit: Limit = 20, offset: Offset = 0) -> Any:
+    return await caller.routing("list_delegated", query={"limit": limit, "offset": offset})
+
+
+@router.get(
     "/tasks/done",
     response_model=TaskPage,
     summary="My done list (已办): tasks I acted on, newest first",

@@ -53,7 +53,7 @@ from services.common.context import CallContext
 from services.common.db import scope_session
 from services.common.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.common.events import EventEnvelope, emit
-from services.common.inputs import optional_id
+from services.common.inputs import instant, optional_id
 from services.common.vocabulary import SHANGHAI, OrgUnitKind, Urgency, utcnow
 from services.documents import queries, rules, storage
 from services.documents.events import EVENTS
@@ -186,6 +186,30 @@ def apply_org_unit_event(session: Session, env: EventEnvelope) -> bool:
     if values is None:
         return False
     queries.upsert_directory_units(session, [values])
+    return True
+
+
+def apply_delegation(session: Session, env: EventEnvelope) -> bool:
+    """Keep a delegation (授权) as identity announced it: a secretary opens what is
+    routed to the leader they act for while it is valid (registry.load_visible)."""
+    data = env.data
+    if env.tenant_id is None:
+        return False
+    queries.upsert_delegation(
+        session,
+        {
+            "id": optional_id(data.get("id")),
+            "tenant_id": optional_id(data.get("tenant_id")) or env.tenant_id,
+            "leader_id": optional_id(data.get("leader_id")),
+            "secretary_id": optional_id(data.get("secretary_id")),
+            "scope": str(data.get("scope"))[:40],
+            "starts_at": instant(data.get("starts_at"), env.occurred_at),
+            "ends_at": instant(data.get("ends_at"), env.occurred_at),
+            "revoked_at": instant(data["revoked_at"], env.occurred_at)
+            if data.get("revoked_at")
+            else None,
+        },
+    )
     return True
 
 

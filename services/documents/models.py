@@ -215,6 +215,25 @@ class DirectoryUnit(Base):
     __table_args__ = (Index("ix_directory_units_tenant", "tenant_id"),)
 
 
+class DelegationView(Base):
+    """A delegation (授权) as identity announced it (``delegation.created`` /
+    ``delegation.revoked``): a secretary may open the documents routed to the leader
+    whose instructions they enter, while it is valid."""
+
+    __tablename__ = "delegations"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    tenant_id: Mapped[uuid.UUID]
+    leader_id: Mapped[uuid.UUID]
+    secretary_id: Mapped[uuid.UUID]
+    scope: Mapped[str] = mapped_column(String(40))
+    starts_at: Mapped[dt.datetime]
+    ends_at: Mapped[dt.datetime]
+    revoked_at: Mapped[dt.datetime | None]
+
+    __table_args__ = (Index("ix_delegations_secretary", "tenant_id", "secretary_id"),)
+
+
 class InboxItem(Base):
     """A document another unit sent through the platform, waiting in the recipient
     registry's inbox (收文箱) to be signed for (签收). Lives in the recipient's tenant;

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from services.documents.models import (
     AUDIT_LOG,
+    DelegationView,
     DirectoryTenant,
     DirectoryUnit,
     Document,
@@ -321,3 +322,38 @@ def inbox_of(
         ).scalars()
     )
     return rows, total
+
+
+# -- delegations (授权), as identity announced them ----------------------------------------------
+
+
+def upsert_delegation(session: Session, values: dict[str, Any]) -> None:
+    """Keep a delegation as announced (created, then perhaps revoked: revoked stays)."""
+    stmt = pg_insert(DelegationView).values(**values)
+    session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[DelegationView.id],
+            set_={
+                "revoked_at": func.coalesce(DelegationView.revoked_at, stmt.excluded.revoked_at),
+                "ends_at": stmt.excluded.ends_at,
+            },
+        )
+    )
+
+
+def leaders_acted_for(
+    session: Session, tenant_id: uuid.UUID, secretary_id: uuid.UUID, at: dt.datetime
+) -> list[uuid.UUID]:
+    """The leaders whose instructions ``secretary_id`` may enter at ``at``."""
+    return list(
+        session.scalars(
+            select(DelegationView.leader_id).where(
+                DelegationView.tenant_id == tenant_id,
+                DelegationView.secretary_id == secretary_id,
+                DelegationView.scope == "instructions",
+                DelegationView.starts_at <= at,
+                DelegationView.ends_at > at,
+                DelegationView.revoked_at.is_(None),
+            )
+        )
+    )

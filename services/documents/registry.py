@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from services.common.context import CallContext
 from services.common.errors import Forbidden, NotFound
 from services.common.events import emit
-from services.common.vocabulary import DocumentStatus, utcnow
+from services.common.vocabulary import DocumentStatus, Role, utcnow
 from services.documents import queries, rules
 from services.documents.events import EVENTS
 from services.documents.models import Document
@@ -40,8 +40,16 @@ def load_visible(session: Session, ctx: CallContext, document_id: uuid.UUID) -> 
         raise document_not_found()
     if rules.sees_all(ctx.roles):  # no need to read the grants
         return doc
-    if not rules.may_see(
-        ctx.roles, ctx.user_id, ctx.org_unit_id, queries.grants_of(session, doc.id)
+    grants = queries.grants_of(session, doc.id)
+    if rules.may_see(ctx.roles, ctx.user_id, ctx.org_unit_id, grants):
+        return doc
+    acting_for = (
+        queries.leaders_acted_for(session, tenant_id, ctx.user_id, utcnow())
+        if Role.secretary in ctx.roles and ctx.user_id is not None
+        else []
+    )
+    if not acting_for or not rules.may_see(
+        ctx.roles, ctx.user_id, ctx.org_unit_id, grants, acting_for
     ):
         raise document_not_found()
     return doc

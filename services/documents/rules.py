@@ -23,13 +23,16 @@ def may_see(
     user_id: uuid.UUID | None,
     org_unit_id: uuid.UUID | None,
     grants: Iterable[tuple[str, uuid.UUID]],
+    acting_for: Iterable[uuid.UUID] = (),
 ) -> bool:
     """Whether a caller may open a document given its access grants ``(kind, id)``:
     the registry, auditors and leaders always; others if it was sent to their
-    division or to them."""
+    division or to them; a secretary also what was routed to a leader they enter
+    instructions for (``acting_for``: the leaders whose delegation is valid now)."""
     if sees_all(roles):
         return True
     mine = {("user", user_id), ("unit", org_unit_id)}
+    mine |= {("user", leader) for leader in acting_for}
     return any(grant in mine for grant in grants)
 
 

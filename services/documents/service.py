@@ -205,6 +205,21 @@ class DocumentsService(CommonEntrypoints):
     def on_org_unit_updated(self, env: EventEnvelope) -> None:
         self._directory(env, delivery.apply_org_unit_event)
 
+    def _delegation(self, env: EventEnvelope) -> None:
+        if env.tenant_id is None:
+            raise InvalidInput("invalid_event", f"event {env.id} has no tenant")
+        scope_session(self.db, tenant_id=env.tenant_id)
+        self._directory(env, delivery.apply_delegation)
+
+    @consumer("identity", identity_events.DelegationCreated)
+    def on_delegation_created(self, env: EventEnvelope) -> None:
+        """授权: the secretary may open what is routed to the leader (while valid)."""
+        self._delegation(env)
+
+    @consumer("identity", identity_events.DelegationRevoked)
+    def on_delegation_revoked(self, env: EventEnvelope) -> None:
+        self._delegation(env)
+
     # -- processing slip and trail -------------------------------------------------------------
     @rpc(expected_exceptions=EXPECTED_ERRORS)
     def get_slip(self, document_id: str) -> dict[str, Any]:

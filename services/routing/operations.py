@@ -855,6 +855,36 @@ def list_todo(session: Session, ctx: CallContext, q: ListQuery) -> TaskPage:
     return _page(session, rows, total, q, actor)
 
 
+def list_delegated(
+    session: Session, ctx: CallContext, directory: Directory, q: ListQuery
+) -> TaskPage:
+    """代录批示: the open tasks of the leaders who authorised me (a secretary, with a
+    delegation valid now) to enter their instructions. Each offers ``instruct`` where
+    its step is a leader's instruction step (entered with ``on_behalf_of`` = the task's
+    assignee); nothing else, since a secretary only enters instructions."""
+    tenant_id, actor = _caller(ctx)
+    if Role.secretary not in actor.roles:
+        return TaskPage(items=[], total=0, limit=q.limit, offset=q.offset)
+    leaders = sorted(
+        {
+            d.leader_id
+            for d in directory.my_delegations()
+            if d.active and d.scope == "instructions" and d.secretary_id == actor.user_id
+        }
+    )
+    if not leaders:
+        return TaskPage(items=[], total=0, limit=q.limit, offset=q.offset)
+    rows, total = queries.open_tasks_of_page(session, tenant_id, leaders, q.limit, q.offset)
+    items = []
+    for row, out in zip(rows, _outs(session, rows, None), strict=True):
+        flow = catalog.flow_of(session, row[0].template_id)
+        instruct = flow.is_leader_step(row[0].step) and Action.instruct.value in flow.actions_at(
+            row[0].step
+        )
+        items.append(out.model_copy(update={"allowed_actions": ["instruct"] if instruct else []}))
+    return TaskPage(items=items, total=total, limit=q.limit, offset=q.offset)
+
+
 def list_done(session: Session, ctx: CallContext, q: ListQuery) -> TaskPage:
     """已办: tasks I acted on, newest first."""
     tenant_id, actor = _caller(ctx)

@@ -28,6 +28,10 @@ class Directory(Protocol):
 
     def tenant(self, tenant_id: uuid.UUID) -> TenantOut | None: ...
 
+    def my_delegations(self) -> list[DelegationOut]:
+        """The delegations the caller holds as a secretary (as identity lists them)."""
+        ...
+
     def org_units(self) -> list[OrgUnitOut]: ...
 
 

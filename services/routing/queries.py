@@ -453,6 +453,33 @@ def done_page(
     return rows, int(total)
 
 
+def open_tasks_of_page(
+    session: Session,
+    tenant_id: uuid.UUID,
+    assignees: Sequence[uuid.UUID],
+    limit: int,
+    offset: int,
+) -> tuple[list[TaskRow], int]:
+    """Open tasks assigned to any of ``assignees`` (the leaders a secretary acts for),
+    most urgent first, then newest."""
+    where = (
+        (Task.tenant_id == tenant_id)
+        & (Task.status == OPEN)
+        & Task.assignee_id.in_(list(assignees))
+    )
+    page = (
+        select(Task.id, Task.urgency_rank, Task.created_at)
+        .where(where)
+        .order_by(Task.urgency_rank, Task.created_at.desc(), Task.id)
+        .limit(limit)
+        .offset(offset)
+        .subquery()
+    )
+    rows = _page_rows(session, page, [page.c.urgency_rank, page.c.created_at.desc(), page.c.id])
+    total = session.scalar(select(func.count()).select_from(Task).where(where)) or 0
+    return rows, int(total)
+
+
 ReadRow = Row[tuple[ReadItem, str, str]]
 
 

@@ -43,6 +43,10 @@ class RemoteDirectory:
         )
         return DelegationOut.model_validate(data) if data else None
 
+    def my_delegations(self) -> list[DelegationOut]:
+        data = call("identity", self._identity.list_delegations, as_role="secretary")
+        return [DelegationOut.model_validate(d) for d in data or []]
+
     def tenant(self, tenant_id: uuid.UUID) -> TenantOut | None:
         data = call("identity", self._identity.get_tenant, tenant_id=str(tenant_id))
         return TenantOut.model_validate(data) if data else None

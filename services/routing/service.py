@@ -228,6 +228,14 @@ class RoutingService(CommonEntrypoints):
         return operations.list_todo(self.db, self.ctx, q).model_dump(mode="json")
 
     @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def list_delegated(self, query: Any = None) -> JSON:
+        """代录批示: open tasks of the leaders whose instructions I (secretary) may enter."""
+        q = parse(ListQuery, query)
+        return operations.list_delegated(self.db, self.ctx, self.directory, q).model_dump(
+            mode="json"
+        )
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
     def list_done(self, query: Any = None) -> JSON:
         q = parse(ListQuery, query)
         return operations.list_done(self.db, self.ctx, q).model_dump(mode="json")

@@ -16,7 +16,7 @@ import pytest
 from kombu import Connection, Exchange, Producer
 
 from devstack.stack import Stack
-from services.routing.events import TaskUrged
+from services.routing.events import TaskCreated, TaskUrged
 from tests.support.events import complete
 
 OPS = {"roles": "ops", "request_id": "test-ops"}
@@ -249,3 +249,57 @@ def test_a_failure_that_stays_transient_is_parked_after_the_last_try(
     [row] = wait_for(lambda: [r for r in parked(rpc) if r["event_id"] == event["id"]], timeout=30)
     assert row["error_kind"] == "transient" and row["attempts"] == 5
     assert "could not serialize" in row["error"]
+
+
+# -- a secretary opens what is routed to the leader they act for (delegation.* events) --------
+
+
+def test_a_secretary_opens_the_leaders_documents_only_while_the_delegation_is_valid(
+    rpc: Any, office: Any, document: dict[str, Any], send: Any
+):
+    from services.common.errors import NotFound
+
+    doc_id = document["id"]
+    send(  # routing gives the leader an instruction task on the document
+        office.registrar,
+        "task.created",
+        complete(
+            TaskCreated,
+            {
+                "document_id": doc_id,
+                "step": "leader_instruction",
+                "assignee_id": office.leader.id,
+                "roles": ["office_leader"],
+            },
+        ),
+    )
+
+    def opens() -> bool:
+        try:
+            office.secretary.call("get_document", document_id=doc_id)
+            return True
+        except NotFound:
+            return False
+
+    wait_for(  # the leader's grant is there (the leader sees everything anyway)
+        lambda: office.leader.call("get_slip", document_id=doc_id)["trace"][-1]["action"]
+        == "task.create"
+    )
+    assert not opens()  # no delegation yet: 404 like any other document
+    now = dt.datetime.now(dt.UTC)
+    delegation = rpc.call(
+        "identity",
+        "create_delegation",
+        context=office.leader.ctx,
+        delegation={
+            "secretary_id": office.secretary.id,
+            "starts_at": (now - dt.timedelta(minutes=1)).isoformat(),
+            "ends_at": (now + dt.timedelta(days=7)).isoformat(),
+        },
+    )
+    wait_for(opens)
+    assert office.secretary.call("get_slip", document_id=doc_id)["document"]["id"] == doc_id
+    rpc.call(
+        "identity", "revoke_delegation", context=office.leader.ctx, delegation_id=delegation["id"]
+    )
+    wait_for(lambda: not opens())

@@ -53,6 +53,16 @@ def test_a_secretary_with_a_delegation_instructs_for_the_leader_and_without_one_
     office_task = the_task(todo(rpc, org.office_leader), document_id)
     gov_task = the_task(todo(rpc, org.gov_leader), document_id)
 
+    # 代录批示: the secretary's list has the office leader's task (instruct only), not the
+    # provincial leader's (no delegation from them); another secretary's has nothing
+    mine = rpc.call("routing", "list_delegated", context=secretary.ctx(), query={"limit": 200})
+    listed = {t["id"]: t for t in mine["items"]}
+    assert office_task["id"] in listed and gov_task["id"] not in listed
+    assert listed[office_task["id"]]["allowed_actions"] == ["instruct"]
+    assert listed[office_task["id"]]["assignee_id"] == org.office_leader.id
+    others = rpc.call("routing", "list_delegated", context=org.secretary.ctx(), query={})
+    assert [t for t in others["items"] if t["document_id"] == document_id] == []
+
     # no delegation from the provincial leader: refused, the task stays open
     with pytest.raises(Forbidden) as err:
         act(
