@@ -1,5 +1,6 @@
 """Administration, delegations and audit in the browser: a tenant administrator adds a
-division to the org tree, renames and moves it, creates a user in it, finds, edits
+division to the org tree, renames and moves it, cannot 撤销 a unit with a user in it
+(the server's reason shows) but 撤销 and 恢复 an empty one, creates a user in it, finds, edits
 and deactivates them; copies the default process template and sets a step's time
 limit; reads the calendar month (holidays, 调休) and adds and removes a local day off;
 the platform administrator publishes a national year and onboards a tenant; a leader
@@ -103,6 +104,60 @@ def test_an_admin_adds_a_division_renames_and_moves_it(people: People, office: O
     assert units["数据资源管理处"]["parent_id"] == units["省大数据局"]["id"]
     assert units["数据资源管理处"]["depth"] == units["省大数据局"]["depth"] + 1
     admin.screenshot("admin-org-desktop")
+
+
+def test_an_admin_cannot_deactivate_a_unit_with_a_user_in_it_but_an_empty_one(
+    people: People, office: Office
+):
+    office.add_unit("信息中心")
+    office.add_unit("撤并办")
+    office.add_person("xx_ban", "郭承办", "信息中心", ["handler"])
+    admin = admin_signed_in(people, office)
+    page = admin.page
+    page.locator("[data-test=menu-admin-org]").click()
+    tree = page.locator("[data-test=org-tree]")
+    detail = page.locator("[data-test=org-detail]")
+
+    # a user is still in it: the server's refusal, and nothing changes
+    tree.locator("[data-test=org-node-信息中心]").click()
+    detail.locator("[data-test=org-deactivate]").click()
+    page.locator(".el-message-box").get_by_role("button", name="撤销").click()
+    expect(detail.locator("[data-test=org-action-error]")).to_have_text(
+        "该机构下还有 1 名在职人员，请先调出或停用后再撤销"
+    )
+    expect(detail.locator("[data-test=org-status]")).to_have_text("启用")
+    assert units_named(office)["信息中心"]["active"] is True
+    admin.screenshot("admin-org-in-use-desktop")
+
+    # an empty one: 撤销 after the confirmation, greyed with 已撤销
+    tree.locator("[data-test=org-node-撤并办]").click()
+    expect(detail.locator("[data-test=org-action-error]")).to_have_count(0)
+    detail.locator("[data-test=org-deactivate]").click()
+    page.locator(".el-message-box").get_by_role("button", name="撤销").click()
+    node = tree.locator("[data-test=org-node-撤并办]")
+    expect(node.locator("[data-test=org-inactive]")).to_have_text("已撤销")
+    expect(detail.locator("[data-test=org-status]")).to_have_text("已撤销")
+    expect(detail.locator("[data-test=org-add-child]")).to_be_disabled()
+    assert units_named(office)["撤并办"]["active"] is False
+    admin.screenshot("admin-org-deactivated-desktop")
+
+    # and back: 恢复
+    detail.locator("[data-test=org-reactivate]").click()
+    page.locator(".el-message-box").get_by_role("button", name="恢复").click()
+    expect(detail.locator("[data-test=org-status]")).to_have_text("启用")
+    expect(node.locator("[data-test=org-inactive]")).to_have_count(0)
+    assert units_named(office)["撤并办"]["active"] is True
+
+    detail.locator("[data-test=org-deactivate]").click()
+    page.locator(".el-message-box").get_by_role("button", name="撤销").click()
+    expect(node.locator("[data-test=org-inactive]")).to_have_text("已撤销")
+    phone = admin_signed_in(people, office, PHONE)
+    phone.open("/admin/org")
+    expect(
+        phone.page.locator("[data-test=org-node-撤并办] [data-test=org-inactive]")
+    ).to_be_visible()
+    phone.screenshot("admin-org-deactivated-phone")
+    assert phone.page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
 
 
 def test_an_admin_creates_a_user_then_finds_edits_and_deactivates_them(

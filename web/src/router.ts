@@ -11,6 +11,7 @@ const routes: RouteRecordRaw[] = [
       { path: "", name: "home", component: () => import("./views/HomeView.vue"), meta: { title: "工作台" } },
       { path: "todo", name: "todo", component: () => import("./views/TaskListView.vue"), props: { kind: "todo" }, meta: { title: "待办" } },
       { path: "done", name: "done", component: () => import("./views/TaskListView.vue"), props: { kind: "done" }, meta: { title: "已办" } },
+      { path: "delegated", name: "delegated", component: () => import("./views/TaskListView.vue"), props: { kind: "delegated" }, meta: { title: "代录批示" } },
       { path: "reading", name: "reading", component: () => import("./views/ReadingView.vue"), meta: { title: "待阅" } },
       { path: "notifications", name: "notifications", component: () => import("./views/NotificationsView.vue"), meta: { title: "通知" } },
       { path: "register", name: "register", component: () => import("./views/RegisterView.vue"), meta: { title: "收文登记" } },

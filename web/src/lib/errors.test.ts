@@ -19,6 +19,19 @@ describe("error messages", () => {
     expect(messageFor(new ApiError(422, "invalid_input", "title: field required"))).toBe("输入有误：title: field required");
   });
 
+  it("reads an org unit still in use with the server's counts, and an inactive parent", () => {
+    const inUse = "0 active unit(s) and 1 active user(s) are still in this unit: move or deactivate them first";
+    expect(messageFor(new ApiError(409, "org_unit_in_use", inUse))).toBe("该机构下还有 1 名在职人员，请先调出或停用后再撤销");
+    const both = "2 active unit(s) and 3 active user(s) are still in this unit: move or deactivate them first";
+    expect(messageFor(new ApiError(409, "org_unit_in_use", both))).toBe(
+      "该机构下还有 2 个启用的下级机构和 3 名在职人员，请先调出或停用后再撤销",
+    );
+    expect(messageFor(new ApiError(409, "org_unit_in_use", "busy"))).toBe("该机构下还有启用的下级机构或人员，不能撤销（busy）");
+    expect(messageFor(new ApiError(409, "parent_inactive", "reactivate the unit above it first"))).toBe(
+      "上级机构已撤销，请先恢复上级机构",
+    );
+  });
+
   it("reads 503/504 and no answer as unavailable, with the request id", () => {
     expect(messageFor(new ApiError(503, "broker_unavailable", "x", "req-42"))).toBe(`${UNAVAILABLE}（请求编号 req-42）`);
     expect(messageFor(new ApiError(504, "service_timeout", "x"))).toBe(UNAVAILABLE);

@@ -54,6 +54,18 @@ const MESSAGES: Record<string, string> = {
   not_allowed_to_circulate: "您不能传阅该文件",
   not_recipient: "该传阅件不是发给您的",
   already_distributed: "该文件已分办",
+  parent_inactive: "上级机构已撤销，请先恢复上级机构",
+};
+
+/** Codes whose server message carries details worth keeping (counts, names). */
+const DETAILED: Record<string, (serverMessage: string) => string> = {
+  org_unit_in_use: (message) => {
+    const counts = /(\d+) active unit\(s\) and (\d+) active user\(s\)/.exec(message);
+    if (!counts) return `该机构下还有启用的下级机构或人员，不能撤销（${message}）`;
+    const [units, users] = [Number(counts[1]), Number(counts[2])];
+    const parts = [units ? `${units} 个启用的下级机构` : "", users ? `${users} 名在职人员` : ""].filter(Boolean);
+    return `该机构下还有 ${parts.join("和 ")}，请先调出或停用后再撤销`;
+  },
 };
 
 export function messageFor(error: unknown): string {
@@ -63,6 +75,8 @@ export function messageFor(error: unknown): string {
     }
     const known = MESSAGES[error.code];
     if (known) return known;
+    const detailed = DETAILED[error.code];
+    if (detailed) return detailed(error.serverMessage);
     if (error.code === "invalid_input" && error.serverMessage) {
       return `输入有误：${error.serverMessage}`;
     }
