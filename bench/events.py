@@ -22,6 +22,7 @@ import time
 import uuid
 from typing import Any
 
+import httpx
 from kombu import Connection, Exchange, Producer, Queue
 from sqlalchemy import create_engine, text
 
@@ -147,6 +148,19 @@ def _publish(amqp_uri: str, exchange: Exchange, events: list[dict[str, Any]], ke
     return time.perf_counter() - started
 
 
+def _metric_sum(stack: Any, service: str, name: str, consumer: str) -> float:
+    """The sum of a counter's samples for one consumer on a service's /metrics."""
+    port = stack.metrics_ports.get(service)
+    if not port:
+        return float("nan")
+    text_ = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+    return sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in text_.splitlines()
+        if line.startswith(name + "{") and f'consumer="{consumer}"' in line
+    )
+
+
 def _bare_consumer(amqp_uri: str, events: list[dict[str, Any]]) -> float:
     """Seconds for a bare consumer to take and ack the same messages (own queue)."""
     exchange = Exchange(f"bench-events-{uuid.uuid4().hex[:6]}", type="topic", auto_delete=True)
@@ -202,6 +216,8 @@ def run(ctx: BenchContext) -> dict[str, Any]:
         time.sleep(0.5)
     total_s = time.perf_counter() - before
     engine.dispose()
+    retries = _metric_sum(stack, "documents", "gongwen_event_retries_total", CONSUMER)
+    parked = _metric_sum(stack, "documents", "gongwen_events_parked_total", CONSUMER)
     bare_s = _bare_consumer(amqp_uri, events)
     rate = done / total_s if total_s else 0.0
     bare_rate = EVENTS / bare_s if bare_s else 0.0
@@ -215,7 +231,10 @@ def run(ctx: BenchContext) -> dict[str, Any]:
         f" ({bare_s:.1f} s); documents is {bare_rate / rate if rate else float('inf'):.0f}x slower",
         flush=True,
     )
+    print(f"  tries again (transient failures): {retries:.0f}; parked: {parked:.0f}", flush=True)
     return {
+        "retries": retries,
+        "parked": parked,
         "events": EVENTS,
         "applied": done,
         "publish_s": round(publish_s, 2),
