@@ -38,6 +38,7 @@ from sqlalchemy import (
     Table,
     func,
     insert,
+    or_,
     select,
     text,
 )
@@ -246,21 +247,47 @@ def verify_chain(session: Session, tenant_id: uuid.UUID | None) -> ChainReport:
     return check_links(result.mappings())
 
 
-def count_entries(session: Session, tenant_id: uuid.UUID | None) -> int:
+def _entry_filters(
+    tenant_id: uuid.UUID | None,
+    *,
+    action: str | None = None,
+    actor_id: uuid.UUID | None = None,
+    target_id: str | None = None,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+) -> list[Any]:
+    """The chain's rows, narrowed: ``action`` by prefix (``task.`` finds every task
+    action), by actor (who acted or on whose behalf), by target, by time (since ≤ t < until)."""
+    where: list[Any] = [_chain_filter(tenant_id)]
+    if action:
+        escaped = action.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        where.append(AUDIT_LOG.c.action.like(escaped + "%", escape="\\"))
+    if actor_id is not None:
+        where.append(or_(AUDIT_LOG.c.actor_id == actor_id, AUDIT_LOG.c.on_behalf_of == actor_id))
+    if target_id:
+        where.append(AUDIT_LOG.c.target_id == target_id)
+    if since is not None:
+        where.append(AUDIT_LOG.c.occurred_at >= since)
+    if until is not None:
+        where.append(AUDIT_LOG.c.occurred_at < until)
+    return where
+
+
+def count_entries(session: Session, tenant_id: uuid.UUID | None, **filters: Any) -> int:
     return int(
         session.execute(
-            select(func.count()).select_from(AUDIT_LOG).where(_chain_filter(tenant_id))
+            select(func.count()).select_from(AUDIT_LOG).where(*_entry_filters(tenant_id, **filters))
         ).scalar_one()
     )
 
 
 def list_entries(
-    session: Session, tenant_id: uuid.UUID | None, *, limit: int, offset: int
+    session: Session, tenant_id: uuid.UUID | None, *, limit: int, offset: int, **filters: Any
 ) -> list[dict[str, Any]]:
-    """Newest first."""
+    """Newest first (``filters``: see :func:`_entry_filters`)."""
     rows = session.execute(
         select(AUDIT_LOG)
-        .where(_chain_filter(tenant_id))
+        .where(*_entry_filters(tenant_id, **filters))
         .order_by(AUDIT_LOG.c.id.desc())
         .limit(limit)
         .offset(offset)

@@ -44,6 +44,7 @@ from services.documents.schemas import (
     SendRequest,
 )
 from services.identity import events as identity_events
+from services.identity.schemas import AuditFilter
 from services.routing import events as routing_events
 
 log = logging.getLogger(__name__)
@@ -226,6 +227,14 @@ class DocumentsService(CommonEntrypoints):
         """处理笺: the document, its opinions in order and its whole trace."""
         doc_id = parse_id(document_id, "document_id")
         return slip.get_slip(self.db, self.caller, doc_id, self._names).model_dump(mode="json")
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def list_audit(self, limit: Any = 50, offset: Any = 0, query: Any = None) -> dict[str, Any]:
+        """The tenant's documents trail (auditor), newest first (``query``: AuditFilter)."""
+        if query is not None and not isinstance(query, dict):
+            raise InvalidInput("invalid_input", "expected an object for AuditFilter")
+        req = parse(AuditFilter, {"limit": limit, "offset": offset, **(query or {})})
+        return trail.list_trail(self.db, self.caller, req).model_dump(mode="json")
 
     @rpc(expected_exceptions=EXPECTED_ERRORS)
     def verify_audit_chain(self) -> dict[str, Any]:

@@ -13,10 +13,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from services.common.audit import append_audit, verify_chain
+from services.common.audit import append_audit, count_entries, list_entries, verify_chain
 from services.common.context import CallContext
 from services.common.vocabulary import Role
 from services.documents.schemas import AuditVerification
+from services.identity.schemas import AuditEntryOut, AuditFilter, Page
 
 TARGET = "document"
 
@@ -56,3 +57,18 @@ def verify(session: Session, ctx: CallContext) -> AuditVerification:
     tenant_id = ctx.require_tenant()
     report = verify_chain(session, tenant_id)
     return AuditVerification(**report.as_dict())
+
+
+def list_trail(session: Session, ctx: CallContext, query: AuditFilter) -> Page[AuditEntryOut]:
+    """The tenant's documents trail (every action on documents), newest first, narrowed
+    by the query (auditor)."""
+    ctx.require_any_role(Role.auditor)
+    tenant_id = ctx.require_tenant()
+    filters = query.filters()
+    rows = list_entries(session, tenant_id, limit=query.limit, offset=query.offset, **filters)
+    return Page[AuditEntryOut](
+        items=[AuditEntryOut.model_validate(r) for r in rows],
+        total=count_entries(session, tenant_id, **filters),
+        limit=query.limit,
+        offset=query.offset,
+    )

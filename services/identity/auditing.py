@@ -9,20 +9,14 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from pydantic import Field, StrictInt
 from sqlalchemy.orm import Session
 
 from services.common import audit
 from services.common.context import CallContext
 from services.common.db import scope_session
 from services.common.errors import Forbidden
-from services.common.vocabulary import Role, Strict
-from services.identity.schemas import AuditEntryOut, Page
-
-
-class AuditQuery(Strict):
-    limit: StrictInt = Field(default=50, ge=1, le=200)
-    offset: StrictInt = Field(default=0, ge=0)
+from services.common.vocabulary import Role
+from services.identity.schemas import AuditEntryOut, AuditFilter, Page
 
 
 def _chain_of(session: Session, ctx: CallContext, *roles: Role) -> uuid.UUID | None:
@@ -37,13 +31,14 @@ def _chain_of(session: Session, ctx: CallContext, *roles: Role) -> uuid.UUID | N
     return tenant_id
 
 
-def list_audit(session: Session, ctx: CallContext, query: AuditQuery) -> Page[AuditEntryOut]:
-    """Newest first."""
+def list_audit(session: Session, ctx: CallContext, query: AuditFilter) -> Page[AuditEntryOut]:
+    """Newest first, narrowed by the query's filters."""
     tenant_id = _chain_of(session, ctx, Role.auditor, Role.tenant_admin)
-    rows = audit.list_entries(session, tenant_id, limit=query.limit, offset=query.offset)
+    filters = query.filters()
+    rows = audit.list_entries(session, tenant_id, limit=query.limit, offset=query.offset, **filters)
     return Page[AuditEntryOut](
         items=[AuditEntryOut.model_validate(r) for r in rows],
-        total=audit.count_entries(session, tenant_id),
+        total=audit.count_entries(session, tenant_id, **filters),
         limit=query.limit,
         offset=query.offset,
     )

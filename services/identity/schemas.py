@@ -11,9 +11,9 @@ import datetime as dt
 import re
 import uuid
 from enum import StrEnum
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, StringConstraints
 
 from services.common.text import TEXT_CHECK, Text
 from services.common.vocabulary import OrgUnitKind, Role, Strict
@@ -281,6 +281,30 @@ class MeOut(UserOut):
     delegations_received: list[DelegationOut] = Field(
         default_factory=list, description="active delegations held as a secretary"
     )
+
+
+class AuditFilter(Strict):
+    """Which entries of a trail (全程留痕) to list: newest first, narrowed by action
+    (prefix: ``task.`` finds every task action), actor (who acted or on whose behalf),
+    target, and time (``since`` ≤ occurred_at < ``until``)."""
+
+    limit: StrictInt = Field(default=50, ge=1, le=200)
+    offset: StrictInt = Field(default=0, ge=0)
+    action: Annotated[str, StringConstraints(max_length=100), TEXT_CHECK] | None = None
+    actor_id: uuid.UUID | None = None
+    target_id: Annotated[str, StringConstraints(max_length=100), TEXT_CHECK] | None = None
+    since: dt.datetime | None = None
+    until: dt.datetime | None = None
+
+    def filters(self) -> dict[str, Any]:
+        """The narrowing, as services.common.audit's list and count take it."""
+        return {
+            "action": self.action or None,
+            "actor_id": self.actor_id,
+            "target_id": self.target_id or None,
+            "since": self.since,
+            "until": self.until,
+        }
 
 
 class AuditEntryOut(BaseModel):

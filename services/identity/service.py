@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from services.common.context import CallContext, Caller
 from services.common.db import DatabaseSession
-from services.common.errors import EXPECTED_ERRORS
+from services.common.errors import EXPECTED_ERRORS, InvalidInput
 from services.common.health import CommonEntrypoints
 from services.common.inputs import parse, parse_id, parse_instant
 from services.common.observability import Observability
@@ -29,6 +29,7 @@ from services.identity import (
 )
 from services.identity.dependencies import IdentityRuntime
 from services.identity.schemas import (
+    AuditFilter,
     DelegationCreate,
     LoginRequest,
     OrgUnitCreate,
@@ -187,8 +188,11 @@ class IdentityService(CommonEntrypoints):
     # -- audit trail (全程留痕) -----------------------------------------------------------------------
 
     @rpc(expected_exceptions=EXPECTED_ERRORS)
-    def list_audit(self, limit: Any = 50, offset: Any = 0) -> JSON:
-        req = parse(auditing.AuditQuery, {"limit": limit, "offset": offset})
+    def list_audit(self, limit: Any = 50, offset: Any = 0, query: Any = None) -> JSON:
+        """The tenant's identity trail, newest first (``query``: AuditFilter)."""
+        if query is not None and not isinstance(query, dict):
+            raise InvalidInput("invalid_input", "expected an object for AuditFilter")
+        req = parse(AuditFilter, {"limit": limit, "offset": offset, **(query or {})})
         return auditing.list_audit(self.db, self.ctx, req).model_dump(mode="json")
 
     @rpc(expected_exceptions=EXPECTED_ERRORS)

@@ -5,6 +5,8 @@ A tenant of its own: its chain stays broken afterwards."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import psycopg2
 
 from devstack.stack import Stack
@@ -84,3 +86,37 @@ def test_an_auditor_is_told_the_first_broken_link_of_the_documents_trail(
     # identity's trail is another chain, untouched (the default of the endpoint)
     assert ok(auditor.get("/audit/verify"))["ok"] is True
     assert ok(auditor.get("/audit/verify", params={"service": "identity"}))["ok"] is True
+
+
+def test_an_auditor_narrows_either_trail_by_action_actor_target_and_time(
+    gw: Gateway, platform_admin: User
+):
+    office = setup_office(gw, platform_admin, unique("sf"), "审计筛选厅")
+    office.add_unit("文书处")
+    registrar = office.add_person("wenshu", "筛选文书", "文书处", ["registrar"])
+    auditor = office.add_person("shenji", "筛选审计", "文书处", ["auditor"])
+    before = dt.datetime.now(dt.UTC)
+    first, second = (register(registrar, f"筛选测试来文{n}") for n in range(2))
+
+    registered = ok(
+        auditor.get("/audit", params={"service": "documents", "action": "document.reg"})
+    )
+    assert registered["total"] == 2
+    assert {e["target_id"] for e in registered["items"]} == {first["id"], second["id"]}
+    assert all(e["actor_id"] == registrar.id for e in registered["items"])
+    one = ok(auditor.get("/audit", params={"service": "documents", "target_id": first["id"]}))
+    assert one["total"] >= 1 and {e["target_id"] for e in one["items"]} == {first["id"]}
+    by_actor = ok(auditor.get("/audit", params={"service": "documents", "actor_id": auditor.id}))
+    assert by_actor["total"] == 0  # the auditor did nothing to documents
+    later = (dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)).isoformat()
+    assert ok(auditor.get("/audit", params={"service": "documents", "since": later}))["total"] == 0
+    window = {"service": "documents", "since": before.isoformat(), "until": later}
+    assert ok(auditor.get("/audit", params=window))["total"] >= 2
+    # identity's trail: the users made for this office, by the tenant administrator
+    created = ok(auditor.get("/audit", params={"action": "user.created"}))
+    assert created["total"] >= 2 and all(e["action"] == "user.created" for e in created["items"])
+    # a time without a zone, a tenant administrator on the documents trail
+    expect_error(
+        auditor.get("/audit", params={"since": "2026-12-01T08:00:00"}), 422, "naive_datetime"
+    )
+    expect_error(office.admin.get("/audit", params={"service": "documents"}), 403, "role_required")
