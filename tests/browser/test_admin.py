@@ -9,8 +9,11 @@ chain check (「校验通过」)."""
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -18,7 +21,7 @@ from playwright.sync_api import Page, expect
 from devstack.stack import Stack
 from services.common.settings import LOCAL_PLATFORM_ADMIN_PASSWORD, Settings
 from tests.support.browser import DESKTOP, PHONE, Person
-from tests.support.gateway import PASSWORD, Gateway, Office, User, ok, setup_office
+from tests.support.gateway import PASSWORD, Gateway, Office, User, ok, register, setup_office
 from tests.support.stacks import unique
 
 People = Any
@@ -345,16 +348,70 @@ def test_a_leader_authorises_a_secretary_and_revokes_it(people: People, office: 
 
 
 def test_an_auditor_filters_the_trail_and_the_chain_check_passes(people: People, office: Office):
+    registrar = office.add_person("wenshu", "钱文书", "文书处", ["registrar"])
+    doc = register(registrar, "关于审计筛选的测试来文")
     auditor = signed_in(people, office, "shenji")
     page = auditor.page
     page.locator("[data-test=menu-audit]").click()
     rows = page.locator("[data-test=audit-table] .el-table__body tr.el-table__row")
     expect(rows.first).to_be_visible()
-    page.locator("[data-test=audit-action] .el-select").click()
-    pick(page, "新建用户")
-    expect(rows.first).to_contain_text("新建用户")
+    # the server filters: the action is sent as a prefix of the trail's actions
+    with page.expect_response(
+        lambda r: "/api/v1/audit?" in r.url and "action=user.created" in r.url
+    ) as sent:
+        page.locator("[data-test=audit-action] .el-select").click()
+        pick(page, "新建用户")
+    assert sent.value.ok
+    expect(page.locator("[data-test=audit-pager]")).to_contain_text("共")
+    shown = page.locator("[data-test=audit-pager] .el-pagination__total").inner_text()
+    assert int(re.sub(r"\D", "", shown)) >= 4, shown  # shenji, ting1, mishu, wenshu
     for n in range(rows.count()):
         expect(rows.nth(n)).to_contain_text("新建用户")
+
+    # the documents trail (auditors only): 收文登记 finds the registered document
+    with page.expect_response(
+        lambda r: "service=documents" in r.url and "action=document.register" in r.url
+    ):
+        page.locator("[data-test=audit-service]").get_by_text("公文办理").click()
+        page.locator("[data-test=audit-action] .el-select").click()
+        pick(page, "收文登记")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("收文登记")
+    expect(rows.first).to_contain_text("钱文书")
+    expect(rows.first).to_contain_text(doc["id"])
+    # who acted: someone else registered nothing
+    page.locator("[data-test=audit-actor] .el-select").click()
+    page.locator("[data-test=audit-actor] input").fill("周审计")
+    with page.expect_response(lambda r: "actor_id=" + office["shenji"].id in r.url):
+        pick(page, "周审计")
+    expect(page.locator("[data-test=audit-table]")).to_contain_text("没有符合条件的审计记录")
+    page.locator("[data-test=audit-actor] .el-select").hover()
+    page.locator("[data-test=audit-actor] .el-select__clear").click()
+    expect(rows).to_have_count(1)
+    # the document's own trail by its id, every action (a prefix typed in)
+    page.locator("[data-test=audit-action] .el-select").hover()
+    page.locator("[data-test=audit-action] .el-select__clear").click()
+    page.locator("[data-test=audit-target] input").fill(doc["id"])
+    expect(rows.first).to_contain_text(doc["id"])
+    for n in range(rows.count()):
+        expect(rows.nth(n)).to_contain_text(doc["id"])
+    # today (Asia/Shanghai) holds the registration
+    today = page.evaluate(
+        "new Intl.DateTimeFormat('sv-SE', {timeZone: 'Asia/Shanghai'}).format(new Date())"
+    )
+    with page.expect_response(lambda r: "since=" in r.url and "until=" in r.url) as ranged:
+        picker = page.locator("[data-test=audit-range]")
+        picker.click()
+        cell = page.locator(".el-date-range-picker td.today").first
+        cell.click()
+        cell.click()
+    sent_query = parse_qs(urlsplit(ranged.value.url).query)
+    tomorrow = (dt.date.fromisoformat(today) + dt.timedelta(days=1)).isoformat()
+    assert sent_query["since"] == [f"{today}T00:00:00+08:00"], sent_query
+    assert sent_query["until"] == [f"{tomorrow}T00:00:00+08:00"], sent_query
+    assert sent_query["target_id"] == [doc["id"]], sent_query
+    expect(page.locator("[data-test=audit-table]")).to_contain_text("收文登记")
+    auditor.screenshot("audit-filtered")
 
     page.locator("[data-test=verify-run]").click()
     result = page.locator("[data-test=verify-result]")
