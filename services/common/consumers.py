@@ -44,7 +44,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session, sessionmaker
 
-from services.common.contracts import EventContractError, EventData
+from services.common.contracts import DeclaredData, EventContractError, EventData
 from services.common.errors import GongwenError, ServiceTimeout, ServiceUnavailable
 from services.common.events import FAILED_EVENTS, PERSISTENT_DELIVERY_MODE, EventEnvelope
 
@@ -125,8 +125,6 @@ def backoff(attempt: int) -> float:
 def read_event(contract: type[EventData], body: Any) -> EventEnvelope:
     """The envelope of ``body`` as a consumer of ``contract`` reads it; raises a
     permanent failure when it is not one (ValidationError, UnknownEventVersion)."""
-    from services.common.contracts import DeclaredData
-
     envelope = EventEnvelope.model_validate(body)
     contract.check_version(envelope.version)
     contract.model_validate(envelope.data)
@@ -345,8 +343,6 @@ def consumer(
         def handle(self: Any, body: Any) -> None:
             fn(self, read_event(contract, body))
 
-        handle.__contract__ = contract  # type: ignore[attr-defined]
-        handle.__source__ = source_service  # type: ignore[attr-defined]
         decorated: Callable[[Any, Any], None] = ParkingConsumer.decorator(
             source_service, contract, **kwargs
         )(handle)

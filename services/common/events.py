@@ -401,10 +401,10 @@ def set_aside_rows(session: Session, event_type: str | None = None) -> list[Any]
 
 def release_set_aside(
     session: Session, ids: Sequence[uuid.UUID] | None = None, event_type: str | None = None
-) -> int:
+) -> list[uuid.UUID]:
     """Give set-aside rows back to the relay (replay): all, those of ``event_type``, or
-    those of ``ids``. Their events keep their ids, so a consumer that had applied one
-    applies it once."""
+    those of ``ids``; return the ids of the rows released. Their events keep their ids,
+    so a consumer that had applied one applies it once."""
     query = update(_OUTBOX).where(
         _OUTBOX.c.set_aside_at.is_not(None), _OUTBOX.c.published_at.is_(None)
     )
@@ -412,8 +412,8 @@ def release_set_aside(
         query = query.where(_OUTBOX.c.id.in_(list(ids)))
     if event_type:
         query = query.where(_OUTBOX.c.event_type == event_type)
-    result = session.execute(query.values(set_aside_at=None, attempts=0))
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    released = session.scalars(query.values(set_aside_at=None, attempts=0).returning(_OUTBOX.c.id))
+    return list(released)
 
 
 def prune_published(factory: sessionmaker[Session], keep: dt.timedelta, batch: int = 10_000) -> int:

@@ -40,6 +40,14 @@ def parse(model: type[M], data: Any, code: str = "invalid_input") -> M:
         raise InvalidInput(code, describe(exc)) from None
 
 
+def parse_over(model: type[M], data: Any, code: str = "invalid_input", **defaults: Any) -> M:
+    """Like :func:`parse`, with ``data`` (an object or None) laid over ``defaults``: for
+    RPCs that take some fields as their own arguments and the rest in one object."""
+    if data is not None and not isinstance(data, dict):
+        raise InvalidInput(code, f"expected an object for {model.__name__}")
+    return parse(model, {**defaults, **(data or {})}, code)
+
+
 def parse_id(value: Any, field: str = "id") -> uuid.UUID:
     if isinstance(value, uuid.UUID):
         return value

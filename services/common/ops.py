@@ -144,11 +144,9 @@ def release_set_aside(session: Session, service: str, selection: ReplaySelection
         raise InvalidInput(
             "invalid_input", "outbox rows have no consumer: choose ids, event_type or all"
         )
-    rows = set(row.id for row in list_set_aside(session, SetAsideQuery()))
-    wanted = [i for i in selection.ids if i in rows] if selection.ids else None
-    count = release_set_aside(session, wanted, selection.event_type)
+    released = release_set_aside(session, selection.ids, selection.event_type)
     session.commit()
-    return ReplayOut(service=service, replayed=count, ids=wanted or [])
+    return ReplayOut(service=service, replayed=len(released), ids=released)
 
 
 # -- the command-line tool ------------------------------------------------------------------------------

@@ -32,7 +32,7 @@ from services.common.errors import (
 )
 from services.common.events import EventEnvelope, consume_once
 from services.common.health import CommonEntrypoints
-from services.common.inputs import parse, parse_id
+from services.common.inputs import parse, parse_id, parse_over
 from services.common.observability import Observability
 from services.documents import delivery, registry, scans, slip, storage, trail
 from services.documents.schemas import (
@@ -231,9 +231,7 @@ class DocumentsService(CommonEntrypoints):
     @rpc(expected_exceptions=EXPECTED_ERRORS)
     def list_audit(self, limit: Any = 50, offset: Any = 0, query: Any = None) -> dict[str, Any]:
         """The tenant's documents trail (auditor), newest first (``query``: AuditFilter)."""
-        if query is not None and not isinstance(query, dict):
-            raise InvalidInput("invalid_input", "expected an object for AuditFilter")
-        req = parse(AuditFilter, {"limit": limit, "offset": offset, **(query or {})})
+        req = parse_over(AuditFilter, query, limit=limit, offset=offset)
         return trail.list_trail(self.db, self.caller, req).model_dump(mode="json")
 
     @rpc(expected_exceptions=EXPECTED_ERRORS)

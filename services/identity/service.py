@@ -15,9 +15,9 @@ from sqlalchemy.orm import Session
 
 from services.common.context import CallContext, Caller
 from services.common.db import DatabaseSession
-from services.common.errors import EXPECTED_ERRORS, InvalidInput
+from services.common.errors import EXPECTED_ERRORS
 from services.common.health import CommonEntrypoints
-from services.common.inputs import parse, parse_id, parse_instant
+from services.common.inputs import parse, parse_id, parse_instant, parse_over
 from services.common.observability import Observability
 from services.identity import (
     auditing,
@@ -190,9 +190,7 @@ class IdentityService(CommonEntrypoints):
     @rpc(expected_exceptions=EXPECTED_ERRORS)
     def list_audit(self, limit: Any = 50, offset: Any = 0, query: Any = None) -> JSON:
         """The tenant's identity trail, newest first (``query``: AuditFilter)."""
-        if query is not None and not isinstance(query, dict):
-            raise InvalidInput("invalid_input", "expected an object for AuditFilter")
-        req = parse(AuditFilter, {"limit": limit, "offset": offset, **(query or {})})
+        req = parse_over(AuditFilter, query, limit=limit, offset=offset)
         return auditing.list_audit(self.db, self.ctx, req).model_dump(mode="json")
 
     @rpc(expected_exceptions=EXPECTED_ERRORS)
