@@ -13,6 +13,7 @@ from typing import Any
 
 from services.common import tabular
 from services.common.vocabulary import SHANGHAI
+from services.documents.schemas import InstructionExportOut, InstructionOut
 from services.routing.schemas import OverdueItem, OverdueReport, TaskStatus
 
 XLSX_MEDIA_TYPE = tabular.XLSX_MEDIA_TYPE
@@ -121,4 +122,51 @@ def to_csv(report: OverdueReport) -> bytes:
     """The items, one per line, after a header line; UTF-8 with BOM, CRLF line ends."""
     return tabular.to_csv(
         ITEM_HEADERS, (item_row(n, item) for n, item in enumerate(report.items, start=1))
+    )
+
+
+# -- a leader's instructions (领导批示) --------------------------------------------------------------
+
+INSTRUCTION_HEADERS = (
+    "序号",
+    "批示编号",
+    "批示日期",
+    "文号",
+    "标题",
+    "批示内容",
+    "录入",
+    "办理情况",
+)
+
+
+def _entered(item: InstructionOut) -> str:
+    return item.attribution or f"{item.leader_name or ''}本人录入"
+
+
+def instructions_xlsx(report: InstructionExportOut) -> bytes:
+    """批示明细 (one row per instruction, oldest first) and 统计 (per month, per division)."""
+    rows = [
+        (
+            index,
+            item.number or "（未编号）",
+            item.instructed_at.astimezone(SHANGHAI).date(),
+            item.doc_number or "",
+            item.document_title,
+            item.text,
+            _entered(item),
+            item.stands,
+        )
+        for index, item in enumerate(report.items, start=1)
+    ]
+    counts: list[tuple[Any, ...]] = [("按月份", "", "")]
+    counts += [("", m.month, m.count) for m in report.by_month]
+    counts += [("合计", "", len(report.items)), ("按处室", "", "")]
+    counts += [("", d.unit_name, d.count) for d in report.by_division]
+    return tabular.to_xlsx(
+        [
+            tabular.Sheet(
+                "批示明细", INSTRUCTION_HEADERS, rows, widths=(6, 22, 12, 22, 40, 50, 22, 36)
+            ),
+            tabular.Sheet("统计", ("分类", "月份/处室", "批示件数"), counts, widths=(10, 24, 10)),
+        ]
     )

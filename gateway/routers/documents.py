@@ -36,7 +36,11 @@ from services.documents.schemas import (
     DocumentSearch,
     FileAttach,
     FileOut,
+    ForwardOut,
+    ForwardRequest,
     ProcessingSlipOut,
+    ScopeAddition,
+    ScopeOut,
 )
 from services.routing.schemas import DistributionOut, ReadItemOut, TaskOut
 
@@ -222,6 +226,77 @@ async def circulate(
 ) -> Any:
     circulation = {"document_id": str(document_id), **body.model_dump(mode="json")}
     return await caller.routing("circulate", circulation=circulation)
+
+
+@router.get(
+    "/{document_id}/scope",
+    response_model=ScopeOut,
+    summary="知悉范围: who may see a leader-instruction document (领导批示件)",
+    responses=error_responses(401, 404, 503, 504),
+)
+async def get_scope(document_id: uuid.UUID, caller: AuthCaller) -> Any:
+    return await caller.documents("get_scope", document_id=str(document_id))
+
+
+@router.post(
+    "/{document_id}/scope",
+    response_model=ScopeOut,
+    summary="Add people to a 领导批示件's scope (the registry or the lead division)",
+    description=(
+        "Provincial leaders, office leaders and the registry see it anyway, and the people "
+        "on its route; others only when added here (recorded in the trail). 403 "
+        "`not_allowed_to_extend_scope`; 404 `user_not_found`; 409 `not_leader_instruction`."
+    ),
+    responses=error_responses(401, 403, 404, 409, 422, 503, 504),
+)
+async def extend_scope(
+    document_id: uuid.UUID,
+    body: Annotated[
+        ScopeAddition,
+        Body(openapi_examples={"default": {"value": {"user_ids": [_EXAMPLE_ID]}}}),
+    ],
+    caller: AuthCaller,
+) -> Any:
+    return await caller.documents(
+        "extend_scope", document_id=str(document_id), addition=body.model_dump(mode="json")
+    )
+
+
+@router.post(
+    "/{document_id}/forward",
+    response_model=ForwardOut,
+    summary="转办: forward the document I hold to other units (限制转办 for a 领导批示件)",
+    description=(
+        "A forwarding slip (转办笺) goes with the scans to each receiving unit's inbox "
+        "(收文箱, this tenant or another); a 领导批示件's carries the fixed notice and nothing "
+        "of the processing slip, an ordinary document's carries its slip. The route here "
+        "stops: open tasks are cancelled and the document shows 已转办. 403 "
+        "`not_document_holder`; 404 `recipient_unit_not_found` (unknown or inactive); 422 "
+        "for an empty or over-long title; 409 `document_forwarded` (already)."
+    ),
+    responses=error_responses(401, 403, 404, 409, 422, 503, 504),
+)
+async def forward_document(
+    document_id: uuid.UUID,
+    body: Annotated[
+        ForwardRequest,
+        Body(
+            openapi_examples={
+                "default": {
+                    "value": {
+                        "title": "关于做好防汛工作的批示件",
+                        "recipients": [{"tenant_code": "gz-gy", "unit_id": _EXAMPLE_ID}],
+                        "note": "请按领导批示精神办理",
+                    }
+                }
+            }
+        ),
+    ],
+    caller: AuthCaller,
+) -> Any:
+    return await caller.documents(
+        "forward_document", document_id=str(document_id), forwarding=body.model_dump(mode="json")
+    )
 
 
 # -- scans -------------------------------------------------------------------------------------------

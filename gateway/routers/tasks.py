@@ -51,6 +51,15 @@ _ACTION_EXAMPLES: dict[str, dict[str, Any]] = {
         "summary": "代领导批示 (a secretary with a valid delegation)",
         "value": {"action": "instruct", "opinion": "同意。", "on_behalf_of": _LEADER},
     },
+    "instruct_numbered": {
+        "summary": "省政府领导批示, numbered by hand by the secretary",
+        "value": {
+            "action": "instruct",
+            "opinion": "请省发展改革委牵头研究。",
+            "on_behalf_of": _LEADER,
+            "instruction_number": "省长批〔2026〕118号",
+        },
+    },
     "handle": {
         "summary": "办理完毕, back to the registry (handler)",
         "value": {"action": "handle", "opinion": "已按批示要求落实。"},
@@ -142,7 +151,9 @@ async def get_task(task_id: uuid.UUID, caller: AuthCaller, principal: CurrentPri
     description=(
         "Answers the task acted on and the tasks the action opened. Refusals: 403 "
         "`not_task_holder` (not yours), 403 `no_valid_delegation` (代领导批示 without a valid "
-        "delegation), 422 `action_not_allowed` (the template does not allow it at this "
+        "delegation), 409 `instruction_number_taken` (that leader has the number this year), "
+        "422 `instruction_number_by_system` (a 厅领导's instructions are numbered by the "
+        "system), 422 `action_not_allowed` (the template does not allow it at this "
         "step), 422 `opinion_required`, 409 `task_already_taken` / `task_closed` (somebody "
         "acted first: of two concurrent actions exactly one wins)."
     ),
@@ -153,7 +164,17 @@ async def act(
     task_id: uuid.UUID,
     body: Annotated[TaskAction, Body(openapi_examples=_ACTION_EXAMPLES)],
     caller: AuthCaller,
+    principal: CurrentPrincipal,
 ) -> Any:
+    if body.instruction_number is not None and body.action.value == "instruct":
+        # a hand number already given to this leader this year: 409 before anything is written
+        await caller.documents(
+            "check_instruction_number",
+            check={
+                "leader_id": str(body.on_behalf_of or principal.user_id),
+                "number": body.instruction_number,
+            },
+        )
     return await caller.routing(
         "act", task_id=str(task_id), action=body.model_dump(mode="json", exclude_unset=True)
     )

@@ -94,6 +94,51 @@ class InboxItemRefused(EventData):
     source_document_id: uuid.UUID
 
 
+class DocumentForwarded(EventData):
+    """转办 / 限制转办: the holder sent the document on to other units; routing stops its
+    route here (open tasks cancelled)."""
+
+    event_type = "document.forwarded"
+    document_id: uuid.UUID
+    forwarded_by: uuid.UUID
+    forwarded_at: dt.datetime
+    restricted: bool
+    deliveries: list[dict[str, Any]]
+
+
+class InstructionRecorded(EventData):
+    """A leader's instruction (批示) is on record with its number, if it has one yet."""
+
+    event_type = "instruction.recorded"
+    instruction_id: uuid.UUID
+    document_id: uuid.UUID
+    leader_id: uuid.UUID
+    entered_by: uuid.UUID
+    number: str | None = None
+    instructed_at: dt.datetime
+
+
+class InstructionNumbered(EventData):
+    """A secretary numbered a 省政府领导's instruction afterwards (领导批示编号)."""
+
+    event_type = "instruction.numbered"
+    instruction_id: uuid.UUID
+    document_id: uuid.UUID
+    leader_id: uuid.UUID
+    number: str
+    numbered_by: uuid.UUID
+
+
+class ScopeExtended(EventData):
+    """知悉范围: people added to a leader-instruction document's scope."""
+
+    event_type = "document.scope_extended"
+    document_id: uuid.UUID
+    user_ids: list[uuid.UUID]
+    added_by: uuid.UUID
+    added_at: dt.datetime
+
+
 EVENTS = EventCatalog(
     SOURCE,
     [
@@ -105,5 +150,9 @@ EVENTS = EventCatalog(
         InboxItemArrived,
         InboxItemSigned,
         InboxItemRefused,
+        DocumentForwarded,
+        InstructionRecorded,
+        InstructionNumbered,
+        ScopeExtended,
     ],
 )

@@ -52,6 +52,10 @@ TENANT_TABLES = (
     "opinions",
     "audit_log",
     "inbox_items",
+    "instructions",
+    "instruction_counters",
+    "leader_numbering",
+    "document_holds",
 )
 
 
@@ -90,6 +94,13 @@ class Document(Base):
     #: the last opinion number given on this document's processing slip
     opinion_seq: Mapped[int] = mapped_column(default=0, server_default=text("0"))
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    #: 已转办: when, and to whom (tenant_name, unit_name, inbox_item_id)
+    forwarded_at: Mapped[dt.datetime | None]
+    forwarded_to: Mapped[list[dict[str, Any]]] = mapped_column(
+        JSONB, default=list, server_default=text("'[]'::jsonb")
+    )
+    #: 转办笺: this document came forwarded by another unit (see ForwardingSlipOut)
+    forwarding_slip: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
 
     __table_args__ = (
         # the database refuses classified documents too (DESIGN 4.7)
@@ -275,6 +286,8 @@ class InboxItem(Base):
     refused_by: Mapped[uuid.UUID | None]
     refused_at: Mapped[dt.datetime | None]
     refusal_reason: Mapped[str | None] = mapped_column(Text)
+    #: 转办笺 when the sender forwarded it (转办 / 限制转办); None for a plain 发送
+    forwarding_slip: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
 
     __table_args__ = (
         CheckConstraint("status IN ('pending', 'signed', 'refused')", name="ck_inbox_items_status"),
@@ -294,3 +307,122 @@ class InboxItem(Base):
         ),
         Index("ix_inbox_items_recipient", "tenant_id", "recipient_unit_id", "sent_at"),
     )
+
+
+# -- leader instructions (领导批示) ----------------------------------------------------------------
+
+
+class Instruction(Base):
+    """A leader's instruction (批示) on a document, with its number (领导批示编号): a
+    厅领导's gets the next serial of ``instruction_counters`` in the transaction that
+    records it; a 省政府领导's is numbered by hand (``number``), then or afterwards.
+    Numbers are unique per leader and year (the indexes below)."""
+
+    __tablename__ = "instructions"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    tenant_id: Mapped[uuid.UUID]
+    document_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("documents.id"))
+    opinion_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("opinions.id"))
+    task_id: Mapped[uuid.UUID | None]
+    leader_id: Mapped[uuid.UUID]
+    leader_name: Mapped[str | None] = mapped_column(String(100))
+    leader_kind: Mapped[str] = mapped_column(String(20))
+    entered_by: Mapped[uuid.UUID]
+    entered_by_name: Mapped[str | None] = mapped_column(String(100))
+    unit_id: Mapped[uuid.UUID | None]
+    instructed_at: Mapped[dt.datetime]
+    #: the year it counts in (Asia/Shanghai) and the day, for the leader's yearly count
+    year: Mapped[int]
+    instructed_on: Mapped[dt.date]
+    serial: Mapped[int | None]
+    #: the number as shown (a serial in the leader's format, or the hand number)
+    number: Mapped[str | None] = mapped_column(String(100))
+    #: the number normalised for matching (NFKC, case-folded, no spaces)
+    number_key: Mapped[str | None] = mapped_column(String(100))
+    text: Mapped[str] = mapped_column(Text)
+    #: the instruction's text and the document's title, normalised, for the words' check
+    search_text: Mapped[str] = mapped_column(Text)
+    #: character unigrams and bigrams of both (see rules.title_grams)
+    search_grams: Mapped[Any] = mapped_column(TSVECTOR)
+    numbered_by: Mapped[uuid.UUID | None]
+    numbered_at: Mapped[dt.datetime | None]
+
+    __table_args__ = (
+        CheckConstraint(
+            "leader_kind IN ('gov_leader', 'office_leader')", name="ck_instructions_leader_kind"
+        ),
+        CheckConstraint(
+            "serial IS NULL OR leader_kind = 'office_leader'", name="ck_instructions_serial_kind"
+        ),
+        UniqueConstraint("opinion_id", name="uq_instructions_opinion"),
+        Index(
+            "uq_instructions_serial",
+            "tenant_id",
+            "leader_id",
+            "year",
+            "serial",
+            unique=True,
+            postgresql_where=text("serial IS NOT NULL"),
+        ),
+        Index(
+            "uq_instructions_number",
+            "tenant_id",
+            "leader_id",
+            "year",
+            "number_key",
+            unique=True,
+            postgresql_where=text("number_key IS NOT NULL"),
+        ),
+        Index("ix_instructions_number_key", "tenant_id", "number_key"),
+        Index("ix_instructions_leader", "tenant_id", "leader_id", "instructed_at"),
+        Index("ix_instructions_document", "document_id"),
+        Index("ix_instructions_grams", "search_grams", postgresql_using="gin"),
+    )
+
+
+class InstructionCounter(Base):
+    """The last serial number given to a 厅领导's instructions in a year: the row is
+    locked and advanced in the transaction that records the instruction, so that
+    numbers have neither gaps nor duplicates (a rolled-back instruction gives its
+    number back with it)."""
+
+    __tablename__ = "instruction_counters"
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    leader_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    year: Mapped[int] = mapped_column(primary_key=True)
+    last_serial: Mapped[int]
+
+
+class LeaderNumbering(Base):
+    """How a 厅领导's serial numbers are shown (``{n}``, ``{year}``), e.g. 厅批〔{year}〕{n}号."""
+
+    __tablename__ = "leader_numbering"
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    leader_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    serial_format: Mapped[str] = mapped_column(String(60))
+    updated_by: Mapped[uuid.UUID]
+    updated_at: Mapped[dt.datetime]
+
+
+class DocumentHold(Base):
+    """An open task of a document, as routing announced it (``task.created``, closed by
+    ``task.completed`` / ``task.returned`` / ``task.cancelled``): who holds the document
+    now — for 转办 (only its holder forwards it), a 领导批示件's scope (a division
+    holding a pooled task is on its route) and where a document stands (我的批示)."""
+
+    __tablename__ = "document_holds"
+
+    task_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    tenant_id: Mapped[uuid.UUID]
+    document_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("documents.id"))
+    step: Mapped[str | None] = mapped_column(String(50))
+    unit_id: Mapped[uuid.UUID | None]
+    assignee_id: Mapped[uuid.UUID | None]
+    due_at: Mapped[dt.datetime | None]
+    overdue: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
+    created_at: Mapped[dt.datetime]
+
+    __table_args__ = (Index("ix_document_holds_document", "document_id"),)

@@ -134,6 +134,11 @@ class DocumentOut(BaseModel):
     completed_at: dt.datetime | None = None
     archived_at: dt.datetime | None = None
     files: list[FileOut] = Field(default_factory=list)
+    forwarded_at: dt.datetime | None = Field(default=None, description="已转办: when")
+    forwarded_to: list[ForwardedToOut] = Field(default_factory=list, description="转办 to whom")
+    forwarding_slip: ForwardingSlipOut | None = Field(
+        default=None, description="转办笺: this document came forwarded by another unit"
+    )
 
 
 class OpinionOut(BaseModel):
@@ -148,6 +153,9 @@ class OpinionOut(BaseModel):
     org_unit_id: uuid.UUID | None
     step: str | None
     created_at: dt.datetime
+    instruction_id: uuid.UUID | None = Field(default=None, description="批示: its record")
+    instruction_number: str | None = Field(default=None, description="批示: 领导批示编号")
+    attribution: str | None = Field(default=None, description="代录: e.g. 秘书 孙秘书 代录")
 
 
 class TraceEntryOut(BaseModel):
@@ -321,6 +329,9 @@ class InboxItemOut(BaseModel):
     refused_by: uuid.UUID | None = None
     refused_at: dt.datetime | None = None
     refusal_reason: str | None = None
+    forwarding_slip: ForwardingSlipOut | None = Field(
+        default=None, description="转办笺: the document is forwarded (转办) by the sender"
+    )
 
 
 class InboxQuery(Strict):
@@ -342,3 +353,239 @@ class InboxRefusal(Strict):
     reason: Annotated[
         str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500), TEXT_CHECK
     ]
+
+
+# -- leader instructions (领导批示): numbers, search, export --------------------------------------
+
+#: 省政府领导: numbered by hand by the secretary; 厅领导: the system's serial per leader and year
+LeaderKind = Annotated[str, StringConstraints(pattern=r"^(gov_leader|office_leader)$")]
+
+InstructionNumberText = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), TEXT_CHECK
+]
+
+
+class InstructionOut(BaseModel):
+    """One leader's instruction (批示) on a document, as the slip shows it."""
+
+    id: uuid.UUID
+    document_id: uuid.UUID
+    document_title: str
+    doc_number: str | None = Field(description="the document's 文号")
+    document_status: DocumentStatus
+    forwarded: bool = Field(default=False, description="已转办")
+    leader_id: uuid.UUID
+    leader_name: str | None
+    leader_kind: LeaderKind
+    year: int = Field(description="the year it counts in (Asia/Shanghai)")
+    serial: int | None = Field(default=None, description="厅领导: the system's serial number")
+    number: str | None = Field(
+        default=None,
+        description="领导批示编号 as shown: a 厅领导's serial with the leader's format, or "
+        "the number the secretary gave a 省政府领导's instruction (None: not numbered yet)",
+    )
+    text: str
+    instructed_at: dt.datetime
+    entered_by_id: uuid.UUID = Field(description="who typed it: the leader, or the secretary")
+    entered_by_name: str | None
+    on_behalf: bool = Field(description="代领导批示: entered by a secretary under a delegation")
+    attribution: str | None = Field(
+        default=None, description="e.g. 秘书 孙秘书 代录 (None when the leader entered it)"
+    )
+    unit_id: uuid.UUID | None = Field(default=None, description="the division whose route it is on")
+    unit_name: str | None = None
+    task_id: uuid.UUID | None = None
+    stands: str = Field(default="", description="where the document now stands, e.g. 办理中：…")
+
+
+class InstructionSearch(Strict):
+    number: InstructionNumberText | None = Field(
+        default=None, description="领导批示编号, as shown (e.g. 省长批〔2026〕118号 or 12)"
+    )
+    leader_id: uuid.UUID | None = None
+    year: int | None = Field(default=None, ge=2000, le=2100)
+    since: dt.date | None = Field(default=None, description="instructed on or after (Shanghai)")
+    until: dt.date | None = Field(default=None, description="instructed on or before (Shanghai)")
+    q: (
+        Annotated[str, StringConstraints(strip_whitespace=True, max_length=100), TEXT_CHECK] | None
+    ) = Field(default=None, description="words of the instruction or of the document's title")
+    on_behalf: bool | None = Field(default=None, description="true: only 代录 instructions")
+    limit: int = Field(default=20, ge=1, le=200)
+    offset: int = Field(default=0, ge=0)
+
+
+class InstructionPage(BaseModel):
+    items: list[InstructionOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class InstructionExportQuery(Strict):
+    """All instructions of one leader for a year, or a date range within it."""
+
+    leader_id: uuid.UUID
+    year: int | None = Field(default=None, ge=2000, le=2100)
+    since: dt.date | None = None
+    until: dt.date | None = None
+
+
+class MonthCount(BaseModel):
+    month: str = Field(description="YYYY-MM (Asia/Shanghai)")
+    count: int
+
+
+class DivisionCount(BaseModel):
+    unit_id: uuid.UUID | None
+    unit_name: str
+    count: int
+
+
+class InstructionExportOut(BaseModel):
+    """All instructions of one leader in a period, and the counts per month and division."""
+
+    leader_id: uuid.UUID
+    leader_name: str | None
+    since: dt.date
+    until: dt.date
+    items: list[InstructionOut]
+    by_month: list[MonthCount]
+    by_division: list[DivisionCount]
+
+
+class InstructionNumbering(Strict):
+    """The number a secretary gives a 省政府领导's instruction (unique per leader and year)."""
+
+    number: InstructionNumberText
+
+
+class InstructionNumberCheck(Strict):
+    leader_id: uuid.UUID
+    number: InstructionNumberText
+    at: dt.datetime | None = None
+
+
+class SerialFormat(Strict):
+    """How a 厅领导's serial numbers are shown: ``{n}`` is the number, ``{year}`` the year,
+    e.g. ``厅批〔{year}〕{n}号``; the default ``{n}`` shows the plain serial."""
+
+    serial_format: Annotated[
+        str,
+        StringConstraints(strip_whitespace=True, min_length=3, max_length=60, pattern=r"\{n\}"),
+        TEXT_CHECK,
+    ]
+
+
+class LeaderNumberingOut(BaseModel):
+    leader_id: uuid.UUID
+    serial_format: str
+    example: str = Field(description="how the next number would look")
+
+
+class OpenTaskOut(BaseModel):
+    """Where a document stands: one open task (who holds it, until when)."""
+
+    task_id: uuid.UUID
+    step: str | None
+    unit_id: uuid.UUID | None
+    assignee_id: uuid.UUID | None = Field(description="None: pooled to the division")
+    due_at: dt.datetime | None
+    overdue: bool
+
+
+class DocumentProgressOut(BaseModel):
+    """我的批示: a document I instructed on, my instructions and how far handling has got."""
+
+    document_id: uuid.UUID
+    title: str
+    doc_number: str | None
+    status: DocumentStatus
+    forwarded: bool
+    overdue: bool
+    instructions: list[InstructionOut]
+    open_tasks: list[OpenTaskOut]
+
+
+class ProgressPage(BaseModel):
+    items: list[DocumentProgressOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class ProgressQuery(Strict):
+    open_only: bool = Field(default=False, description="only documents still being handled")
+    limit: int = Field(default=50, ge=1, le=200)
+    offset: int = Field(default=0, ge=0)
+
+
+# -- the scope of a leader-instruction document (知悉范围) ----------------------------------------
+
+
+class ScopeAddition(Strict):
+    user_ids: list[uuid.UUID] = Field(min_length=1, max_length=50)
+
+
+class ScopePersonOut(BaseModel):
+    user_id: uuid.UUID
+    reason: str = Field(description="route (on its route) | scope (added) | circulation")
+    added_by: uuid.UUID | None = None
+    added_at: dt.datetime | None = None
+
+
+class ScopeOut(BaseModel):
+    document_id: uuid.UUID
+    restricted: bool = Field(description="a 领导批示件: only its scope may see it")
+    default_roles: list[str] = Field(description="roles that see it anyway")
+    people: list[ScopePersonOut]
+
+
+# -- forwarding (转办 / 限制转办) -------------------------------------------------------------------
+
+#: the fixed notice of a forwarding slip of a leader-instruction document (seed 000)
+FORWARDING_NOTICE = "此件系内部资料，严格控制知悉范围，严禁在互联网端存储或传输"
+
+
+class ForwardRequest(Strict):
+    """转办: the holder sends the document on to other units through the platform."""
+
+    title: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300), TEXT_CHECK
+    ] = Field(description="the forwarding slip's title (copied from the processing slip)")
+    recipients: list[Recipient] = Field(min_length=1, max_length=50)
+    note: (
+        Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000), TEXT_CHECK] | None
+    ) = Field(default=None, description="转办意见 on the forwarding slip")
+
+
+class ForwardingSlipOut(BaseModel):
+    """转办笺: what travels with a forwarded document."""
+
+    title: str
+    notice: str | None = Field(description="the fixed notice (限制转办 of a 领导批示件 only)")
+    restricted: bool
+    note: str | None
+    from_tenant_name: str
+    from_unit_name: str
+    forwarded_by_name: str | None
+    forwarded_at: dt.datetime
+    #: plain 转办 only: the original processing slip's opinions, as they were
+    opinions: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class ForwardedToOut(BaseModel):
+    tenant_name: str
+    unit_name: str
+    inbox_item_id: uuid.UUID
+
+
+class ForwardOut(BaseModel):
+    document_id: uuid.UUID
+    forwarded_at: dt.datetime
+    restricted: bool
+    slip: ForwardingSlipOut
+    deliveries: list[DeliveryOut]
+
+
+DocumentOut.model_rebuild()
+InboxItemOut.model_rebuild()

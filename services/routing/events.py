@@ -61,6 +61,12 @@ class TaskCompleted(_Task):
     unit_id: uuid.UUID | None = None
     is_leader_instruction: bool | None = None
     completed_at: dt.datetime
+    #: instruct: whose instruction it is (the actor, or the leader a secretary entered it for),
+    #: as which kind of leader (gov_leader: numbered by hand; office_leader: by the system)
+    leader_id: uuid.UUID | None = None
+    leader_kind: str | None = None
+    #: instruct: the hand number given when entering it (gov_leader only)
+    instruction_number: str | None = None
 
 
 class TaskReturned(TaskCompleted):

@@ -242,6 +242,34 @@ def check_registered(envelope: EventEnvelope) -> None:
         uuid.UUID(str(data["registered_by"]))
 
 
+FORWARDED_HANDLER = "routing.on_document_forwarded"
+
+
+def on_document_forwarded(session: Session, envelope: EventEnvelope) -> bool:
+    """转办: the document went on to other units; its route here stops circulating —
+    every open task is cancelled and every live branch ends as ``forwarded``."""
+    tenant_id = envelope.tenant_id
+    assert tenant_id is not None
+    scope_session(session, tenant_id=tenant_id)
+    if not consume_once(session, FORWARDED_HANDLER, envelope):
+        session.rollback()
+        return False
+    document_id = uuid.UUID(str(envelope.data["document_id"]))
+    doc = queries.summary(session, document_id, lock=True)
+    if doc is None:
+        log.warning("document.forwarded %s: no document %s here", envelope.id, document_id)
+        session.commit()
+        return False
+    now = clock.now(session)
+    _cancel(session, queries.open_tasks(session, doc.id), "document forwarded", now)
+    registry = queries.registry_instance(session, doc.id)
+    for instance in [*queries.branches(session, doc.id), *([registry] if registry else [])]:
+        if instance.status == ACTIVE:
+            instance.status, instance.completed_at = "forwarded", now
+    session.commit()
+    return True
+
+
 def on_document_registered(session: Session, envelope: EventEnvelope) -> bool:
     """Keep a summary of the new document and give its registry the 分办 task.
 
@@ -473,6 +501,7 @@ def _announce_closed(
     on_behalf_of: uuid.UUID | None = None,
     is_leader_instruction: bool | None = None,
     returned_to: Task | None = None,
+    instruction: dict[str, Any] | None = None,
 ) -> None:
     """``task.completed``, or ``task.returned`` (with the reason and where it went back to)."""
     kind = opinion_kind(action)
@@ -489,6 +518,7 @@ def _announce_closed(
         "unit_id": _str(task.unit_id),
         "is_leader_instruction": is_leader_instruction,
         "completed_at": now.isoformat(),
+        **(instruction or {}),
     }
     event = "task.completed"
     if action is Action.return_:
@@ -539,6 +569,35 @@ def _check_people(
             )
 
 
+def _instruction_facts(
+    directory: Directory, actor: Actor, req: TaskAction, on_behalf_of: uuid.UUID | None
+) -> dict[str, Any] | None:
+    """批示: whose instruction it is and as which kind of leader, for documents to number
+    it (领导批示编号): a 省政府领导's by hand (``instruction_number``), a 厅领导's by the
+    system — a hand number for a 厅领导 is refused."""
+    if req.action is not Action.instruct:
+        if req.instruction_number is not None:
+            raise InvalidInput("instruction_number_not_allowed", "only an instruction has a number")
+        return None
+    leader_id = on_behalf_of or actor.user_id
+    if on_behalf_of is not None:
+        leader = directory.user(on_behalf_of)
+        roles = {str(r) for r in leader.roles} if leader is not None else set()
+    else:
+        roles = {str(r) for r in actor.roles}
+    kind = Role.gov_leader if Role.gov_leader in roles else Role.office_leader
+    if req.instruction_number is not None and kind is Role.office_leader:
+        raise InvalidInput(
+            "instruction_number_by_system",
+            "an office leader's (厅领导) instructions are numbered by the system",
+        )
+    return {
+        "leader_id": str(leader_id),
+        "leader_kind": kind.value,
+        "instruction_number": req.instruction_number,
+    }
+
+
 def _previous_holder(
     session: Session, flow: Flow, task: Task, branch: WorkflowInstance
 ) -> Holder | None:
@@ -569,6 +628,7 @@ def act(
     acting = validate_action(flow, state, actor, req)
     now = clock.now(session)
     _check_people(directory, tenant_id, task, req, actor, acting.on_behalf_of, now)
+    instruction = _instruction_facts(directory, actor, req, acting.on_behalf_of)
 
     deadlines.hold_calendar(session)  # before any row lock: see deadlines.hold_calendar
     doc = queries.summary(session, task.document_id, lock=True)  # one writer per document
@@ -623,6 +683,7 @@ def act(
         on_behalf_of=acting.on_behalf_of,
         is_leader_instruction=req.is_leader_instruction if req.action is Action.sign else None,
         returned_to=opened[0] if req.action is Action.return_ and opened else None,
+        instruction=instruction,
     )
     if outcome.branch is BranchOutcome.returned_to_registry:
         branch.status, branch.completed_at = "returned", now
@@ -702,8 +763,15 @@ def urge(session: Session, ctx: CallContext, task_id: uuid.UUID, req: Urge) -> U
         previous.completed_by,
         previous.on_behalf_of_id,
     )
-    if Role.registrar not in actor.roles and not sender:
-        raise Forbidden("not_allowed_to_urge", "only the registry or the sender urges a task")
+    if (
+        Role.registrar not in actor.roles
+        and not sender
+        and not queries.instructed_on(session, task.document_id, actor.user_id)
+    ):
+        raise Forbidden(
+            "not_allowed_to_urge",
+            "only the registry, the sender or a leader who instructed on it urges a task",
+        )
     if not catalog.flow_of(session, task.template_id).step(task.step).allow_urge:
         raise InvalidInput("urge_not_allowed", f"step {task.step!r} cannot be urged")
     now = clock.now(session)

@@ -299,6 +299,20 @@ def involved(
     )
 
 
+def instructed_on(session: Session, document_id: uuid.UUID, leader_id: uuid.UUID) -> bool:
+    """Whether a leader gave an instruction (批示) on the document, themselves or entered
+    by a secretary on their behalf (领导指示 tracking: they may urge its tasks)."""
+    mine = (Task.on_behalf_of_id == leader_id) | (
+        (Task.completed_by == leader_id) & Task.on_behalf_of_id.is_(None)
+    )
+    found = session.scalar(
+        select(literal(True))
+        .where(Task.document_id == document_id, Task.action == "instruct", mine)
+        .limit(1)
+    )
+    return found is not None
+
+
 # -- task rows for the contract (TaskOut needs the document's title and urgency) -------------------
 
 TaskRow = Row[tuple[Task, str, str | None, str]]

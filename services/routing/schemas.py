@@ -171,6 +171,14 @@ class TaskAction(Strict):
     is_leader_instruction: bool | None = Field(
         default=None, description="sign: the division declares a 领导批示件"
     )
+    instruction_number: (
+        Annotated[SafeText, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+        | None
+    ) = Field(
+        default=None,
+        description="instruct: the number a 省政府领导's secretary gives the instruction "
+        "(领导批示编号, e.g. 省长批〔2026〕118号); a 厅领导's instructions are numbered by the system",
+    )
     expected_version: int | None = Field(
         default=None, description="optimistic check: the task version the client saw"
     )

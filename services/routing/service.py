@@ -70,6 +70,11 @@ class RoutingService(CommonEntrypoints):
         are retried or parked (services.common.consumers)."""
         operations.on_document_registered(self.db, envelope)
 
+    @consumer("documents", documents_events.DocumentForwarded)
+    def on_document_forwarded(self, envelope: EventEnvelope) -> None:
+        """转办: cancel the document's open tasks here (its route stops circulating)."""
+        operations.on_document_forwarded(self.db, envelope)
+
     @consumer("identity", identity_events.TenantCreated)
     def on_tenant_created(self, envelope: EventEnvelope) -> None:
         """Keep routing's projection of the tenant tree (calendars inherit down it)."""
