@@ -67,9 +67,13 @@ from services.documents.models import (
 from services.documents.registry import announce_registered, load_visible, new_document
 from services.documents.scans import ScanStore
 from services.documents.schemas import (
+    FORWARDING_NOTICE,
     DeliveryOut,
     DocumentOut,
     DocumentRegister,
+    ForwardingSlipOut,
+    ForwardOut,
+    ForwardRequest,
     InboxFileOut,
     InboxItemOut,
     InboxPage,
@@ -337,6 +341,9 @@ def inbox_item_out(item: InboxItem) -> InboxItemOut:
         refused_by=item.refused_by,
         refused_at=item.refused_at,
         refusal_reason=item.refusal_reason,
+        forwarding_slip=ForwardingSlipOut.model_validate(item.forwarding_slip)
+        if item.forwarding_slip
+        else None,
     )
 
 
@@ -390,6 +397,133 @@ def _already_sent(unit_name: str) -> Conflict:
     return Conflict("already_sent", f"the document was sent to {unit_name} already")
 
 
+def _targets(
+    book: _Book, recipients: Sequence[Recipient], sender_unit: DirectoryUnit
+) -> list[tuple[DirectoryTenant, DirectoryUnit]]:
+    """Each recipient unit once (404 for an unknown or inactive one)."""
+    targets: list[tuple[DirectoryTenant, DirectoryUnit]] = []
+    for recipient in recipients:
+        target_tenant = book.tenant(recipient)
+        if target_tenant is None:
+            raise NotFound("recipient_tenant_not_found", "no such recipient tenant")
+        unit = book.unit(target_tenant.id, recipient.unit_id)
+        if unit is None:
+            raise NotFound("recipient_unit_not_found", "no such unit in the recipient tenant")
+        if unit.id == sender_unit.id:
+            raise InvalidInput("recipient_is_sender", "a unit does not send to itself")
+        if all(unit.id != seen.id for _, seen in targets):  # each unit once
+            targets.append((target_tenant, unit))
+    return targets
+
+
+def _sender(
+    book: _Book, tenant_id: uuid.UUID, sender_unit_id: uuid.UUID
+) -> tuple[DirectoryTenant, DirectoryUnit]:
+    sender_tenant = book.own_tenant()
+    sender_unit = book.unit(tenant_id, sender_unit_id)
+    if sender_tenant is None or sender_unit is None:
+        raise NotFound("sender_unit_not_found", "identity does not know the sender's unit")
+    return sender_tenant, sender_unit
+
+
+def _deliver(
+    session: Session,
+    ctx: CallContext,
+    doc: Document,
+    targets: Sequence[tuple[DirectoryTenant, DirectoryUnit]],
+    *,
+    sender: tuple[DirectoryTenant, DirectoryUnit],
+    source_org: str,
+    sent_by_name: str | None,
+    now: dt.datetime,
+    note: str | None,
+    title: str,
+    forwarding_slip: dict[str, Any] | None = None,
+) -> list[DeliveryOut]:
+    """One inbox item per target unit, each with its audit row and arrival event in the
+    recipient's tenant (the caller has locked the chains and commits or rolls back)."""
+    tenant_id = doc.tenant_id
+    sender_tenant, sender_unit = sender
+    user_id = ctx.require_user()
+    files = [_file_ref(f) for f in queries.files_of(session, [doc.id])[doc.id]]
+    deliveries: list[DeliveryOut] = []
+    for target_tenant, unit in targets:
+        # the item, its audit row and its event belong to the recipient's tenant
+        scope_session(session, tenant_id=target_tenant.id)
+        item = InboxItem(
+            id=uuid.uuid4(),
+            tenant_id=target_tenant.id,
+            recipient_unit_id=unit.id,
+            status=InboxStatus.pending.value,
+            sender_tenant_id=tenant_id,
+            sender_tenant_code=sender_tenant.code,
+            sender_tenant_name=sender_tenant.name,
+            sender_unit_id=sender_unit.id,
+            sender_unit_name=sender_unit.name,
+            source_document_id=doc.id,
+            sent_by=user_id,
+            sent_by_name=sent_by_name,
+            sent_at=now,
+            title=title,
+            doc_number=doc.doc_number,
+            source_org=source_org,
+            urgency=doc.urgency,
+            secrecy=doc.secrecy,
+            page_count=doc.page_count,
+            received_date=received_date_of(now),
+            note=note or None,
+            files=files,
+            forwarding_slip=forwarding_slip,
+        )
+        session.add(item)
+        unit_name = unit.name  # a failed flush expires what the session holds
+        try:
+            session.flush()
+        except IntegrityError:
+            session.rollback()
+            raise _already_sent(unit_name) from None
+        append_audit(
+            session,
+            tenant_id=target_tenant.id,
+            action="inbox.item_arrived",
+            target_type=INBOX_TARGET,
+            target_id=item.id,
+            after=item_snapshot(item),
+            ctx=ctx,
+            occurred_at=now,
+        )
+        emit(
+            session,
+            EVENTS,
+            "inbox.item_arrived",
+            {
+                "inbox_item_id": str(item.id),
+                "recipient_unit_id": str(unit.id),
+                "title": item.title,
+                "doc_number": item.doc_number,
+                "urgency": item.urgency,
+                "source_org": item.source_org,
+                "sender_tenant_id": str(tenant_id),
+                "sender_tenant_code": sender_tenant.code,
+                "sent_at": now.isoformat(),
+            },
+            tenant_id=target_tenant.id,
+            ctx=ctx,
+        )
+        deliveries.append(
+            DeliveryOut(
+                inbox_item_id=item.id,
+                tenant_id=target_tenant.id,
+                tenant_code=target_tenant.code,
+                tenant_name=target_tenant.name,
+                unit_id=unit.id,
+                unit_name=unit.name,
+            )
+        )
+    scope_session(session, tenant_id=tenant_id)
+    return deliveries
+
+
 def send_document(
     session: Session,
     ctx: CallContext,
@@ -407,103 +541,25 @@ def send_document(
     rules.check_storable(Secrecy(doc.secrecy))  # never stored classified; checked again anyway
 
     book = _Book(session, ctx, identity)
-    sender_tenant = book.own_tenant()
-    sender_unit = book.unit(tenant_id, sender_unit_id)
-    if sender_tenant is None or sender_unit is None:
-        raise NotFound("sender_unit_not_found", "identity does not know the sender's unit")
-    targets: list[tuple[DirectoryTenant, DirectoryUnit]] = []
-    for recipient in req.recipients:
-        target_tenant = book.tenant(recipient)
-        if target_tenant is None:
-            raise NotFound("recipient_tenant_not_found", "no such recipient tenant")
-        unit = book.unit(target_tenant.id, recipient.unit_id)
-        if unit is None:
-            raise NotFound("recipient_unit_not_found", "no such unit in the recipient tenant")
-        if unit.id == sender_unit.id:
-            raise InvalidInput("recipient_is_sender", "a unit does not send to itself")
-        if all(unit.id != seen.id for _, seen in targets):  # each unit once
-            targets.append((target_tenant, unit))
-
-    files = [_file_ref(f) for f in queries.files_of(session, [doc.id])[doc.id]]
+    sender = _sender(book, tenant_id, sender_unit_id)
+    targets = _targets(book, req.recipients, sender[1])
     sent_by_name = names([user_id]).get(user_id)
     now = utcnow()
-    source_org = source_org_of(sender_tenant.name, book.chain(sender_unit))
-    deliveries: list[DeliveryOut] = []
+    source_org = source_org_of(sender[0].name, book.chain(sender[1]))
     try:
         lock_chains(session, [tenant_id, *(t.id for t, _ in targets)])
-        for target_tenant, unit in targets:
-            # the item, its audit row and its event belong to the recipient's tenant
-            scope_session(session, tenant_id=target_tenant.id)
-            item = InboxItem(
-                id=uuid.uuid4(),
-                tenant_id=target_tenant.id,
-                recipient_unit_id=unit.id,
-                status=InboxStatus.pending.value,
-                sender_tenant_id=tenant_id,
-                sender_tenant_code=sender_tenant.code,
-                sender_tenant_name=sender_tenant.name,
-                sender_unit_id=sender_unit.id,
-                sender_unit_name=sender_unit.name,
-                source_document_id=doc.id,
-                sent_by=user_id,
-                sent_by_name=sent_by_name,
-                sent_at=now,
-                title=doc.title,
-                doc_number=doc.doc_number,
-                source_org=source_org,
-                urgency=doc.urgency,
-                secrecy=doc.secrecy,
-                page_count=doc.page_count,
-                received_date=received_date_of(now),
-                note=req.note or None,
-                files=files,
-            )
-            session.add(item)
-            unit_name = unit.name  # a failed flush expires what the session holds
-            try:
-                session.flush()
-            except IntegrityError:
-                session.rollback()
-                raise _already_sent(unit_name) from None
-            append_audit(
-                session,
-                tenant_id=target_tenant.id,
-                action="inbox.item_arrived",
-                target_type=INBOX_TARGET,
-                target_id=item.id,
-                after=item_snapshot(item),
-                ctx=ctx,
-                occurred_at=now,
-            )
-            emit(
-                session,
-                EVENTS,
-                "inbox.item_arrived",
-                {
-                    "inbox_item_id": str(item.id),
-                    "recipient_unit_id": str(unit.id),
-                    "title": item.title,
-                    "doc_number": item.doc_number,
-                    "urgency": item.urgency,
-                    "source_org": item.source_org,
-                    "sender_tenant_id": str(tenant_id),
-                    "sender_tenant_code": sender_tenant.code,
-                    "sent_at": now.isoformat(),
-                },
-                tenant_id=target_tenant.id,
-                ctx=ctx,
-            )
-            deliveries.append(
-                DeliveryOut(
-                    inbox_item_id=item.id,
-                    tenant_id=target_tenant.id,
-                    tenant_code=target_tenant.code,
-                    tenant_name=target_tenant.name,
-                    unit_id=unit.id,
-                    unit_name=unit.name,
-                )
-            )
-        scope_session(session, tenant_id=tenant_id)
+        deliveries = _deliver(
+            session,
+            ctx,
+            doc,
+            targets,
+            sender=sender,
+            source_org=source_org,
+            sent_by_name=sent_by_name,
+            now=now,
+            note=req.note,
+            title=doc.title,
+        )
         sent = [d.model_dump(mode="json") for d in deliveries]
         record(
             session,
@@ -511,7 +567,11 @@ def send_document(
             tenant_id=tenant_id,
             document_id=doc.id,
             action="document.send",
-            after={"deliveries": sent, "note": req.note or None, "files": len(files)},
+            after={
+                "deliveries": sent,
+                "note": req.note or None,
+                "files": len(doc_files(session, doc)),
+            },
             occurred_at=now,
         )
         emit(
@@ -521,7 +581,7 @@ def send_document(
             {
                 "document_id": str(doc.id),
                 "sent_by": str(user_id),
-                "sender_unit_id": str(sender_unit.id),
+                "sender_unit_id": str(sender[1].id),
                 "sent_at": now.isoformat(),
                 "deliveries": sent,
             },
@@ -535,6 +595,160 @@ def send_document(
     finally:
         scope_session(session, tenant_id=tenant_id)
     return SendOut(document_id=doc.id, sent_at=now, sent_by=user_id, deliveries=deliveries)
+
+
+def doc_files(session: Session, doc: Document) -> list[DocumentFile]:
+    return list(queries.files_of(session, [doc.id])[doc.id])
+
+
+# -- forwarding (转办 / 限制转办) -----------------------------------------------------------------
+
+
+def _holds_it(session: Session, ctx: CallContext, doc: Document) -> bool:
+    """The caller holds an open task of the document (theirs, or pooled to their division)."""
+    for hold in queries.holds_of(session, [doc.id])[doc.id]:
+        if hold.assignee_id is not None and hold.assignee_id == ctx.user_id:
+            return True
+        if (
+            hold.assignee_id is None
+            and hold.unit_id is not None
+            and hold.unit_id == ctx.org_unit_id
+        ):
+            return True
+    return False
+
+
+def _slip_opinions(session: Session, doc: Document) -> list[dict[str, Any]]:
+    """Plain 转办: the processing slip's opinions as they stand, for the receiver."""
+    return [
+        {
+            "kind": o.kind,
+            "text": o.text,
+            "author_name": o.author_name,
+            "on_behalf_of_name": o.on_behalf_of_name,
+            "created_at": o.created_at.isoformat(),
+        }
+        for o in queries.opinions_of(session, doc.id)
+    ]
+
+
+def forward_document(
+    session: Session,
+    ctx: CallContext,
+    identity: IdentityDirectory,
+    names: NameLookup,
+    document_id: uuid.UUID,
+    req: ForwardRequest,
+) -> ForwardOut:
+    """转办: the holder sends the document on to other units with a forwarding slip
+    (转办笺); a 领导批示件's (限制转办) carries the fixed notice and the scans only, an
+    ordinary one's carries its processing slip too. The route here stops (routing
+    cancels its open tasks on ``document.forwarded``); the document shows 已转办."""
+    tenant_id = ctx.require_tenant()
+    user_id = ctx.require_user()
+    sender_unit_id = _org_unit_of(ctx)
+    doc = load_visible(session, ctx, document_id)
+    if doc.forwarded_at is not None:
+        raise Conflict("document_forwarded", "the document has been forwarded already")
+    rules.ensure_changeable(doc.status)
+    if not _holds_it(session, ctx, doc):
+        raise Forbidden("not_document_holder", "only the holder of the document forwards it")
+    rules.check_storable(Secrecy(doc.secrecy))
+
+    book = _Book(session, ctx, identity)
+    sender = _sender(book, tenant_id, sender_unit_id)
+    targets = _targets(book, req.recipients, sender[1])
+    by_name = names([user_id]).get(user_id)
+    now = utcnow()
+    restricted = doc.is_leader_instruction
+    slip = ForwardingSlipOut(
+        title=req.title,
+        notice=FORWARDING_NOTICE if restricted else None,
+        restricted=restricted,
+        note=req.note or None,
+        from_tenant_name=sender[0].name,
+        from_unit_name=sender[1].name,
+        forwarded_by_name=by_name,
+        forwarded_at=now,
+        opinions=[] if restricted else _slip_opinions(session, doc),
+    )
+    slip_data = slip.model_dump(mode="json")
+    source_org = source_org_of(sender[0].name, book.chain(sender[1]))
+    doc_id = doc.id
+    try:
+        lock_chains(session, [tenant_id, *(t.id for t, _ in targets)])
+        doc = load_visible(session, ctx, doc_id)
+        session.refresh(doc, with_for_update=True)
+        if doc.forwarded_at is not None:
+            raise Conflict("document_forwarded", "the document has been forwarded already")
+        deliveries = _deliver(
+            session,
+            ctx,
+            doc,
+            targets,
+            sender=sender,
+            source_org=source_org,
+            sent_by_name=by_name,
+            now=now,
+            note=req.note,
+            title=req.title,
+            forwarding_slip=slip_data,
+        )
+        sent = [d.model_dump(mode="json") for d in deliveries]
+        doc.forwarded_at = now
+        doc.forwarded_to = [
+            {
+                "tenant_name": d.tenant_name,
+                "unit_name": d.unit_name,
+                "inbox_item_id": str(d.inbox_item_id),
+            }
+            for d in deliveries
+        ]
+        doc.updated_at = now
+        record(
+            session,
+            ctx,
+            tenant_id=tenant_id,
+            document_id=doc.id,
+            action="document.forward",
+            after={
+                "restricted": restricted,
+                "title": req.title,
+                "notice": slip.notice,
+                "note": req.note or None,
+                "deliveries": sent,
+                "files": len(doc_files(session, doc)),
+                "slip_opinions": len(slip.opinions),
+            },
+            occurred_at=now,
+        )
+        emit(
+            session,
+            EVENTS,
+            "document.forwarded",
+            {
+                "document_id": str(doc.id),
+                "forwarded_by": str(user_id),
+                "forwarded_at": now.isoformat(),
+                "restricted": restricted,
+                "deliveries": sent,
+            },
+            tenant_id=tenant_id,
+            ctx=ctx,
+        )
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        scope_session(session, tenant_id=tenant_id)
+    return ForwardOut(
+        document_id=doc_id,
+        forwarded_at=now,
+        restricted=restricted,
+        slip=slip,
+        deliveries=deliveries,
+    )
 
 
 # -- the inbox -----------------------------------------------------------------------------------------
@@ -653,6 +867,10 @@ def sign_item(
         )
         doc = new_document(tenant_id, req, registry_unit_id=unit_id, registered_by=user_id, now=now)
         doc.id = document_id
+        if item.forwarding_slip:
+            doc.forwarding_slip = dict(item.forwarding_slip)
+            # 限制转办: the receiver keeps it within a scope too
+            doc.is_leader_instruction = bool(item.forwarding_slip.get("restricted"))
         session.add(doc)
         session.flush()
         rows = [

@@ -340,7 +340,8 @@ class Instruction(Base):
     number: Mapped[str | None] = mapped_column(String(100))
     #: the number normalised for matching (NFKC, case-folded, no spaces)
     number_key: Mapped[str | None] = mapped_column(String(100))
-    text: Mapped[str] = mapped_column(Text)
+    #: the instruction's text (column ``text``)
+    content: Mapped[str] = mapped_column("text", Text)
     #: the instruction's text and the document's title, normalised, for the words' check
     search_text: Mapped[str] = mapped_column(Text)
     #: character unigrams and bigrams of both (see rules.title_grams)

@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Select, and_, cast, exists, func, literal, or_, select
+from sqlalchemy import Select, and_, cast, delete, exists, func, literal, not_, or_, select, true
 from sqlalchemy.dialects.postgresql import ARRAY, TSQUERY
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -25,7 +25,11 @@ from services.documents.models import (
     Document,
     DocumentAccess,
     DocumentFile,
+    DocumentHold,
     InboxItem,
+    Instruction,
+    InstructionCounter,
+    LeaderNumbering,
     Opinion,
 )
 from services.documents.trail import TARGET
@@ -109,21 +113,254 @@ def grant_access(
         session.execute(pg_insert(DocumentAccess).values(values).on_conflict_do_nothing())
 
 
-def _visible_to(user_id: uuid.UUID | None, org_unit_id: uuid.UUID | None) -> Any:
-    principals = []
-    if user_id is not None:
-        principals.append(
-            and_(DocumentAccess.principal_kind == "user", DocumentAccess.principal_id == user_id)
+def visible_documents(
+    *,
+    sees_all: bool,
+    sees_restricted: bool,
+    user_id: uuid.UUID | None,
+    org_unit_id: uuid.UUID | None,
+    acting_for: Sequence[uuid.UUID] = (),
+) -> Any:
+    """The documents a caller may see, as a condition on ``Document`` (the SQL twin of
+    :func:`services.documents.rules.may_see`): a 领导批示件 only within its scope."""
+    if sees_restricted:
+        return true()
+    people = [p for p in (user_id, *acting_for) if p is not None]
+    person = (
+        exists().where(
+            DocumentAccess.document_id == Document.id,
+            DocumentAccess.principal_kind == "user",
+            DocumentAccess.principal_id.in_(people),
         )
-    if org_unit_id is not None:
-        principals.append(
-            and_(
-                DocumentAccess.principal_kind == "unit", DocumentAccess.principal_id == org_unit_id
+        if people
+        else literal(False)
+    )
+    division = (
+        exists().where(
+            DocumentAccess.document_id == Document.id,
+            DocumentAccess.principal_kind == "unit",
+            DocumentAccess.principal_id == org_unit_id,
+        )
+        if org_unit_id is not None
+        else literal(False)
+    )
+    pooled = (
+        exists().where(
+            DocumentHold.document_id == Document.id,
+            DocumentHold.assignee_id.is_(None),
+            DocumentHold.unit_id == org_unit_id,
+        )
+        if org_unit_id is not None
+        else literal(False)
+    )
+    ordinary = true() if sees_all else or_(person, division)
+    return or_(
+        and_(not_(Document.is_leader_instruction), ordinary),
+        and_(Document.is_leader_instruction, or_(person, pooled)),
+    )
+
+
+def holding_units(session: Session, document_id: uuid.UUID) -> list[uuid.UUID]:
+    """Divisions holding one of the document's pooled tasks now."""
+    return [
+        u
+        for u in session.scalars(
+            select(DocumentHold.unit_id).where(
+                DocumentHold.document_id == document_id, DocumentHold.assignee_id.is_(None)
             )
         )
-    if not principals:
-        return literal(False)
-    return exists().where(DocumentAccess.document_id == Document.id, or_(*principals))
+        if u is not None
+    ]
+
+
+def holds_of(
+    session: Session, document_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[DocumentHold]]:
+    out: dict[uuid.UUID, list[DocumentHold]] = {d: [] for d in document_ids}
+    if not document_ids:
+        return out
+    rows = session.scalars(
+        select(DocumentHold)
+        .where(DocumentHold.document_id.in_(list(document_ids)))
+        .order_by(DocumentHold.created_at)
+    )
+    for row in rows:
+        out[row.document_id].append(row)
+    return out
+
+
+def add_hold(session: Session, values: dict[str, Any]) -> None:
+    session.execute(pg_insert(DocumentHold).values(values).on_conflict_do_nothing())
+
+
+def drop_hold(session: Session, task_id: uuid.UUID) -> None:
+    session.execute(delete(DocumentHold).where(DocumentHold.task_id == task_id))
+
+
+def mark_hold_overdue(session: Session, task_id: uuid.UUID) -> None:
+    hold = session.get(DocumentHold, task_id)
+    if hold is not None:
+        hold.overdue = True
+
+
+# -- leader instructions (领导批示) ------------------------------------------------------------
+
+
+def next_serial(session: Session, tenant_id: uuid.UUID, leader_id: uuid.UUID, year: int) -> int:
+    """The next serial of a 厅领导's instructions in ``year``: the counter row is locked
+    until the calling transaction ends, so concurrent instructions queue here and a
+    rolled-back one gives its number back."""
+    stmt = (
+        pg_insert(InstructionCounter)
+        .values(tenant_id=tenant_id, leader_id=leader_id, year=year, last_serial=1)
+        .on_conflict_do_update(
+            index_elements=["tenant_id", "leader_id", "year"],
+            set_={"last_serial": InstructionCounter.last_serial + 1},
+        )
+        .returning(InstructionCounter.last_serial)
+    )
+    return int(session.execute(stmt).scalar_one())
+
+
+def serial_format(session: Session, tenant_id: uuid.UUID, leader_id: uuid.UUID) -> str | None:
+    row = session.get(LeaderNumbering, (tenant_id, leader_id))
+    return row.serial_format if row is not None else None
+
+
+def number_taken(
+    session: Session, tenant_id: uuid.UUID, leader_id: uuid.UUID, year: int, key: str
+) -> Instruction | None:
+    return session.scalars(
+        select(Instruction).where(
+            Instruction.tenant_id == tenant_id,
+            Instruction.leader_id == leader_id,
+            Instruction.year == year,
+            Instruction.number_key == key,
+        )
+    ).first()
+
+
+def instruction(
+    session: Session, tenant_id: uuid.UUID, instruction_id: uuid.UUID, *, for_update: bool = False
+) -> Instruction | None:
+    stmt = select(Instruction).where(
+        Instruction.tenant_id == tenant_id, Instruction.id == instruction_id
+    )
+    if for_update:
+        stmt = stmt.with_for_update()
+    return session.scalars(stmt).first()
+
+
+def instructions_by_opinion(
+    session: Session, opinion_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, Instruction]:
+    if not opinion_ids:
+        return {}
+    rows = session.scalars(select(Instruction).where(Instruction.opinion_id.in_(list(opinion_ids))))
+    return {row.opinion_id: row for row in rows}
+
+
+def search_instructions(
+    session: Session,
+    tenant_id: uuid.UUID,
+    *,
+    visible: Any,
+    number_key: str | None,
+    leader_id: uuid.UUID | None,
+    year: int | None,
+    since: dt.date | None,
+    until: dt.date | None,
+    tsquery: str | None,
+    terms: Sequence[str],
+    on_behalf: bool | None,
+    limit: int | None,
+    offset: int,
+    oldest_first: bool = False,
+) -> tuple[list[tuple[Instruction, Document]], int]:
+    """Instructions on documents the caller may see matching every filter, newest first."""
+    conditions: list[Any] = [Instruction.tenant_id == tenant_id, visible]
+    if number_key:
+        conditions.append(Instruction.number_key == number_key)
+    if leader_id is not None:
+        conditions.append(Instruction.leader_id == leader_id)
+    if year is not None:
+        conditions.append(Instruction.year == year)
+    if since is not None:
+        conditions.append(Instruction.instructed_on >= since)
+    if until is not None:
+        conditions.append(Instruction.instructed_on <= until)
+    if tsquery:
+        conditions.append(Instruction.search_grams.op("@@")(cast(tsquery, TSQUERY)))
+    for term in terms:  # the grams narrow (GIN index); the words themselves decide
+        conditions.append(func.strpos(Instruction.search_text, term) > 0)
+    if on_behalf is True:
+        conditions.append(Instruction.entered_by != Instruction.leader_id)
+    elif on_behalf is False:
+        conditions.append(Instruction.entered_by == Instruction.leader_id)
+    base = (
+        select(Instruction, Document)
+        .join(Document, Document.id == Instruction.document_id)
+        .where(*conditions)
+    )
+    total = int(
+        session.execute(
+            select(func.count()).select_from(base.with_only_columns(Instruction.id).subquery())
+        ).scalar_one()
+    )
+    order = (
+        (Instruction.instructed_at, Instruction.id)
+        if oldest_first
+        else (Instruction.instructed_at.desc(), Instruction.id.desc())
+    )
+    stmt = base.order_by(*order).offset(offset)
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    rows = [(i, d) for i, d in session.execute(stmt).all()]
+    return rows, total
+
+
+def my_instructed_documents(
+    session: Session,
+    tenant_id: uuid.UUID,
+    leader_id: uuid.UUID,
+    *,
+    open_only: bool,
+    limit: int,
+    offset: int,
+) -> tuple[list[Document], int]:
+    """The documents a leader instructed on, the latest instruction first."""
+    latest = (
+        select(Instruction.document_id, func.max(Instruction.instructed_at).label("at"))
+        .where(Instruction.tenant_id == tenant_id, Instruction.leader_id == leader_id)
+        .group_by(Instruction.document_id)
+        .subquery()
+    )
+    base = select(Document, latest.c.at).join(latest, latest.c.document_id == Document.id)
+    if open_only:
+        base = base.where(
+            Document.status.in_(["registered", "distributed"]), Document.forwarded_at.is_(None)
+        )
+    total = int(session.execute(select(func.count()).select_from(base.subquery())).scalar_one())
+    rows = session.execute(
+        base.order_by(latest.c.at.desc(), Document.id).limit(limit).offset(offset)
+    ).all()
+    return [d for d, _ in rows], total
+
+
+def instructions_on(
+    session: Session, document_ids: Sequence[uuid.UUID], leader_id: uuid.UUID
+) -> dict[uuid.UUID, list[Instruction]]:
+    out: dict[uuid.UUID, list[Instruction]] = {d: [] for d in document_ids}
+    if not document_ids:
+        return out
+    rows = session.scalars(
+        select(Instruction)
+        .where(Instruction.document_id.in_(list(document_ids)), Instruction.leader_id == leader_id)
+        .order_by(Instruction.instructed_at)
+    )
+    for row in rows:
+        out[row.document_id].append(row)
+    return out
 
 
 # -- search --------------------------------------------------------------------------------------
@@ -133,9 +370,7 @@ def search(
     session: Session,
     tenant_id: uuid.UUID,
     *,
-    sees_all: bool,
-    user_id: uuid.UUID | None,
-    org_unit_id: uuid.UUID | None,
+    visible: Any,
     tsquery: str | None,
     terms: Sequence[str],
     doc_number: str | None,
@@ -149,9 +384,7 @@ def search(
 ) -> tuple[list[Document], int]:
     """Documents of the tenant the caller may see that match every given filter,
     newest first, and how many match in all."""
-    conditions: list[Any] = [Document.tenant_id == tenant_id]
-    if not sees_all:
-        conditions.append(_visible_to(user_id, org_unit_id))
+    conditions: list[Any] = [Document.tenant_id == tenant_id, visible]
     if tsquery:
         conditions.append(Document.title_grams.op("@@")(cast(tsquery, TSQUERY)))
     for term in terms:  # the grams narrow (GIN index); the words themselves decide

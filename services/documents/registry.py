@@ -7,7 +7,9 @@ found: the caller learns nothing of it.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import uuid
+from typing import Any
 
 from sqlalchemy import Text, cast, func
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -31,26 +33,53 @@ def document_not_found() -> NotFound:
     return NotFound("document_not_found", "no such document")
 
 
+def acting_for(session: Session, ctx: CallContext) -> list[uuid.UUID]:
+    """The leaders a secretary enters instructions for now (valid delegations)."""
+    if Role.secretary not in ctx.roles or ctx.user_id is None or ctx.tenant_id is None:
+        return []
+    return queries.leaders_acted_for(session, ctx.tenant_id, ctx.user_id, utcnow())
+
+
+def visible_condition(session: Session, ctx: CallContext) -> Any:
+    """The documents the caller may see, as a condition for a query (see rules.may_see)."""
+    return queries.visible_documents(
+        sees_all=rules.sees_all(ctx.roles),
+        sees_restricted=rules.sees_restricted(ctx.roles),
+        user_id=ctx.user_id,
+        org_unit_id=ctx.org_unit_id,
+        acting_for=acting_for(session, ctx),
+    )
+
+
+def may_see(session: Session, ctx: CallContext, doc: Document) -> bool:
+    if rules.sees_restricted(ctx.roles) or (
+        rules.sees_all(ctx.roles) and not doc.is_leader_instruction
+    ):
+        return True  # no need to read the grants
+    grants = queries.grants_of(session, doc.id)
+    holding = queries.holding_units(session, doc.id) if doc.is_leader_instruction else []
+    see = functools.partial(
+        rules.may_see,
+        ctx.roles,
+        ctx.user_id,
+        ctx.org_unit_id,
+        grants,
+        restricted=doc.is_leader_instruction,
+        holding_units=holding,
+    )
+    if see():
+        return True
+    leaders = acting_for(session, ctx)
+    return bool(leaders) and see(leaders)
+
+
 def load_visible(session: Session, ctx: CallContext, document_id: uuid.UUID) -> Document:
-    """The document if it is of the caller's tenant and the caller may see it."""
+    """The document if it is of the caller's tenant and the caller may see it; else
+    404 — a 领导批示件 outside its scope (知悉范围) is not found either."""
     tenant_id = ctx.require_tenant()
     ctx.require_user()
     doc = queries.document(session, tenant_id, document_id)
-    if doc is None:
-        raise document_not_found()
-    if rules.sees_all(ctx.roles):  # no need to read the grants
-        return doc
-    grants = queries.grants_of(session, doc.id)
-    if rules.may_see(ctx.roles, ctx.user_id, ctx.org_unit_id, grants):
-        return doc
-    acting_for = (
-        queries.leaders_acted_for(session, tenant_id, ctx.user_id, utcnow())
-        if Role.secretary in ctx.roles and ctx.user_id is not None
-        else []
-    )
-    if not acting_for or not rules.may_see(
-        ctx.roles, ctx.user_id, ctx.org_unit_id, grants, acting_for
-    ):
+    if doc is None or not may_see(session, ctx, doc):
         raise document_not_found()
     return doc
 
@@ -147,9 +176,7 @@ def search_documents(session: Session, ctx: CallContext, query: DocumentSearch) 
     rows, total = queries.search(
         session,
         tenant_id,
-        sees_all=rules.sees_all(ctx.roles),
-        user_id=ctx.user_id,
-        org_unit_id=ctx.org_unit_id,
+        visible=visible_condition(session, ctx),
         tsquery=rules.tsquery_text(grams) if grams else None,
         terms=rules.query_terms(query.q or ""),
         doc_number=query.doc_number or None,

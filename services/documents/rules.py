@@ -8,8 +8,16 @@ import uuid
 from collections.abc import Iterable
 
 from services.common.errors import Conflict, Forbidden, InvalidInput
-from services.common.vocabulary import SEES_ALL_DOCUMENTS_ROLES, DocumentStatus, Role
+from services.common.vocabulary import (
+    LEADER_ROLES,
+    SEES_ALL_DOCUMENTS_ROLES,
+    DocumentStatus,
+    Role,
+)
 from services.documents.schemas import CLASSIFIED, SECRECY_LABELS, Secrecy
+
+#: who sees every 领导批示件 of the tenant (DESIGN 4.5)
+SEES_RESTRICTED_ROLES = frozenset({Role.registrar, *LEADER_ROLES})
 
 # -- roles --------------------------------------------------------------------------------------
 
@@ -18,21 +26,42 @@ def sees_all(roles: Iterable[str]) -> bool:
     return any(role in SEES_ALL_DOCUMENTS_ROLES for role in roles)
 
 
+def sees_restricted(roles: Iterable[str]) -> bool:
+    """The roles that see every 领导批示件 (its default scope, 知悉范围): provincial
+    leaders, office leaders and the registry — not auditors."""
+    return any(role in SEES_RESTRICTED_ROLES for role in roles)
+
+
 def may_see(
     roles: Iterable[str],
     user_id: uuid.UUID | None,
     org_unit_id: uuid.UUID | None,
     grants: Iterable[tuple[str, uuid.UUID]],
     acting_for: Iterable[uuid.UUID] = (),
+    *,
+    restricted: bool = False,
+    holding_units: Iterable[uuid.UUID] = (),
 ) -> bool:
     """Whether a caller may open a document given its access grants ``(kind, id)``:
     the registry, auditors and leaders always; others if it was sent to their
     division or to them; a secretary also what was routed to a leader they enter
-    instructions for (``acting_for``: the leaders whose delegation is valid now)."""
+    instructions for (``acting_for``: the leaders whose delegation is valid now).
+
+    A 领导批示件 (``restricted``) only within its scope: leaders and the registry, the
+    people on its route (a person's grant: their tasks, circulations, additions to the
+    scope; a division holding one of its pooled tasks now, ``holding_units``) — the
+    division it was distributed to is not enough, nor being an auditor."""
+    roles = list(roles)
+    people = {("user", user_id)} | {("user", leader) for leader in acting_for}
+    if restricted:
+        if sees_restricted(roles):
+            return True
+        if org_unit_id is not None and org_unit_id in set(holding_units):
+            return True
+        return any(grant in people for grant in grants)
     if sees_all(roles):
         return True
-    mine = {("user", user_id), ("unit", org_unit_id)}
-    mine |= {("user", leader) for leader in acting_for}
+    mine = people | {("unit", org_unit_id)}
     return any(grant in mine for grant in grants)
 
 
@@ -129,3 +158,31 @@ def query_grams(q: str) -> list[str]:
 def tsquery_text(grams: Iterable[str]) -> str:
     """A tsquery that needs every gram (grams are letters and digits only)."""
     return " & ".join(f"'{gram}'" for gram in grams)
+
+
+# -- leader instructions (领导批示) -------------------------------------------------------------
+
+
+def number_key(number: str) -> str:
+    """An instruction number as matched: NFKC, case-folded, without any spaces."""
+    return "".join(normalise_text(number).split())
+
+
+def format_serial(serial_format: str, serial: int, year: int) -> str:
+    """A 厅领导's serial as shown, e.g. ``厅批〔{year}〕{n}号`` → 厅批〔2026〕12号."""
+    return serial_format.replace("{year}", str(year)).replace("{n}", str(serial))
+
+
+def attribution(entered_by_name: str | None, on_behalf: bool) -> str | None:
+    """代领导批示: who entered it, as the slip says (秘书 孙秘书 代录)."""
+    if not on_behalf:
+        return None
+    return f"秘书 {entered_by_name or '（未知）'} 代录"
+
+
+def search_grams(*texts: str) -> list[str]:
+    """Lexemes of an instruction's text and its document's title together."""
+    grams: set[str] = set()
+    for value in texts:
+        grams.update(title_grams(value))
+    return sorted(grams)

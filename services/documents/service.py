@@ -34,14 +34,31 @@ from services.common.events import EventEnvelope, consume_once
 from services.common.health import CommonEntrypoints
 from services.common.inputs import parse, parse_id, parse_over
 from services.common.observability import Observability
-from services.documents import delivery, registry, scans, slip, storage, trail
+from services.documents import (
+    delivery,
+    instructions,
+    registry,
+    scans,
+    scope,
+    slip,
+    storage,
+    trail,
+)
 from services.documents.schemas import (
     DocumentRegister,
     DocumentSearch,
     FileAttach,
+    ForwardRequest,
     InboxQuery,
     InboxRefusal,
+    InstructionExportQuery,
+    InstructionNumberCheck,
+    InstructionNumbering,
+    InstructionSearch,
+    ProgressQuery,
+    ScopeAddition,
     SendRequest,
+    SerialFormat,
 )
 from services.identity import events as identity_events
 from services.identity.schemas import AuditFilter
@@ -160,6 +177,84 @@ class DocumentsService(CommonEntrypoints):
         out = delivery.send_document(
             self.db, self.caller, self._identity_port(), self._names, doc_id, req
         )
+        return out.model_dump(mode="json")
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def forward_document(self, document_id: str, forwarding: dict[str, Any]) -> dict[str, Any]:
+        """转办 / 限制转办 (the holder): on to other units with a forwarding slip."""
+        doc_id = parse_id(document_id, "document_id")
+        req = parse(ForwardRequest, forwarding)
+        out = delivery.forward_document(
+            self.db, self.caller, self._identity_port(), self._names, doc_id, req
+        )
+        return out.model_dump(mode="json")
+
+    # -- 知悉范围 of a 领导批示件 -----------------------------------------------------------------
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def get_scope(self, document_id: str) -> dict[str, Any]:
+        doc_id = parse_id(document_id, "document_id")
+        return scope.get_scope(self.db, self.caller, doc_id).model_dump(mode="json")
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def extend_scope(self, document_id: str, addition: dict[str, Any]) -> dict[str, Any]:
+        """The registry or the lead division adds people to a 领导批示件's scope."""
+        doc_id = parse_id(document_id, "document_id")
+        req = parse(ScopeAddition, addition)
+        port = self._identity_port()
+
+        def user(person: uuid.UUID) -> dict[str, Any] | None:
+            found: dict[str, Any] | None = port._call("get_user", user_id=str(person))
+            return found
+
+        out = scope.extend_scope(self.db, self.caller, user, doc_id, req)
+        return out.model_dump(mode="json")
+
+    # -- leader instructions (领导批示) ------------------------------------------------------------
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def check_instruction_number(self, check: dict[str, Any]) -> None:
+        """Before an instruction with a hand number: 409 if the leader has it this year."""
+        instructions.check_number(self.db, self.caller, parse(InstructionNumberCheck, check))
+        self.db.rollback()
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def number_instruction(self, instruction_id: str, numbering: dict[str, Any]) -> dict[str, Any]:
+        """编号: the number a 省政府领导's secretary gives an instruction afterwards."""
+        row_id = parse_id(instruction_id, "instruction_id")
+        req = parse(InstructionNumbering, numbering)
+        out = instructions.number_instruction(self.db, self.caller, row_id, req)
+        return out.model_dump(mode="json")
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def get_instruction(self, instruction_id: str) -> dict[str, Any]:
+        row_id = parse_id(instruction_id, "instruction_id")
+        return instructions.get_instruction(self.db, self.caller, row_id).model_dump(mode="json")
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def search_instructions(self, query: dict[str, Any] | None = None) -> dict[str, Any]:
+        req = parse(InstructionSearch, query)
+        return instructions.search(self.db, self.caller, req).model_dump(mode="json")
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def export_instructions(self, query: dict[str, Any] | None = None) -> dict[str, Any]:
+        req = parse(InstructionExportQuery, query)
+        out = instructions.export(self.db, self.caller, req, self._names)
+        return out.model_dump(mode="json")
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def my_instructions(self, query: dict[str, Any] | None = None) -> dict[str, Any]:
+        req = parse(ProgressQuery, query)
+        return instructions.mine(self.db, self.caller, req).model_dump(mode="json")
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def get_leader_numbering(self, leader_id: str) -> dict[str, Any]:
+        leader = parse_id(leader_id, "leader_id")
+        return instructions.get_numbering(self.db, self.caller, leader).model_dump(mode="json")
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def set_leader_numbering(self, leader_id: str, numbering: dict[str, Any]) -> dict[str, Any]:
+        leader = parse_id(leader_id, "leader_id")
+        req = parse(SerialFormat, numbering)
+        out = instructions.set_numbering(self.db, self.caller, leader, req)
         return out.model_dump(mode="json")
 
     @rpc(expected_exceptions=EXPECTED_ERRORS)

@@ -25,7 +25,7 @@ from services.common.context import CallContext
 from services.common.events import EventEnvelope, emit
 from services.common.inputs import id_list, instant, optional_id
 from services.common.vocabulary import DocumentStatus, OpinionKind
-from services.documents import queries, rules
+from services.documents import instructions, queries, rules
 from services.documents.events import EVENTS
 from services.documents.models import Document, Opinion
 from services.documents.registry import load_visible
@@ -204,8 +204,29 @@ def _task_created(
         grants.append(("unit", unit, "task"))
     if assignee is not None:
         grants.append(("user", assignee, "task"))
-    queries.grant_access(session, doc.tenant_id, doc.id, grants, _at(env, "created_at"))
+    at = _at(env, "created_at")
+    queries.grant_access(session, doc.tenant_id, doc.id, grants, at)
+    if doc.forwarded_at is None and doc.status != DocumentStatus.archived:
+        queries.add_hold(
+            session,
+            {
+                "task_id": optional_id(data.get("task_id")),
+                "tenant_id": doc.tenant_id,
+                "document_id": doc.id,
+                "step": str(data.get("step_name") or data.get("step") or "")[:50] or None,
+                "unit_id": unit,
+                "assignee_id": assignee,
+                "due_at": instant(data.get("due_at"), at) if data.get("due_at") else None,
+                "created_at": at,
+            },
+        )
     _trace(session, ctx, doc, env, "task.create", (), "created_at")
+
+
+def _task_closed(env: EventEnvelope, session: Session) -> None:
+    task_id = optional_id(env.data.get("task_id"))
+    if task_id is not None:
+        queries.drop_hold(session, task_id)
 
 
 def _task_acted(
@@ -220,6 +241,9 @@ def _task_acted(
         return
     actor = _actor(env, *actor_keys)
     on_behalf_of = optional_id(data.get("on_behalf_of_id"))
+    _task_closed(env, session)
+    people = [p for p in (actor, on_behalf_of) if p is not None]
+    queries.grant_access(session, doc.tenant_id, doc.id, [("user", p, "task") for p in people], at)
     after = _details(env)
     opinion = _opinion_of(env)
     if opinion is not None and actor is not None:
@@ -236,6 +260,9 @@ def _task_acted(
             names=names,
         )
         after["opinion_id"] = str(row.id)
+        if kind is OpinionKind.instruction and env.type == "task.completed":
+            made = instructions.record_instruction(session, ctx, doc, env, row, names)
+            after["instruction_id"], after["instruction_number"] = str(made.id), made.number
     returned = env.type == "task.returned"
     action = "return" if returned else str(data.get("action") or "act")[:60]
     if action == "sign" and data.get("is_leader_instruction") is True:
@@ -285,6 +312,13 @@ def _trace_only(action: str, actor_keys: tuple[str, ...], at_key: str) -> Applie
     return apply
 
 
+def _task_cancelled(
+    session: Session, ctx: CallContext, doc: Document, env: EventEnvelope, names: NameBook
+) -> None:
+    _task_closed(env, session)
+    _trace(session, ctx, doc, env, "task.cancel", (), "cancelled_at")
+
+
 def _task_overdue(
     session: Session, ctx: CallContext, doc: Document, env: EventEnvelope, names: NameBook
 ) -> None:
@@ -292,6 +326,9 @@ def _task_overdue(
     transaction that archives the document when an open task was past due then, and the
     two events may be applied in either order; that it was overdue stays in the history."""
     doc.overdue = True
+    task_id = optional_id(env.data.get("task_id"))
+    if task_id is not None:
+        queries.mark_hold_overdue(session, task_id)
     _trace(session, ctx, doc, env, "task.overdue", (), "overdue_at")
 
 
@@ -354,7 +391,7 @@ APPLIERS: dict[str, Applier] = {
     "task.completed": _task_acted,
     "task.returned": _task_acted,
     "task.urged": _trace_only("task.urge", ("urged_by",), "urged_at"),
-    "task.cancelled": _trace_only("task.cancel", (), "cancelled_at"),
+    "task.cancelled": _task_cancelled,
     "task.overdue": _task_overdue,
     "document.circulated": _circulated,
     "read_item.read": _trace_only("document.read", ("user_id",), "read_at"),
@@ -430,8 +467,11 @@ def get_slip(
     if _fill_missing_names(opinions, lookup):
         session.commit()  # kept from now on, as if written at the time
     files = queries.files_of(session, [doc.id])[doc.id]
+    numbered = queries.instructions_by_opinion(session, [o.id for o in opinions])
     return ProcessingSlipOut(
         document=document_out(doc, files),
-        opinions=[opinion_out(o, seq) for seq, o in enumerate(opinions, start=1)],
+        opinions=[
+            opinion_out(o, seq, numbered.get(o.id)) for seq, o in enumerate(opinions, start=1)
+        ],
         trace=trace_out(queries.trace_rows(session, doc.tenant_id, doc.id)),
     )

@@ -6,8 +6,17 @@ from collections.abc import Sequence
 from typing import Any
 
 from services.common.vocabulary import DocumentStatus, OpinionKind, Urgency
-from services.documents.models import Document, DocumentFile, Opinion
-from services.documents.schemas import DocumentOut, FileOut, OpinionOut, Secrecy, TraceEntryOut
+from services.documents.models import Document, DocumentFile, Instruction, Opinion
+from services.documents.rules import attribution
+from services.documents.schemas import (
+    DocumentOut,
+    FileOut,
+    ForwardedToOut,
+    ForwardingSlipOut,
+    OpinionOut,
+    Secrecy,
+    TraceEntryOut,
+)
 
 
 def file_out(row: DocumentFile) -> FileOut:
@@ -46,11 +55,18 @@ def document_out(doc: Document, files: Sequence[DocumentFile] = ()) -> DocumentO
         completed_at=doc.completed_at,
         archived_at=doc.archived_at,
         files=[file_out(f) for f in files],
+        forwarded_at=doc.forwarded_at,
+        forwarded_to=[ForwardedToOut.model_validate(t) for t in doc.forwarded_to or []],
+        forwarding_slip=ForwardingSlipOut.model_validate(doc.forwarding_slip)
+        if doc.forwarding_slip
+        else None,
     )
 
 
-def opinion_out(row: Opinion, seq: int) -> OpinionOut:
-    """One opinion at place ``seq`` (from 1) of the slip."""
+def opinion_out(row: Opinion, seq: int, instruction: Instruction | None = None) -> OpinionOut:
+    """One opinion at place ``seq`` (from 1) of the slip; an instruction with its number
+    and, when a secretary entered it, who did (代录)."""
+    proxy = row.on_behalf_of_id is not None and row.on_behalf_of_id != row.author_id
     return OpinionOut(
         id=row.id,
         seq=seq,
@@ -66,6 +82,11 @@ def opinion_out(row: Opinion, seq: int) -> OpinionOut:
         org_unit_id=row.org_unit_id,
         step=row.step,
         created_at=row.created_at,
+        instruction_id=instruction.id if instruction else None,
+        instruction_number=instruction.number if instruction else None,
+        attribution=attribution(row.author_name or str(row.author_id), proxy)
+        if row.kind == "instruction"
+        else None,
     )
 
 
