@@ -117,6 +117,7 @@ def visible_documents(
     *,
     sees_all: bool,
     sees_restricted: bool,
+    registrar: bool,
     user_id: uuid.UUID | None,
     org_unit_id: uuid.UUID | None,
     acting_for: Sequence[uuid.UUID] = (),
@@ -154,9 +155,14 @@ def visible_documents(
         else literal(False)
     )
     ordinary = true() if sees_all else or_(person, division)
+    registry = (
+        Document.registry_unit_id == org_unit_id
+        if registrar and org_unit_id is not None
+        else literal(False)
+    )
     return or_(
         and_(not_(Document.is_leader_instruction), ordinary),
-        and_(Document.is_leader_instruction, or_(person, pooled)),
+        and_(Document.is_leader_instruction, or_(registry, person, pooled)),
     )
 
 

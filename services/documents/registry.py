@@ -45,6 +45,7 @@ def visible_condition(session: Session, ctx: CallContext) -> Any:
     return queries.visible_documents(
         sees_all=rules.sees_all(ctx.roles),
         sees_restricted=rules.sees_restricted(ctx.roles),
+        registrar=Role.registrar in ctx.roles,
         user_id=ctx.user_id,
         org_unit_id=ctx.org_unit_id,
         acting_for=acting_for(session, ctx),
@@ -52,9 +53,12 @@ def visible_condition(session: Session, ctx: CallContext) -> Any:
 
 
 def may_see(session: Session, ctx: CallContext, doc: Document) -> bool:
-    if rules.sees_restricted(ctx.roles) or (
-        rules.sees_all(ctx.roles) and not doc.is_leader_instruction
-    ):
+    if doc.is_leader_instruction:
+        if rules.sees_restricted(ctx.roles) or rules.in_registry(
+            ctx.roles, ctx.org_unit_id, doc.registry_unit_id
+        ):
+            return True
+    elif rules.sees_all(ctx.roles):
         return True  # no need to read the grants
     grants = queries.grants_of(session, doc.id)
     holding = queries.holding_units(session, doc.id) if doc.is_leader_instruction else []
@@ -66,6 +70,7 @@ def may_see(session: Session, ctx: CallContext, doc: Document) -> bool:
         grants,
         restricted=doc.is_leader_instruction,
         holding_units=holding,
+        registry_unit_id=doc.registry_unit_id,
     )
     if see():
         return True

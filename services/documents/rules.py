@@ -16,8 +16,9 @@ from services.common.vocabulary import (
 )
 from services.documents.schemas import CLASSIFIED, SECRECY_LABELS, Secrecy
 
-#: who sees every 领导批示件 of the tenant (DESIGN 4.5)
-SEES_RESTRICTED_ROLES = frozenset({Role.registrar, *LEADER_ROLES})
+#: who sees every 领导批示件 of the tenant (DESIGN 4.5) — and the registry (文书处) that
+#: registered it: its registrars (a registrar of another unit is not in the scope)
+SEES_RESTRICTED_ROLES = frozenset(LEADER_ROLES)
 
 # -- roles --------------------------------------------------------------------------------------
 
@@ -27,9 +28,18 @@ def sees_all(roles: Iterable[str]) -> bool:
 
 
 def sees_restricted(roles: Iterable[str]) -> bool:
-    """The roles that see every 领导批示件 (its default scope, 知悉范围): provincial
-    leaders, office leaders and the registry — not auditors."""
+    """The roles that see every 领导批示件 (its default scope, 知悉范围): provincial and
+    office leaders (the registry sees those it registered; auditors none)."""
     return any(role in SEES_RESTRICTED_ROLES for role in roles)
+
+
+def in_registry(
+    roles: Iterable[str], org_unit_id: uuid.UUID | None, registry_unit_id: uuid.UUID | None
+) -> bool:
+    """A registrar of the registry (文书处) that registered the document."""
+    return (
+        Role.registrar in set(roles) and org_unit_id is not None and org_unit_id == registry_unit_id
+    )
 
 
 def may_see(
@@ -41,20 +51,21 @@ def may_see(
     *,
     restricted: bool = False,
     holding_units: Iterable[uuid.UUID] = (),
+    registry_unit_id: uuid.UUID | None = None,
 ) -> bool:
     """Whether a caller may open a document given its access grants ``(kind, id)``:
     the registry, auditors and leaders always; others if it was sent to their
     division or to them; a secretary also what was routed to a leader they enter
     instructions for (``acting_for``: the leaders whose delegation is valid now).
 
-    A 领导批示件 (``restricted``) only within its scope: leaders and the registry, the
+    A 领导批示件 (``restricted``) only within its scope: leaders and its registry, the
     people on its route (a person's grant: their tasks, circulations, additions to the
     scope; a division holding one of its pooled tasks now, ``holding_units``) — the
     division it was distributed to is not enough, nor being an auditor."""
     roles = list(roles)
     people = {("user", user_id)} | {("user", leader) for leader in acting_for}
     if restricted:
-        if sees_restricted(roles):
+        if sees_restricted(roles) or in_registry(roles, org_unit_id, registry_unit_id):
             return True
         if org_unit_id is not None and org_unit_id in set(holding_units):
             return True

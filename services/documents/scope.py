@@ -46,7 +46,7 @@ def _out(session: Session, doc_id: uuid.UUID, restricted: bool) -> ScopeOut:
     return ScopeOut(
         document_id=doc_id,
         restricted=restricted,
-        default_roles=sorted(str(r) for r in rules.SEES_RESTRICTED_ROLES),
+        default_roles=sorted([*(str(r) for r in rules.SEES_RESTRICTED_ROLES), "registrar"]),
         people=people,
     )
 

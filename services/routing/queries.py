@@ -21,6 +21,7 @@ from sqlalchemy import (
     Text,
     bindparam,
     delete,
+    exists,
     func,
     literal,
     select,
@@ -30,7 +31,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from services.routing.models import (
     CalendarOverride,
@@ -316,6 +317,8 @@ def instructed_on(session: Session, document_id: uuid.UUID, leader_id: uuid.UUID
 # -- task rows for the contract (TaskOut needs the document's title and urgency) -------------------
 
 TaskRow = Row[tuple[Task, str, str | None, str]]
+#: the tasks of a document, as a second alias of ``tasks`` in a query about other tasks
+Route = aliased(Task)
 
 
 def _task_rows(session: Session, where: Any, order: Sequence[Any]) -> list[TaskRow]:
@@ -945,8 +948,12 @@ def overdue_report_rows(
     due_until: dt.datetime,
     now: dt.datetime,
     unit_id: uuid.UUID | None = None,
+    viewer: uuid.UUID | None = None,
+    viewer_unit_id: uuid.UUID | None = None,
 ) -> list[ReportRow]:
-    """Overdue tasks of a tenant whose deadline is in (due_after, due_until], oldest first."""
+    """Overdue tasks of a tenant whose deadline is in (due_after, due_until], oldest first;
+    for a ``viewer`` outside the registry, without the rows of 领导批示件 they are not on
+    the route of."""
     stmt = (
         select(
             Task.id,
@@ -976,7 +983,24 @@ def overdue_report_rows(
     )
     if unit_id is not None:
         stmt = stmt.where(func.coalesce(Task.overdue_unit_id, Task.unit_id) == unit_id)
+    if viewer is not None:
+        stmt = stmt.where(~DocumentSummary.is_leader_instruction | on_route(viewer, viewer_unit_id))
     return list(session.execute(stmt).all())
+
+
+def on_route(user_id: uuid.UUID, unit_id: uuid.UUID | None) -> Any:
+    """The document (of the row) has a task the user held, did, entered for a leader or
+    holds now in their division's pool: they are on its route (知悉范围 of a 领导批示件)."""
+    mine = (
+        (Route.assignee_id == user_id)
+        | (Route.completed_by == user_id)
+        | (Route.on_behalf_of_id == user_id)
+    )
+    if unit_id is not None:
+        mine = mine | (
+            (Route.status == OPEN) & Route.assignee_id.is_(None) & (Route.unit_id == unit_id)
+        )
+    return exists().where(Route.document_id == DocumentSummary.id, mine)
 
 
 def documents_with_deadline(

@@ -115,7 +115,16 @@ def division_overdue(
     window = reports.trend_months(now, months)
     due_after, due_until = window[0].deadlines()[0], window[-1].deadlines()[1]
     tasks = _tasks(
-        queries.overdue_report_rows(session, tenant_id, due_after, due_until, now, unit_id=wanted)
+        queries.overdue_report_rows(
+            session,
+            tenant_id,
+            due_after,
+            due_until,
+            now,
+            unit_id=wanted,
+            viewer=None if registrar else ctx.user_id,
+            viewer_unit_id=ctx.org_unit_id,
+        )
     )
     calendar = deadlines.tenant_calendar(tenant_id, session)
     session.rollback()

@@ -119,6 +119,9 @@ class User:
     def patch(self, path: str, **kwargs: Any) -> httpx.Response:
         return self.http.patch(path, **kwargs)
 
+    def put(self, path: str, **kwargs: Any) -> httpx.Response:
+        return self.http.put(path, **kwargs)
+
     def me(self) -> dict[str, Any]:
         return dict(ok(self.get("/me")))
 
@@ -252,6 +255,9 @@ class Person:
 
     def post(self, path: str, **kwargs: Any) -> httpx.Response:
         return self.user.post(path, **kwargs)
+
+    def put(self, path: str, **kwargs: Any) -> httpx.Response:
+        return self.user.put(path, **kwargs)
 
 
 #: (unit name, kind) under the tenant's root
