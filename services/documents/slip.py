@@ -246,6 +246,7 @@ def _task_acted(
     queries.grant_access(session, doc.tenant_id, doc.id, [("user", p, "task") for p in people], at)
     after = _details(env)
     opinion = _opinion_of(env)
+    row: Opinion | None = None
     if opinion is not None and actor is not None:
         kind, text = opinion
         row = _add_opinion(
@@ -260,9 +261,6 @@ def _task_acted(
             names=names,
         )
         after["opinion_id"] = str(row.id)
-        if kind is OpinionKind.instruction and env.type == "task.completed":
-            made = instructions.record_instruction(session, ctx, doc, env, row, names)
-            after["instruction_id"], after["instruction_number"] = str(made.id), made.number
     returned = env.type == "task.returned"
     action = "return" if returned else str(data.get("action") or "act")[:60]
     if action == "sign" and data.get("is_leader_instruction") is True:
@@ -279,6 +277,8 @@ def _task_acted(
         after=after,
         occurred_at=at,
     )
+    if row is not None and row.kind == OpinionKind.instruction and env.type == "task.completed":
+        instructions.record_instruction(session, ctx, doc, env, row, names)  # 领导批示编号
 
 
 def _trace(

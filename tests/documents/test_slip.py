@@ -266,13 +266,17 @@ def test_opinions_appear_on_the_slip_in_order_with_names_and_on_behalf_of(
         "task.return",
         "task.approve",
         "task.instruct",
+        "instruction.record",  # the instruction with its number (领导批示编号)
         "task.handle",
     ]
-    assert [t["seq"] for t in trace] == list(range(1, 10))
+    assert [t["seq"] for t in trace] == list(range(1, 11))
     assert (
         trace[7]["actor_id"] == office.secretary.id and trace[7]["on_behalf_of"] == office.leader.id
     )
     assert trace[7]["detail"]["opinion_id"] == instruction["id"]
+    # the instruction's own row: numbered by the system (厅领导), entered by the secretary
+    assert trace[8]["detail"]["number"] == "1" and trace[8]["on_behalf_of"] == office.leader.id
+    assert trace[8]["detail"]["attribution"].startswith("秘书 ")
 
     # the slip is the same for everyone who may see the document
     assert office.head_a.call("get_slip", document_id=doc_id)["opinions"] == opinions
