@@ -35,6 +35,7 @@ BENCHMARKS: dict[str, str] = {
     "todo": "bench.todo",
     "overdue": "bench.overdue",
     "events": "bench.events",
+    "instructions": "bench.instructions",
 }
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"

@@ -364,6 +364,15 @@ def test_a_leader_instruction_document_is_forwarded_with_the_notice_and_hidden_f
     expect(slip.locator("[data-test=forwarding-slip-from]")).to_contain_text("电子政务处")
     expect(slip).not_to_contain_text("拟办")
     receiver.screenshot("inbox-forwarding-slip-desktop")
+    receiver.page.locator("[data-test=inbox-sign]").click()  # registered: the slip stays with it
+    expect(receiver.page.locator("[data-test=document-title]")).to_have_text(
+        f"{FORWARD_TITLE}（转办）"
+    )
+    slip = receiver.page.locator("[data-test=forwarding-slip]")
+    expect(slip.locator("[data-test=forwarding-slip-notice]")).to_have_text(NOTICE)
+    receiver.page.get_by_role("tab", name="处理笺").click()
+    expect(receiver.page.get_by_text("暂无意见")).to_be_visible()  # a slip of its own
+    receiver.screenshot("document-forwarding-slip-desktop")
 
     # at phone width: the dialog of a fresh 领导批示件 fits
     other = register(registrar, "关于转办另一批示件的测试", doc_number="信访转〔2026〕4号")
