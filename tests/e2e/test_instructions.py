@@ -190,14 +190,24 @@ def test_a_secretary_enters_and_numbers_a_provincial_leaders_instruction(office:
     by_title = instructions_of(registrar, q="农村公路")
     assert [i["id"] for i in by_title] == [row["id"]]
 
-    # revoked: refused again
+    # the export says who entered it
+    response = registrar.get("/instructions/export", params={"leader_id": governor.id})
+    rows = list(openpyxl.load_workbook(io.BytesIO(response.content))["批示明细"].values)
+    mine = [r for r in rows[1:] if r[4] == "关于全省农村公路建设的报告"]
+    assert [(r[1], r[5], r[6]) for r in mine] == [
+        (number, "请省交通运输厅牵头研究。", "秘书 周秘书 代录")
+    ]
+
+    # revoked: refused again; a delegation from another leader does not help either
     ok(governor.post(f"/delegations/{delegation['id']}/revoke"))
+    delegate(office["ting2"], secretary)
     doc3, tasks3 = to_leaders(office, "关于旅游产业化的报告", [governor])
     expect_error(
         secretary.post(f"/tasks/{task_of(tasks3, governor)['id']}/actions", json=body),
         403,
         "no_valid_delegation",
     )
+    assert [o for o in slip_opinions(registrar, doc3["id"]) if o["kind"] == "instruction"] == []
     # an office leader's instruction with a hand number: 422
     ting1 = office["ting1"]
     doc4, tasks4 = to_leaders(office, "关于机关后勤的请示", [ting1])
