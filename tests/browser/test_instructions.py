@@ -185,14 +185,21 @@ def test_a_secretary_enters_a_gov_leaders_numbered_instruction_found_and_exporte
     expect(opinion.locator("[data-test=opinion-author]")).to_have_text("陈省长（秘书 孙秘书 代录）")
     person.screenshot("slip-gov-instruction-desktop")
 
-    # a second instruction, entered without a number (numbered later on the search page)
-    act(
-        secretary,
-        later_task["id"],
-        action="instruct",
-        opinion=LATER_OPINION,
-        on_behalf_of=office["shengzhang"].id,
+    # a second one with the number already given: refused, nothing typed is lost; then
+    # entered without a number (numbered later on the search page)
+    page.goto(f"/documents/{later['id']}?task={later_task['id']}")
+    expect(actions.locator("[data-test=proxy-for]")).to_contain_text("代 陈省长 录入批示")
+    number.fill(HAND_NUMBER)
+    actions.locator("textarea[name=opinion]").fill(LATER_OPINION)
+    actions.locator("[data-test=action-instruct]").click()
+    expect(actions.locator("[data-test=action-error]")).to_have_text(
+        "该领导本年度已有此批示编号，请核对后重新填写"
     )
+    expect(number).to_have_value(HAND_NUMBER)
+    expect(actions.locator("textarea[name=opinion]")).to_have_value(LATER_OPINION)
+    number.fill("")
+    actions.locator("[data-test=action-instruct]").click()
+    expect(page.get_by_text("该任务已办")).to_be_visible()
 
     # 批示检索: by number (written with spaces and full-width digits), then by a word
     page.locator("[data-test=menu-instructions]").click()
