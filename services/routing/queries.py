@@ -952,8 +952,8 @@ def overdue_report_rows(
     viewer_unit_id: uuid.UUID | None = None,
 ) -> list[ReportRow]:
     """Overdue tasks of a tenant whose deadline is in (due_after, due_until], oldest first;
-    for a ``viewer`` outside the registry, without the rows of 领导批示件 they are not on
-    the route of."""
+    for a ``viewer``, without the rows of 领导批示件 outside their scope (知悉范围): neither
+    of their registry nor on their route."""
     stmt = (
         select(
             Task.id,
@@ -984,7 +984,14 @@ def overdue_report_rows(
     if unit_id is not None:
         stmt = stmt.where(func.coalesce(Task.overdue_unit_id, Task.unit_id) == unit_id)
     if viewer is not None:
-        stmt = stmt.where(~DocumentSummary.is_leader_instruction | on_route(viewer, viewer_unit_id))
+        own_registry = (
+            DocumentSummary.registry_unit_id == viewer_unit_id
+            if viewer_unit_id is not None
+            else literal(False)
+        )
+        stmt = stmt.where(
+            ~DocumentSummary.is_leader_instruction | own_registry | on_route(viewer, viewer_unit_id)
+        )
     return list(session.execute(stmt).all())
 
 

@@ -66,7 +66,17 @@ def overdue_report(
     now = clock.now(session)
     month = reports.report_month(month_text, now)
     due_after, due_until = month.deadlines()
-    tasks = _tasks(queries.overdue_report_rows(session, tenant_id, due_after, due_until, now))
+    tasks = _tasks(
+        queries.overdue_report_rows(
+            session,
+            tenant_id,
+            due_after,
+            due_until,
+            now,
+            viewer=ctx.user_id,
+            viewer_unit_id=ctx.org_unit_id,
+        )
+    )
     with_deadline = queries.documents_with_deadline(session, tenant_id, due_after, due_until)
     calendar = deadlines.tenant_calendar(tenant_id, session)
     session.rollback()  # nothing to write; no transaction open across the calls to identity
@@ -122,7 +132,7 @@ def division_overdue(
             due_until,
             now,
             unit_id=wanted,
-            viewer=None if registrar else ctx.user_id,
+            viewer=ctx.user_id,
             viewer_unit_id=ctx.org_unit_id,
         )
     )

@@ -22,6 +22,7 @@ from tests.support.gateway import (
     ok,
     open_task,
     other_incoming_office,
+    register,
     todo,
 )
 from tests.support.instructions import (
@@ -31,6 +32,7 @@ from tests.support.instructions import (
     task_of,
     to_leaders,
 )
+from tests.support.overdue import SetClock, shanghai
 from tests.support.waiting import eventually
 
 NOTICE = "此件系内部资料，严格控制知悉范围，严禁在互联网端存储或传输"
@@ -256,3 +258,38 @@ def test_plain_forwarding_to_another_tenant_carries_the_slip(office: Office, els
     assert received["is_leader_instruction"] is False
     assert received["forwarding_slip"]["opinions"]
     expect_error(receiver.get(f"/documents/{doc['id']}"), 404, "document_not_found")
+
+
+def test_overdue_report_rows_of_a_leader_instruction_document_stay_in_its_scope(
+    office: Office, clock: SetClock
+):
+    registrar, other_registrar, handler = office["wenshu"], office["jg_wenshu"], office["dz_ban1"]
+    clock(shanghai(2026, 11, 2, 10))
+    docs = {}
+    for restricted in (True, False):
+        doc = register(registrar, f"关于超期{'批示件' if restricted else '普通件'}的通知")
+        open_task(registrar, doc["id"], "registry_distribute")
+        ok(
+            registrar.post(
+                f"/documents/{doc['id']}/distribute",
+                json={"lead_unit_id": office.units["电子政务处"]},
+            )
+        )
+        docs[restricted] = doc
+    clock(shanghai(2026, 11, 20, 10))  # signed for late (due at the end of 5 Nov)
+    for restricted, doc in docs.items():
+        sign = open_task(handler, doc["id"], "division_sign")
+        act(handler, sign["id"], action="sign", is_leader_instruction=restricted)
+
+    def rows(person: Person) -> set[str]:
+        report = ok(person.get("/reports/overdue", params={"month": "2026-11"}))
+        return {i["document_id"] for i in report["items"]}
+
+    assert {docs[True]["id"], docs[False]["id"]} <= rows(registrar)
+    # a registrar of another unit of the tenant: the ordinary row only
+    seen = rows(other_registrar)
+    assert docs[False]["id"] in seen and docs[True]["id"] not in seen
+    # the lead division's head is on its route only once they acted on it: not yet
+    division = ok(office["dz_chu"].get("/reports/overdue/division"))
+    listed = {i["document_id"] for i in division["items"]}
+    assert docs[False]["id"] in listed and docs[True]["id"] not in listed
