@@ -605,7 +605,8 @@ def doc_files(session: Session, doc: Document) -> list[DocumentFile]:
 
 
 def _holds_it(session: Session, ctx: CallContext, doc: Document) -> bool:
-    """The caller holds an open task of the document (theirs, or pooled to their division)."""
+    """The caller holds an open task of the document: theirs, or pooled to their division
+    at a step one of their roles may act on."""
     for hold in queries.holds_of(session, [doc.id])[doc.id]:
         if hold.assignee_id is not None and hold.assignee_id == ctx.user_id:
             return True
@@ -613,6 +614,7 @@ def _holds_it(session: Session, ctx: CallContext, doc: Document) -> bool:
             hold.assignee_id is None
             and hold.unit_id is not None
             and hold.unit_id == ctx.org_unit_id
+            and not set(hold.roles or []).isdisjoint(str(r) for r in ctx.roles)
         ):
             return True
     return False

@@ -422,6 +422,10 @@ class DocumentHold(Base):
     step: Mapped[str | None] = mapped_column(String(50))
     unit_id: Mapped[uuid.UUID | None]
     assignee_id: Mapped[uuid.UUID | None]
+    #: a pooled task: the roles that may act on it (who of the division holds it)
+    roles: Mapped[list[str]] = mapped_column(
+        ARRAY(String(40)), default=list, server_default=text("'{}'")
+    )
     due_at: Mapped[dt.datetime | None]
     overdue: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
     created_at: Mapped[dt.datetime]

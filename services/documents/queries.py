@@ -11,7 +11,20 @@ import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Select, and_, cast, delete, exists, func, literal, not_, or_, select, true
+from sqlalchemy import (
+    Select,
+    String,
+    and_,
+    cast,
+    delete,
+    exists,
+    func,
+    literal,
+    not_,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.dialects.postgresql import ARRAY, TSQUERY
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -118,6 +131,7 @@ def visible_documents(
     sees_all: bool,
     sees_restricted: bool,
     registrar: bool,
+    roles: Sequence[str],
     user_id: uuid.UUID | None,
     org_unit_id: uuid.UUID | None,
     acting_for: Sequence[uuid.UUID] = (),
@@ -150,8 +164,9 @@ def visible_documents(
             DocumentHold.document_id == Document.id,
             DocumentHold.assignee_id.is_(None),
             DocumentHold.unit_id == org_unit_id,
+            DocumentHold.roles.overlap(cast(list(roles), ARRAY(String(40)))),
         )
-        if org_unit_id is not None
+        if org_unit_id is not None and roles
         else literal(False)
     )
     ordinary = true() if sees_all else or_(person, division)
@@ -166,16 +181,19 @@ def visible_documents(
     )
 
 
-def holding_units(session: Session, document_id: uuid.UUID) -> list[uuid.UUID]:
-    """Divisions holding one of the document's pooled tasks now."""
+def holding_units(
+    session: Session, document_id: uuid.UUID, roles: Sequence[str]
+) -> list[uuid.UUID]:
+    """Divisions holding one of the document's pooled tasks now at a step one of
+    ``roles`` may act on."""
     return [
         u
-        for u in session.scalars(
-            select(DocumentHold.unit_id).where(
+        for u, step_roles in session.execute(
+            select(DocumentHold.unit_id, DocumentHold.roles).where(
                 DocumentHold.document_id == document_id, DocumentHold.assignee_id.is_(None)
             )
-        )
-        if u is not None
+        ).all()
+        if u is not None and not set(step_roles or []).isdisjoint(roles)
     ]
 
 

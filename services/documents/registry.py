@@ -46,6 +46,7 @@ def visible_condition(session: Session, ctx: CallContext) -> Any:
         sees_all=rules.sees_all(ctx.roles),
         sees_restricted=rules.sees_restricted(ctx.roles),
         registrar=Role.registrar in ctx.roles,
+        roles=[str(r) for r in ctx.roles],
         user_id=ctx.user_id,
         org_unit_id=ctx.org_unit_id,
         acting_for=acting_for(session, ctx),
@@ -61,7 +62,11 @@ def may_see(session: Session, ctx: CallContext, doc: Document) -> bool:
     elif rules.sees_all(ctx.roles):
         return True  # no need to read the grants
     grants = queries.grants_of(session, doc.id)
-    holding = queries.holding_units(session, doc.id) if doc.is_leader_instruction else []
+    holding = (
+        queries.holding_units(session, doc.id, [str(r) for r in ctx.roles])
+        if doc.is_leader_instruction
+        else []
+    )
     see = functools.partial(
         rules.may_see,
         ctx.roles,

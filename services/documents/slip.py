@@ -216,6 +216,7 @@ def _task_created(
                 "step": str(data.get("step_name") or data.get("step") or "")[:50] or None,
                 "unit_id": unit,
                 "assignee_id": assignee,
+                "roles": [str(r)[:40] for r in data.get("roles") or []],
                 "due_at": instant(data.get("due_at"), at) if data.get("due_at") else None,
                 "created_at": at,
             },

@@ -232,6 +232,7 @@ def test_plain_forwarding_to_another_tenant_carries_the_slip(office: Office, els
     leader = office["ting1"]
     doc, tasks = to_leaders(office, "关于跨区域协作的请示", [leader])
     act(leader, task_of(tasks, leader)["id"], action="instruct", opinion="请与兄弟单位对接。")
+    recorded(office["wenshu"], doc["id"])  # on the slip before it is forwarded with it
     handler = office["dz_ban1"]
     task = open_task(handler, doc["id"])
     body = {

@@ -109,6 +109,12 @@ def upgrade() -> None:
         sa.Column("step", sa.String(50), nullable=True),
         sa.Column("unit_id", UUID, nullable=True),
         sa.Column("assignee_id", UUID, nullable=True),
+        sa.Column(
+            "roles",
+            postgresql.ARRAY(sa.String(40)),
+            nullable=False,
+            server_default=sa.text("'{}'"),
+        ),
         sa.Column("due_at", TS, nullable=True),
         sa.Column("overdue", sa.Boolean, nullable=False, server_default=sa.text("false")),
         sa.Column("created_at", TS, nullable=False),
