@@ -17,6 +17,8 @@ from services.routing.schemas import (
     ActResult,
     ReadItemOut,
     ReadPage,
+    Reassign,
+    ReturnTargetOut,
     TaskAction,
     TaskOut,
     TaskPage,
@@ -228,3 +230,62 @@ async def list_to_read(caller: AuthCaller, limit: Limit = 20, offset: Offset = 0
 )
 async def mark_reading_read(read_item_id: uuid.UUID, caller: AuthCaller) -> Any:
     return await caller.routing("mark_read", read_item_id=str(read_item_id))
+
+
+@router.get(
+    "/tasks/{task_id}/return-targets",
+    response_model=list[ReturnTargetOut],
+    summary="退回: the earlier steps of the route this task may be returned to (its holder)",
+    description=(
+        "The nearest first, each with who held it last (they get it back); `default` marks "
+        "the template's step before. Return with `POST /tasks/{id}/actions` "
+        '`{"action": "return", "opinion": "…", "return_to_step": "<step>"}`; a step the '
+        "route never passed is 422 `return_step_not_passed`. Empty when the task is not "
+        "mine or cannot be returned."
+    ),
+    tags=TASKS,
+    responses=error_responses(401, 404, 503, 504),
+)
+async def return_targets(task_id: uuid.UUID, caller: AuthCaller) -> Any:
+    return await caller.routing("return_targets", task_id=str(task_id))
+
+
+@router.post(
+    "/tasks/{task_id}/withdraw",
+    response_model=ActResult,
+    summary="撤回: take back a step I acted on while the next holder has not acted",
+    description=(
+        "`task_id` is the task I acted on. The tasks my action opened are cancelled and "
+        "the step is mine again (`task`). 403 `not_task_sender`; 409 `next_holder_acted`, "
+        "`nothing_to_withdraw` (the action ended the branch). In the trail as `task.withdraw`."
+    ),
+    tags=TASKS,
+    responses=error_responses(401, 403, 404, 409, 503, 504),
+)
+async def withdraw(task_id: uuid.UUID, caller: AuthCaller) -> Any:
+    return await caller.routing("withdraw", task_id=str(task_id))
+
+
+@router.post(
+    "/tasks/{task_id}/reassign",
+    response_model=ActResult,
+    summary="转交: the division head gives an open task to another handler of the division",
+    description=(
+        "The deadline stays. 403 `not_division_head` (not the head of the task's division); "
+        "422 `not_a_handler`, `not_handler_step`; 409 `already_assigned`, `task_closed`. In "
+        "the trail as `task.reassign`."
+    ),
+    tags=TASKS,
+    responses=error_responses(401, 403, 404, 409, 422, 503, 504),
+)
+async def reassign(
+    task_id: uuid.UUID,
+    body: Annotated[
+        Reassign,
+        Body(openapi_examples={"default": {"value": {"handler_id": _LEADER, "reason": "出差"}}}),
+    ],
+    caller: AuthCaller,
+) -> Any:
+    return await caller.routing(
+        "reassign", task_id=str(task_id), reassignment=body.model_dump(mode="json")
+    )

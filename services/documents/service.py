@@ -378,6 +378,14 @@ class DocumentsService(CommonEntrypoints):
     def on_task_returned(self, env: EventEnvelope) -> None:
         self._apply("on_task_returned", env)
 
+    @consumer("routing", routing_events.TaskWithdrawn)
+    def on_task_withdrawn(self, env: EventEnvelope) -> None:
+        self._apply("on_task_withdrawn", env)
+
+    @consumer("routing", routing_events.TaskReassigned)
+    def on_task_reassigned(self, env: EventEnvelope) -> None:
+        self._apply("on_task_reassigned", env)
+
     @consumer("routing", routing_events.TaskUrged)
     def on_task_urged(self, env: EventEnvelope) -> None:
         self._apply("on_task_urged", env)

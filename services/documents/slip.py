@@ -392,6 +392,8 @@ APPLIERS: dict[str, Applier] = {
     "task.completed": _task_acted,
     "task.returned": _task_acted,
     "task.urged": _trace_only("task.urge", ("urged_by",), "urged_at"),
+    "task.withdrawn": _trace_only("task.withdraw", ("actor_id",), "withdrawn_at"),
+    "task.reassigned": _trace_only("task.reassign", ("reassigned_by",), "reassigned_at"),
     "task.cancelled": _task_cancelled,
     "task.overdue": _task_overdue,
     "document.circulated": _circulated,

@@ -69,6 +69,29 @@ class TaskCompleted(_Task):
     instruction_number: str | None = None
 
 
+class TaskWithdrawn(_Task):
+    """撤回: the sender took the step back (``task_id`` is the step reopened for them)."""
+
+    event_type = "task.withdrawn"
+    withdrawn_task_id: uuid.UUID
+    cancelled_task_ids: list[uuid.UUID]
+    actor_id: uuid.UUID
+    withdrawn_at: dt.datetime
+
+
+class TaskReassigned(_Task):
+    """转交: a division head gave the task to another handler (``task_id`` is theirs)."""
+
+    event_type = "task.reassigned"
+    unit_id: uuid.UUID | None = None
+    from_task_id: uuid.UUID
+    from_user_id: uuid.UUID | None = None
+    to_user_id: uuid.UUID
+    reassigned_by: uuid.UUID
+    reason: str | None = None
+    reassigned_at: dt.datetime
+
+
 class TaskReturned(TaskCompleted):
     """退回: the task went back to an earlier step, with the reason."""
 
@@ -211,6 +234,8 @@ EVENTS = EventCatalog(
         TaskCancelled,
         TaskCompleted,
         TaskReturned,
+        TaskWithdrawn,
+        TaskReassigned,
         TaskUrged,
         TaskOverdue,
         TaskReminded,

@@ -42,6 +42,8 @@ from services.routing.schemas import (
     ListQuery,
     ReadItemOut,
     ReadPage,
+    Reassign,
+    ReturnTargetOut,
     TaskAction,
     TaskOut,
     TaskPage,
@@ -127,14 +129,17 @@ def _open_task(
     assignee_id: uuid.UUID | None,
     now: dt.datetime,
     previous: Task | None = None,
+    *,
+    same_deadline_as: Task | None = None,
 ) -> Task:
-    """Create an open task, with its due date, and announce it (``task.created``)."""
+    """Create an open task, with its due date, and announce it (``task.created``).
+    ``same_deadline_as``: the task it takes over from (转交), whose deadline it keeps."""
     flow = catalog.flow_of(session, instance.template_id)
     step = flow.step(step_key)
     rule = deadlines.rule_for(flow, step_key)
     due = (
         deadlines.compute(rule, now, deadlines.tenant_calendar(doc.tenant_id, session))
-        if rule is not None
+        if rule is not None and same_deadline_as is None
         else None
     )
     role = DocRole.registry.value if flow.is_registry_step(step_key) else instance.role_in_document
@@ -161,6 +166,14 @@ def _open_task(
         previous_task_id=previous.id if previous else None,
         version=1,
     )
+    if same_deadline_as is not None:
+        kept = same_deadline_as
+        task.due_at, task.due_provisional, task.remind_at = (
+            kept.due_at,
+            kept.due_provisional,
+            kept.remind_at,
+        )
+        task.due_rule, task.due_days = kept.due_rule, kept.due_days
     session.add(task)
     session.flush()
     emit(
@@ -194,23 +207,27 @@ def _cancel(session: Session, tasks: Sequence[Task], reason: str, now: dt.dateti
     marked yet is marked overdue (``task.overdue``) first."""
     queries.cancel_tasks(session, [t.id for t in tasks], now)
     for task in tasks:
-        scanner.mark_closed_late(session, task.id, task.assignee_id, now)
-        emit(
-            session,
-            EVENTS,
-            "task.cancelled",
-            {
-                "task_id": str(task.id),
-                "document_id": str(task.document_id),
-                "instance_id": str(task.instance_id),
-                "step": task.step,
-                "unit_id": _str(task.unit_id),
-                "assignee_id": _str(task.assignee_id),
-                "reason": reason,
-                "cancelled_at": now.isoformat(),
-            },
-            tenant_id=task.tenant_id,
-        )
+        _announce_cancelled(session, task, reason, now)
+
+
+def _announce_cancelled(session: Session, task: Task, reason: str, now: dt.datetime) -> None:
+    scanner.mark_closed_late(session, task.id, task.assignee_id, now)
+    emit(
+        session,
+        EVENTS,
+        "task.cancelled",
+        {
+            "task_id": str(task.id),
+            "document_id": str(task.document_id),
+            "instance_id": str(task.instance_id),
+            "step": task.step,
+            "unit_id": _str(task.unit_id),
+            "assignee_id": _str(task.assignee_id),
+            "reason": reason,
+            "cancelled_at": now.isoformat(),
+        },
+        tenant_id=task.tenant_id,
+    )
 
 
 def _outs(session: Session, rows: Sequence[queries.TaskRow], actor: Actor | None) -> list[TaskOut]:
@@ -598,6 +615,60 @@ def _instruction_facts(
     }
 
 
+def _route_instances(session: Session, task: Task, branch: WorkflowInstance) -> list[uuid.UUID]:
+    """The instances a return from ``task`` may go back along: its branch and the registry's."""
+    instance_ids = [branch.id]
+    registry = queries.registry_instance(session, task.document_id)
+    if registry is not None and registry.id != branch.id:
+        instance_ids.append(registry.id)
+    return instance_ids
+
+
+def _chosen_holder(session: Session, task: Task, branch: WorkflowInstance, step: str) -> Holder:
+    """Who held the chosen earlier step last (a return to it goes to them); 422
+    ``return_step_not_passed`` when the route never passed it."""
+    previous = queries.last_holder_task(session, _route_instances(session, task, branch), step)
+    if previous is None or previous.completed_by is None or previous.seq >= task.seq:
+        raise InvalidInput(
+            "return_step_not_passed", "the document never passed that step on this route"
+        )
+    return Holder(previous.on_behalf_of_id or previous.completed_by, previous.unit_id)
+
+
+def return_targets(session: Session, ctx: CallContext, task_id: uuid.UUID) -> list[ReturnTargetOut]:
+    """The earlier steps a return from this task may go back to (for its holder), the
+    nearest first: each step the route passed, with who held it last."""
+    tenant_id, actor = _caller(ctx)
+    task = queries.task(session, tenant_id, task_id)
+    if task is None:
+        raise NotFound("task_not_found", "no such task")
+    flow = catalog.flow_of(session, task.template_id)
+    state = views.task_state(task)
+    if not can_hold(flow, state, actor) or task.status != TaskStatus.open.value:
+        return []
+    if Action.return_.value not in flow.actions_at(task.step):
+        return []
+    branch = session.get(WorkflowInstance, task.instance_id)
+    assert branch is not None
+    out: list[ReturnTargetOut] = []
+    seen: set[str] = {task.step}
+    for done in queries.passed_tasks(session, _route_instances(session, task, branch), task.seq):
+        if done.step in seen or done.step not in flow.steps:
+            continue
+        seen.add(done.step)
+        out.append(
+            ReturnTargetOut(
+                step=done.step,
+                step_name=flow.step(done.step).name,
+                holder_id=done.on_behalf_of_id or done.completed_by,
+                unit_id=done.unit_id,
+                completed_at=done.completed_at,
+                default=done.step == flow.target(task.step, Action.return_.value),
+            )
+        )
+    return out
+
+
 def _previous_holder(
     session: Session, flow: Flow, task: Task, branch: WorkflowInstance
 ) -> Holder | None:
@@ -652,7 +723,11 @@ def act(
             registry_unit_id=doc.registry_unit_id,
             handler_id=branch.handler_id,
             open_siblings=len(siblings),
-            previous_holder=_previous_holder(session, flow, task, branch)
+            previous_holder=(
+                _chosen_holder(session, task, branch, req.return_to_step)
+                if req.return_to_step is not None
+                else _previous_holder(session, flow, task, branch)
+            )
             if req.action is Action.return_
             else None,
         ),
@@ -746,6 +821,141 @@ def _archive_document(
         },
         tenant_id=doc.tenant_id,
     )
+
+
+# -- withdrawing (撤回) and reassigning (转交) -------------------------------------------------------
+
+
+def _previous(session: Session, task: Task) -> Task | None:
+    return session.get(Task, task.previous_task_id) if task.previous_task_id else None
+
+
+def withdraw(session: Session, ctx: CallContext, task_id: uuid.UUID) -> ActResult:
+    """撤回: the one who acted on a task takes it back while the next holder has not
+    acted — the tasks the action opened are cancelled and the step is theirs again."""
+    tenant_id, actor = _caller(ctx)
+    task = queries.task(session, tenant_id, task_id)
+    if task is None:
+        raise NotFound("task_not_found", "no such task")
+    if task.status != TaskStatus.done.value or actor.user_id not in (
+        task.completed_by,
+        task.on_behalf_of_id,
+    ):
+        raise Forbidden("not_task_sender", "only who acted on a task withdraws it")
+    deadlines.hold_calendar(session)
+    doc = queries.summary(session, task.document_id, lock=True)
+    assert doc is not None
+    branch = session.get(WorkflowInstance, task.instance_id, populate_existing=True)
+    assert branch is not None
+    following = queries.tasks_after(session, task.id)
+    if branch.status != ACTIVE or not following or doc.status == DocumentStatus.archived.value:
+        raise Conflict("nothing_to_withdraw", "the action did not hand the document on")
+    if any(t.status != TaskStatus.open.value for t in following):
+        raise Conflict("next_holder_acted", "the next holder has acted on it already")
+    now = clock.now(session)
+    _cancel(session, following, "withdrawn by the sender", now)
+    reopened = _open_task(
+        session,
+        doc,
+        branch,
+        task.step,
+        task.unit_id,
+        task.assignee_id,
+        now,
+        _previous(session, task),
+    )
+    emit(
+        session,
+        EVENTS,
+        "task.withdrawn",
+        {
+            "task_id": str(reopened.id),
+            "document_id": str(doc.id),
+            "instance_id": str(branch.id),
+            "step": task.step,
+            "withdrawn_task_id": str(task.id),
+            "cancelled_task_ids": [str(t.id) for t in following],
+            "actor_id": str(actor.user_id),
+            "withdrawn_at": now.isoformat(),
+        },
+        tenant_id=tenant_id,
+    )
+    session.commit()
+    outs = _task_outs(session, [reopened.id], actor)
+    return ActResult(task=outs[0], next_tasks=[])
+
+
+def reassign(
+    session: Session, ctx: CallContext, directory: Directory, task_id: uuid.UUID, req: Reassign
+) -> ActResult:
+    """转交: a division head gives an open task of the division to another of its
+    handlers (the deadline stays as it was)."""
+    tenant_id, actor = _caller(ctx)
+    task = queries.task(session, tenant_id, task_id)
+    if task is None:
+        raise NotFound("task_not_found", "no such task")
+    if task.status != TaskStatus.open.value:
+        raise Conflict("task_closed", f"the task is {task.status}")
+    if Role.division_head not in actor.roles or actor.org_unit_id != task.unit_id:
+        raise Forbidden("not_division_head", "the head of the task's division reassigns it")
+    flow = catalog.flow_of(session, task.template_id)
+    if Role.handler not in flow.step(task.step).roles:
+        raise InvalidInput("not_handler_step", "only a handler's task is reassigned")
+    if req.handler_id == task.assignee_id:
+        raise Conflict("already_assigned", "the task is that handler's already")
+    user = directory.user(req.handler_id)
+    if (
+        user is None
+        or user.tenant_id != tenant_id
+        or not user.active
+        or Role.handler not in {r.value for r in user.roles}
+        or user.org_unit_id != task.unit_id
+    ):
+        raise InvalidInput("not_a_handler", "the handler must be a handler of the division")
+    deadlines.hold_calendar(session)
+    doc = queries.summary(session, task.document_id, lock=True)
+    assert doc is not None
+    branch = session.get(WorkflowInstance, task.instance_id, populate_existing=True)
+    assert branch is not None
+    now = clock.now(session)
+    if not queries.cancel_if_unchanged(session, task.id, task.version, now):
+        raise Conflict("task_already_taken", "somebody else has acted on this task")
+    _announce_cancelled(session, task, "reassigned", now)
+    successor = _open_task(
+        session,
+        doc,
+        branch,
+        task.step,
+        task.unit_id,
+        req.handler_id,
+        now,
+        _previous(session, task),
+        same_deadline_as=task,
+    )
+    if branch.handler_id in (None, task.assignee_id):
+        branch.handler_id = req.handler_id
+    emit(
+        session,
+        EVENTS,
+        "task.reassigned",
+        {
+            "task_id": str(successor.id),
+            "document_id": str(doc.id),
+            "instance_id": str(branch.id),
+            "step": task.step,
+            "unit_id": _str(task.unit_id),
+            "from_task_id": str(task.id),
+            "from_user_id": _str(task.assignee_id),
+            "to_user_id": str(req.handler_id),
+            "reassigned_by": str(actor.user_id),
+            "reason": req.reason,
+            "reassigned_at": now.isoformat(),
+        },
+        tenant_id=tenant_id,
+    )
+    session.commit()
+    outs = _task_outs(session, [successor.id], actor)
+    return ActResult(task=outs[0], next_tasks=[])
 
 
 # -- urging (催办) ------------------------------------------------------------------------------------

@@ -243,6 +243,32 @@ def open_tasks(
     return session.scalars(stmt.order_by(Task.seq)).all()
 
 
+def tasks_after(session: Session, task_id: uuid.UUID) -> list[Task]:
+    """The tasks an action on ``task_id`` opened (locked: 撤回 looks at them)."""
+    return list(
+        session.scalars(
+            select(Task)
+            .where(Task.previous_task_id == task_id)
+            .order_by(Task.seq)
+            .with_for_update()
+        )
+    )
+
+
+def cancel_if_unchanged(
+    session: Session, task_id: uuid.UUID, version: int, at: dt.datetime
+) -> bool:
+    """Compare-and-set: cancel an open task still at ``version`` (转交)."""
+    result = session.execute(
+        update(Task)
+        .where(Task.id == task_id, Task.status == OPEN, Task.version == version)
+        .values(status=TaskStatus.cancelled.value, completed_at=at, version=Task.version + 1)
+        .returning(Task.id)
+        .execution_options(synchronize_session=False)
+    )
+    return result.first() is not None
+
+
 def cancel_tasks(session: Session, task_ids: Sequence[uuid.UUID], at: dt.datetime) -> None:
     if task_ids:
         session.execute(
@@ -266,6 +292,24 @@ def last_holder_task(session: Session, instance_ids: Sequence[uuid.UUID], step: 
         .order_by(Task.seq.desc())
         .limit(1)
     ).first()
+
+
+def passed_tasks(
+    session: Session, instance_ids: Sequence[uuid.UUID], before_seq: int
+) -> list[Task]:
+    """Tasks of these instances somebody acted on before ``before_seq``, the latest first."""
+    return list(
+        session.scalars(
+            select(Task)
+            .where(
+                Task.instance_id.in_(instance_ids),
+                Task.completed_by.is_not(None),
+                Task.status != TaskStatus.cancelled.value,
+                Task.seq < before_seq,
+            )
+            .order_by(Task.seq.desc())
+        )
+    )
 
 
 def open_registry_task(session: Session, document_id: uuid.UUID, step: str) -> Task | None:

@@ -171,6 +171,13 @@ class TaskAction(Strict):
     is_leader_instruction: bool | None = Field(
         default=None, description="sign: the division declares a 领导批示件"
     )
+    return_to_step: (
+        Annotated[SafeText, StringConstraints(pattern=r"^[a-z][a-z0-9_]{1,40}$")] | None
+    ) = Field(
+        default=None,
+        description="return: the earlier step to go back to (one of GET /tasks/{id}/return-"
+        "targets); default: the step before",
+    )
     instruction_number: (
         Annotated[SafeText, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
         | None
@@ -181,6 +188,26 @@ class TaskAction(Strict):
     )
     expected_version: int | None = Field(
         default=None, description="optimistic check: the task version the client saw"
+    )
+
+
+class ReturnTargetOut(BaseModel):
+    """An earlier step of the route a return (退回) may go back to."""
+
+    step: str
+    step_name: str
+    holder_id: uuid.UUID | None = Field(description="who held it last: they get it back")
+    unit_id: uuid.UUID | None
+    completed_at: dt.datetime | None
+    default: bool = Field(description="the template's step before (a return without a choice)")
+
+
+class Reassign(Strict):
+    """转交: to another handler of the division."""
+
+    handler_id: uuid.UUID
+    reason: Annotated[SafeText, StringConstraints(strip_whitespace=True, max_length=500)] | None = (
+        None
     )
 
 

@@ -36,6 +36,7 @@ from services.routing.schemas import (
     Distribute,
     ListQuery,
     OverrideCreate,
+    Reassign,
     StepTimeLimit,
     TaskAction,
     TemplateDef,
@@ -207,6 +208,28 @@ class RoutingService(CommonEntrypoints):
         tid = parse_id(task_id, "task_id")
         req = parse(TaskAction, action)
         return operations.act(self.db, self.ctx, self.directory, tid, req).model_dump(mode="json")
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def return_targets(self, task_id: Any) -> list[JSON]:
+        """退回: the earlier steps of the route this task's holder may return it to."""
+        task = parse_id(task_id, "task_id")
+        rows = operations.return_targets(self.db, self.ctx, task)
+        self.db.rollback()
+        return [r.model_dump(mode="json") for r in rows]
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def withdraw(self, task_id: Any) -> JSON:
+        """撤回: the one who acted takes the step back while the next holder has not acted."""
+        tid = parse_id(task_id, "task_id")
+        return operations.withdraw(self.db, self.ctx, tid).model_dump(mode="json")
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def reassign(self, task_id: Any, reassignment: Any) -> JSON:
+        """转交: the division head gives a task to another handler of the division."""
+        tid = parse_id(task_id, "task_id")
+        req = parse(Reassign, reassignment)
+        out = operations.reassign(self.db, self.ctx, self.directory, tid, req)
+        return out.model_dump(mode="json")
 
     @rpc(expected_exceptions=EXPECTED_ERRORS)
     def urge(self, task_id: Any, urge: Any = None) -> JSON:

@@ -163,6 +163,13 @@ def check_choices(flow: Flow, task: TaskState, request: TaskAction) -> None:
             raise InvalidInput("too_many_leaders", f"at most {MAX_LEADERS} leaders")
     if request.handler_id is not None and request.action is Action.return_:
         raise InvalidInput("handler_not_expected", "a return goes back to the previous holder")
+    if request.return_to_step is not None:
+        if request.action is not Action.return_:
+            raise InvalidInput("return_to_not_expected", "only a return goes back to a step")
+        if request.return_to_step == task.step or request.return_to_step not in flow.steps:
+            raise InvalidInput(
+                "return_step_not_passed", "the document never passed that step on this route"
+            )
 
 
 def validate_action(flow: Flow, task: TaskState, actor: Actor, request: TaskAction) -> Acting:
@@ -274,7 +281,7 @@ def plan(
     """What ``request`` on ``task`` leads to (after :func:`validate_action` passed)."""
     action = request.action
     if action is Action.return_:
-        return _plan_return(flow, task, branch)
+        return _plan_return(flow, task, branch, request.return_to_step)
 
     handler = branch.handler_id
     if action is Action.sign:
@@ -308,8 +315,12 @@ def plan(
     return Outcome(TaskStatus.done, BranchOutcome.continues, (new,), handler_id=handler)
 
 
-def _plan_return(flow: Flow, task: TaskState, branch: Branch) -> Outcome:
-    target = flow.target(task.step, Action.return_.value)
+def _plan_return(
+    flow: Flow, task: TaskState, branch: Branch, to_step: str | None = None
+) -> Outcome:
+    """退回: to the step before (the template's), or to an earlier step chosen from the
+    route (``to_step``: its last holder gets it back)."""
+    target = to_step or flow.target(task.step, Action.return_.value)
     assert target is not None  # validate_template refuses a return without a target
     holder = branch.previous_holder
     to_registry = flow.lives_in_registry_instance(target)
