@@ -4,8 +4,9 @@ under 我的批示 and instructs — the slip shows the system's number; a secre
 「（秘书 孙秘书 代录）」; 批示检索 finds it by its number and by a word, a taken number is
 refused with its message, and 导出 downloads the leader's workbook; a handler forwards a
 领导批示件 (限制转办) with the fixed notice, the document then shows 已转办 and where it
-went, the receiving registry sees the 转办笺; a handler of another division is told the
-document does not exist."""
+went, the receiving registry sees the 转办笺 (and keeps it when signing for it); a
+handler of another division is told the document does not exist; an ordinary document
+is forwarded (转办, at phone width) with its slip's opinions and no notice."""
 
 from __future__ import annotations
 
@@ -35,6 +36,8 @@ HAND_NUMBER = f"省长批〔{YEAR}〕118号"
 LATER_TITLE = "关于推进数字乡村试点建设的请示"
 LATER_OPINION = "原则同意，请抓好试点经验总结。"
 FORWARD_TITLE = "关于转办群众来信反映问题的批示件"
+PLAIN_TITLE = "关于商请协助做好水利工程移民安置工作的函"
+PLAIN_PROPOSAL = "拟转省水利厅研究办理。"
 
 
 @pytest.fixture(scope="module")
@@ -324,8 +327,10 @@ def test_a_leader_instruction_document_is_forwarded_with_the_notice_and_hidden_f
     expect(scope.locator("[data-test=scope-defaults]")).to_contain_text("厅领导")
     expect(scope.locator("[data-test=scope-people]")).to_contain_text("李承办")
     scope.locator("[data-test=scope-people-select]").click()
-    scope.locator("[data-test=scope-people-select] input").fill("孙秘书")
+    with page.expect_response(lambda r: "/api/v1/users?" in r.url and "q=" in r.url):
+        scope.locator("[data-test=scope-people-select] input").fill("孙秘书")
     pick(page, "孙秘书")
+    expect(scope.locator("[data-test=scope-people-select]")).to_contain_text("孙秘书")
     scope.locator(".el-dialog__title").click()  # the dropdown closes
     scope.locator("[data-test=scope-add-send]").click()
     expect(scope.locator("[data-test=scope-people] tr", has_text="孙秘书")).to_contain_text(
@@ -397,3 +402,46 @@ def test_a_leader_instruction_document_is_forwarded_with_the_notice_and_hidden_f
     expect(on_phone.page.locator("[data-test=forward-notice]")).to_contain_text(NOTICE)
     on_phone.screenshot("forward-dialog-phone")
     fits_phone(on_phone.page)
+
+
+def test_an_ordinary_document_is_forwarded_with_its_slip(people: People, office: Office):
+    registrar, handler = office["wenshu"], office["dz_ban1"]
+    doc = register(registrar, PLAIN_TITLE, doc_number="黔办函〔2026〕21号")
+    ok(
+        registrar.post(
+            f"/documents/{doc['id']}/distribute",
+            json={"lead_unit_id": office.units["电子政务处"]},
+        )
+    )
+    sign = open_task(handler, doc["id"], "division_sign")
+    [propose] = act(handler, sign["id"], action="sign", is_leader_instruction=False)["next_tasks"]
+    [review] = act(handler, propose["id"], action="propose", opinion=PLAIN_PROPOSAL)["next_tasks"]
+
+    head = signed_in(people, office, "dz_chu", PHONE)
+    page = head.page
+    head.open(f"/documents/{doc['id']}?task={review['id']}")
+    expect(page.locator("[data-test=document-title]")).to_have_text(PLAIN_TITLE)
+    expect(page.locator("[data-test=scope]")).to_have_count(0)  # not a 领导批示件
+    page.locator("[data-test=forward]").click()
+    dialog = page.locator("[data-test=forward-dialog]")
+    expect(dialog.locator("[data-test=forward-notice]")).to_have_count(0)
+    expect(dialog.locator("[data-test=forward-title]")).to_have_value(PLAIN_TITLE)
+    dialog.locator("[data-test=forward-units]").click()
+    pick(page, "省水利厅")
+    dialog.locator(".el-dialog__title").click()  # the dropdown closes
+    head.screenshot("forward-plain-dialog-phone")
+    fits_phone(page)
+    dialog.locator("[data-test=forward-send]").click()
+    expect(page.locator("[data-test=forwarded-to]")).to_contain_text("省水利厅")
+    fits_phone(page)
+
+    [went] = ok(registrar.get(f"/documents/{doc['id']}"))["forwarded_to"]
+    receiver = signed_in(people, office, "slt_wenshu")
+    receiver.open(f"/inbox/{went['inbox_item_id']}")
+    slip = receiver.page.locator("[data-test=forwarding-slip]")
+    expect(slip.locator("[data-test=forwarding-slip-title]")).to_have_text(PLAIN_TITLE)
+    expect(slip.locator("[data-test=forwarding-slip-notice]")).to_have_count(0)
+    opinion = slip.locator("[data-test=forwarding-slip-opinion]", has_text=PLAIN_PROPOSAL)
+    expect(opinion).to_contain_text("拟办意见")
+    expect(opinion).to_contain_text("李承办")
+    receiver.screenshot("inbox-forwarding-plain-desktop")
