@@ -12,10 +12,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query
 
-from gateway.deps import Registrar, examples_of
+from gateway.deps import AuthCaller, Registrar, examples_of
 from gateway.errors import error_responses
 from gateway.routers import API_PREFIX
 from services.documents.schemas import (
+    AddressBookOut,
+    AddressBookQuery,
     DocumentOut,
     InboxItemOut,
     InboxPage,
@@ -133,4 +135,22 @@ async def refuse_inbox_item(
 ) -> Any:
     return await caller.documents(
         "refuse_inbox_item", item_id=str(item_id), refusal=body.model_dump(mode="json")
+    )
+
+
+@router.get(
+    "/address-book",
+    response_model=AddressBookOut,
+    summary="通讯录: the tenants and their active units documents can be sent to",
+    description=(
+        "For the recipient pickers of 发送 and 转办: every tenant of the platform (tree order) "
+        "and their active units, optionally of one tenant (`tenant_code`) or matching words "
+        "of the name (`q`). Example: `GET /api/v1/address-book?tenant_code=gz-gy`."
+    ),
+    tags=["inbox"],
+    responses=error_responses(401, 422, 503, 504),
+)
+async def address_book(query: Annotated[AddressBookQuery, Query()], caller: AuthCaller) -> Any:
+    return await caller.documents(
+        "address_book", query=query.model_dump(mode="json", exclude_none=True)
     )

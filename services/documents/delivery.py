@@ -68,6 +68,10 @@ from services.documents.registry import announce_registered, load_visible, new_d
 from services.documents.scans import ScanStore
 from services.documents.schemas import (
     FORWARDING_NOTICE,
+    AddressBookOut,
+    AddressBookQuery,
+    AddressEntryOut,
+    AddressTenantOut,
     DeliveryOut,
     DocumentOut,
     DocumentRegister,
@@ -599,6 +603,42 @@ def send_document(
 
 def doc_files(session: Session, doc: Document) -> list[DocumentFile]:
     return list(queries.files_of(session, [doc.id])[doc.id])
+
+
+# -- the address book ---------------------------------------------------------------------------
+
+
+def address_book(
+    session: Session, ctx: CallContext, identity: IdentityDirectory, query: AddressBookQuery
+) -> AddressBookOut:
+    """通讯录 of delivery: the tenants of the platform and their active units."""
+    tenant_id = ctx.require_tenant()
+    ctx.require_user()
+    book = _Book(session, ctx, identity)
+    book.own_tenant()  # the caller's own tenant is known (refreshed from identity once)
+    tenants, units = queries.address_book(
+        session, tenant_code=query.tenant_code, q=query.q, limit=query.limit
+    )
+    out = AddressBookOut(
+        tenants=[
+            AddressTenantOut(id=t.id, code=t.code, name=t.name, parent_id=t.parent_id)
+            for t in tenants
+        ],
+        units=[
+            AddressEntryOut(
+                tenant_id=t.id,
+                tenant_code=t.code,
+                tenant_name=t.name,
+                unit_id=u.id,
+                unit_name=u.name,
+                kind=u.kind,
+                own_tenant=t.id == tenant_id,
+            )
+            for u, t in units
+        ],
+    )
+    session.rollback()
+    return out
 
 
 # -- forwarding (转办 / 限制转办) -----------------------------------------------------------------

@@ -514,6 +514,26 @@ def directory_units(
     return {row.id: row for row in rows}
 
 
+def address_book(
+    session: Session, *, tenant_code: str | None, q: str | None, limit: int
+) -> tuple[list[DirectoryTenant], list[tuple[DirectoryUnit, DirectoryTenant]]]:
+    """Tenants and their active units as identity announced them (the tree order)."""
+    tenants = list(session.scalars(select(DirectoryTenant).order_by(DirectoryTenant.path)))
+    stmt = (
+        select(DirectoryUnit, DirectoryTenant)
+        .join(DirectoryTenant, DirectoryTenant.id == DirectoryUnit.tenant_id)
+        .where(DirectoryUnit.active.is_(True))
+    )
+    if tenant_code:
+        stmt = stmt.where(DirectoryTenant.code == tenant_code)
+    if q:
+        stmt = stmt.where(DirectoryUnit.name.icontains(q, autoescape=True))
+    rows = session.execute(
+        stmt.order_by(DirectoryTenant.path, DirectoryUnit.path).limit(limit)
+    ).all()
+    return tenants, [(u, t) for u, t in rows]
+
+
 def upsert_directory_tenant(session: Session, values: dict[str, Any]) -> None:
     """Record a tenant as of ``values["as_of"]``; an older fact never replaces a newer one."""
     stmt = pg_insert(DirectoryTenant).values(values)

@@ -587,5 +587,42 @@ class ForwardOut(BaseModel):
     deliveries: list[DeliveryOut]
 
 
+# -- the address book of delivery (通讯录: units of this tenant and others) ---------------------------
+
+
+class AddressBookQuery(Strict):
+    tenant_code: (
+        Annotated[str, StringConstraints(strip_whitespace=True, max_length=64), TEXT_CHECK] | None
+    ) = Field(default=None, description="one tenant's units (default: every tenant's)")
+    q: (
+        Annotated[str, StringConstraints(strip_whitespace=True, max_length=100), TEXT_CHECK] | None
+    ) = Field(default=None, description="words of the unit's name")
+    limit: int = Field(default=200, ge=1, le=500)
+
+
+class AddressEntryOut(BaseModel):
+    """A unit documents can be delivered to (its registry receives them)."""
+
+    tenant_id: uuid.UUID
+    tenant_code: str
+    tenant_name: str
+    unit_id: uuid.UUID
+    unit_name: str
+    kind: str
+    own_tenant: bool
+
+
+class AddressTenantOut(BaseModel):
+    id: uuid.UUID
+    code: str
+    name: str
+    parent_id: uuid.UUID | None
+
+
+class AddressBookOut(BaseModel):
+    tenants: list[AddressTenantOut]
+    units: list[AddressEntryOut]
+
+
 DocumentOut.model_rebuild()
 InboxItemOut.model_rebuild()

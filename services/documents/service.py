@@ -45,6 +45,7 @@ from services.documents import (
     trail,
 )
 from services.documents.schemas import (
+    AddressBookQuery,
     DocumentRegister,
     DocumentSearch,
     FileAttach,
@@ -187,6 +188,13 @@ class DocumentsService(CommonEntrypoints):
         out = delivery.forward_document(
             self.db, self.caller, self._identity_port(), self._names, doc_id, req
         )
+        return out.model_dump(mode="json")
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def address_book(self, query: dict[str, Any] | None = None) -> dict[str, Any]:
+        """通讯录: the tenants and active units documents can be delivered to."""
+        req = parse(AddressBookQuery, query)
+        out = delivery.address_book(self.db, self.caller, self._identity_port(), req)
         return out.model_dump(mode="json")
 
     # -- 知悉范围 of a 领导批示件 -----------------------------------------------------------------

@@ -235,9 +235,20 @@ def test_plain_forwarding_to_another_tenant_carries_the_slip(office: Office, els
     recorded(office["wenshu"], doc["id"])  # on the slip before it is forwarded with it
     handler = office["dz_ban1"]
     task = open_task(handler, doc["id"])
+
+    # the receiving unit is picked from the address book (通讯录) of the platform
+    def registry_of_elsewhere() -> dict[str, Any] | None:
+        book = ok(handler.get("/address-book", params={"tenant_code": elsewhere.code}))
+        assert {t["code"] for t in book["tenants"]} >= {office.code, elsewhere.code}
+        return next((u for u in book["units"] if u["unit_name"] == "文书处"), None)
+
+    entry = eventually(registry_of_elsewhere, 20, "the other tenant's registry")
+    assert entry["unit_id"] == elsewhere.units["文书处"] and entry["own_tenant"] is False
+    own = ok(handler.get("/address-book", params={"q": "机关事务"}))["units"]
+    assert [(u["unit_name"], u["own_tenant"]) for u in own] == [("机关事务局", True)]
     body = {
         "title": "关于跨区域协作的请示",
-        "recipients": [{"tenant_code": elsewhere.code, "unit_id": elsewhere.units["文书处"]}],
+        "recipients": [{"tenant_code": entry["tenant_code"], "unit_id": entry["unit_id"]}],
     }
     out = eventually(
         lambda: ok(handler.post(f"/documents/{doc['id']}/forward", json=body)),
