@@ -56,6 +56,9 @@ TENANT_TABLES = (
     "instruction_counters",
     "leader_numbering",
     "document_holds",
+    "number_series",
+    "series_counters",
+    "document_numbers",
 )
 
 
@@ -431,3 +434,68 @@ class DocumentHold(Base):
     created_at: Mapped[dt.datetime]
 
     __table_args__ = (Index("ix_document_holds_document", "document_id"),)
+
+
+# -- document numbers of outgoing documents (发文字号, GB/T 9704) ------------------------------------
+
+
+class NumberSeries(Base):
+    """A unit's series of document numbers (e.g. 黔府办函): numbers are
+    ``<prefix>〔<year>〕<n>号``, gap-free per series and year and never reused."""
+
+    __tablename__ = "number_series"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    tenant_id: Mapped[uuid.UUID]
+    #: the unit (单位) whose series it is; its registry numbers in it
+    unit_id: Mapped[uuid.UUID]
+    prefix: Mapped[str] = mapped_column(String(30))
+    name: Mapped[str | None] = mapped_column(String(100))
+    active: Mapped[bool] = mapped_column(default=True, server_default=text("true"))
+    created_by: Mapped[uuid.UUID]
+    created_at: Mapped[dt.datetime]
+
+    __table_args__ = (UniqueConstraint("tenant_id", "prefix", name="uq_number_series_prefix"),)
+
+
+class SeriesCounter(Base):
+    """The last number given in a series and year (locked while one is given)."""
+
+    __tablename__ = "series_counters"
+
+    tenant_id: Mapped[uuid.UUID]
+    series_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("number_series.id"), primary_key=True)
+    year: Mapped[int] = mapped_column(primary_key=True)
+    last_n: Mapped[int]
+
+
+class DocumentNumber(Base):
+    """One number of a series and year: assigned to a document, reserved (e.g. for a
+    document issued on paper), or voided with a reason — every number is accounted for."""
+
+    __tablename__ = "document_numbers"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    tenant_id: Mapped[uuid.UUID]
+    series_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("number_series.id"))
+    year: Mapped[int]
+    n: Mapped[int]
+    number: Mapped[str] = mapped_column(String(60))
+    state: Mapped[str] = mapped_column(String(10))  # assigned | reserved | voided
+    document_id: Mapped[uuid.UUID | None]
+    #: what it is for (a reserved number: the paper document's title)
+    purpose: Mapped[str | None] = mapped_column(String(300))
+    given_by: Mapped[uuid.UUID]
+    given_at: Mapped[dt.datetime]
+    voided_by: Mapped[uuid.UUID | None]
+    voided_at: Mapped[dt.datetime | None]
+    void_reason: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        UniqueConstraint("series_id", "year", "n", name="uq_document_numbers_n"),
+        CheckConstraint(
+            "state IN ('assigned', 'reserved', 'voided')", name="ck_document_numbers_state"
+        ),
+        CheckConstraint("n >= 1", name="ck_document_numbers_n"),
+        Index("ix_document_numbers_document", "document_id"),
+    )

@@ -626,3 +626,85 @@ class AddressBookOut(BaseModel):
 
 DocumentOut.model_rebuild()
 InboxItemOut.model_rebuild()
+
+
+# -- series of document numbers (发文字号, GB/T 9704-2012) ----------------------------------------
+
+SeriesPrefix = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=30), TEXT_CHECK
+]
+
+
+class SeriesCreate(Strict):
+    """A unit's series, e.g. 黔府办函 or 黔府办发 (its registry numbers in it)."""
+
+    unit_id: uuid.UUID = Field(description="the unit (单位) whose series it is")
+    prefix: SeriesPrefix = Field(description="机关代字, e.g. 黔府办函 (no year, no 〔〕, no 号)")
+    name: (
+        Annotated[str, StringConstraints(strip_whitespace=True, max_length=100), TEXT_CHECK] | None
+    ) = Field(default=None, description="e.g. 省政府办公厅函")
+
+
+class SeriesYear(Strict):
+    year: int | None = Field(default=None, ge=2000, le=2100, description="default: this year")
+
+
+class SeriesOut(BaseModel):
+    id: uuid.UUID
+    unit_id: uuid.UUID
+    unit_name: str | None
+    prefix: str
+    name: str | None
+    active: bool
+    year: int = Field(description="this year (Asia/Shanghai)")
+    last_n: int = Field(description="the last number given this year (0: none yet)")
+    next_number: str = Field(description="the number the next document would get")
+
+
+class NumberReserve(Strict):
+    """预留: the next number, e.g. for a document issued on paper."""
+
+    purpose: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300), TEXT_CHECK
+    ] = Field(description="what it is for (the paper document's title)")
+
+
+class NumberVoid(Strict):
+    """作废: a reserved or assigned number, with the reason (it is never given again)."""
+
+    reason: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500), TEXT_CHECK
+    ]
+
+
+class NumberState(StrEnum):
+    assigned = "assigned"  # 已使用
+    reserved = "reserved"  # 已预留
+    voided = "voided"  # 已作废
+
+
+class DocumentNumberOut(BaseModel):
+    id: uuid.UUID
+    series_id: uuid.UUID
+    year: int
+    n: int
+    number: str = Field(examples=["黔府办函〔2026〕65号"])
+    state: NumberState
+    document_id: uuid.UUID | None
+    purpose: str | None
+    given_by: uuid.UUID
+    given_at: dt.datetime
+    voided_by: uuid.UUID | None = None
+    voided_at: dt.datetime | None = None
+    void_reason: str | None = None
+
+
+class SeriesYearOut(BaseModel):
+    """Every number of a series in a year, so that it can be accounted for: 1…last_n,
+    each assigned, reserved or voided — no hole."""
+
+    series: SeriesOut
+    year: int
+    last_n: int
+    counts: dict[str, int]
+    numbers: list[DocumentNumberOut]

@@ -37,6 +37,7 @@ from services.common.observability import Observability
 from services.documents import (
     delivery,
     instructions,
+    numbering,
     registry,
     scans,
     scope,
@@ -56,10 +57,14 @@ from services.documents.schemas import (
     InstructionNumberCheck,
     InstructionNumbering,
     InstructionSearch,
+    NumberReserve,
+    NumberVoid,
     ProgressQuery,
     ScopeAddition,
     SendRequest,
     SerialFormat,
+    SeriesCreate,
+    SeriesYear,
 )
 from services.identity import events as identity_events
 from services.identity.schemas import AuditFilter
@@ -195,6 +200,43 @@ class DocumentsService(CommonEntrypoints):
         """通讯录: the tenants and active units documents can be delivered to."""
         req = parse(AddressBookQuery, query)
         out = delivery.address_book(self.db, self.caller, self._identity_port(), req)
+        return out.model_dump(mode="json")
+
+    # -- 发文字号: series and their numbers -----------------------------------------------------
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def create_series(self, series: dict[str, Any]) -> dict[str, Any]:
+        req = parse(SeriesCreate, series)
+        out = numbering.create_series(self.db, self.caller, self._identity_port(), req)
+        return out.model_dump(mode="json")
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def list_series(self) -> list[dict[str, Any]]:
+        rows = numbering.list_series(self.db, self.caller)
+        self.db.rollback()
+        return [r.model_dump(mode="json") for r in rows]
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def series_numbers(self, series_id: str, year: Any = None) -> dict[str, Any]:
+        sid = parse_id(series_id, "series_id")
+        wanted = parse(SeriesYear, {"year": year}).year
+        out = numbering.series_year(self.db, self.caller, sid, wanted)
+        self.db.rollback()
+        return out.model_dump(mode="json")
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def reserve_number(self, series_id: str, reservation: dict[str, Any]) -> dict[str, Any]:
+        """预留 (the series' registry): the next number, e.g. for a paper document."""
+        sid = parse_id(series_id, "series_id")
+        req = parse(NumberReserve, reservation)
+        out = numbering.reserve(self.db, self.caller, self._identity_port(), sid, req)
+        return out.model_dump(mode="json")
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def void_number(self, number_id: str, voiding: dict[str, Any]) -> dict[str, Any]:
+        """作废 (the series' registry): a reserved or assigned number, with the reason."""
+        nid = parse_id(number_id, "number_id")
+        req = parse(NumberVoid, voiding)
+        out = numbering.void(self.db, self.caller, self._identity_port(), nid, req)
         return out.model_dump(mode="json")
 
     # -- 知悉范围 of a 领导批示件 -----------------------------------------------------------------
