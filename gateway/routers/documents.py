@@ -243,7 +243,8 @@ async def get_scope(document_id: uuid.UUID, caller: AuthCaller) -> Any:
     response_model=ScopeOut,
     summary="Add people to a 领导批示件's scope (the registry or the lead division)",
     description=(
-        "Provincial leaders, office leaders and the registry see it anyway, and the people "
+        "Provincial leaders, office leaders and the registry that registered it see it anyway, "
+        "and the people "
         "on its route; others only when added here (recorded in the trail). 403 "
         "`not_allowed_to_extend_scope`; 404 `user_not_found`; 409 `not_leader_instruction`."
     ),

@@ -549,6 +549,21 @@ def _announce_closed(
     emit(session, EVENTS, event, data, tenant_id=task.tenant_id)
 
 
+def _check_handler(
+    directory: Directory, tenant_id: uuid.UUID, handler_id: uuid.UUID, unit_id: uuid.UUID | None
+) -> None:
+    """422 ``not_a_handler`` unless the user is an active handler of the division."""
+    user = directory.user(handler_id)
+    if (
+        user is None
+        or user.tenant_id != tenant_id
+        or not user.active
+        or Role.handler not in {r.value for r in user.roles}
+        or user.org_unit_id != unit_id
+    ):
+        raise InvalidInput("not_a_handler", "the handler must be a handler of the division")
+
+
 def _check_people(
     directory: Directory,
     tenant_id: uuid.UUID,
@@ -569,15 +584,7 @@ def _check_people(
         ):
             raise InvalidInput("not_a_leader", f"{leader_id} is not an office or provincial leader")
     if req.handler_id is not None:
-        user = directory.user(req.handler_id)
-        if (
-            user is None
-            or user.tenant_id != tenant_id
-            or not user.active
-            or Role.handler not in {r.value for r in user.roles}
-            or user.org_unit_id != task.unit_id
-        ):
-            raise InvalidInput("not_a_handler", "the handler must be a handler of the division")
+        _check_handler(directory, tenant_id, req.handler_id, task.unit_id)
     if on_behalf_of is not None:
         delegation = directory.delegation(on_behalf_of, actor.user_id, now)
         if delegation is None or not delegation.active or delegation.scope != "instructions":
@@ -903,15 +910,7 @@ def reassign(
         raise InvalidInput("not_handler_step", "only a handler's task is reassigned")
     if req.handler_id == task.assignee_id:
         raise Conflict("already_assigned", "the task is that handler's already")
-    user = directory.user(req.handler_id)
-    if (
-        user is None
-        or user.tenant_id != tenant_id
-        or not user.active
-        or Role.handler not in {r.value for r in user.roles}
-        or user.org_unit_id != task.unit_id
-    ):
-        raise InvalidInput("not_a_handler", "the handler must be a handler of the division")
+    _check_handler(directory, tenant_id, req.handler_id, task.unit_id)
     deadlines.hold_calendar(session)
     doc = queries.summary(session, task.document_id, lock=True)
     assert doc is not None
