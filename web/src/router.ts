@@ -22,6 +22,7 @@ const routes: RouteRecordRaw[] = [
       { path: "reports/division", name: "division-overdue", component: () => import("./views/DivisionOverdueView.vue"), meta: { title: "处室超期" } },
       { path: "instructions", name: "instructions", component: () => import("./views/InstructionsView.vue"), meta: { title: "批示检索" } },
       { path: "instructions/mine", name: "my-instructions", component: () => import("./views/MyInstructionsView.vue"), meta: { title: "我的批示" } },
+      { path: "numbering", name: "numbering", component: () => import("./views/NumberSeriesView.vue"), meta: { title: "发文字号" } },
       { path: "delegations", name: "delegations", component: () => import("./views/DelegationsView.vue"), meta: { title: "授权" } },
       { path: "audit", name: "audit", component: () => import("./views/AuditView.vue"), meta: { title: "审计" } },
       { path: "admin/org", name: "admin-org", component: () => import("./views/admin/OrgView.vue"), meta: { title: "组织机构" } },
