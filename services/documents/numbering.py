@@ -21,10 +21,10 @@ from sqlalchemy.orm import Session
 from services.common.audit import append_audit
 from services.common.context import CallContext
 from services.common.errors import Conflict, Forbidden, InvalidInput, NotFound
-from services.common.vocabulary import SHANGHAI, Role, utcnow
+from services.common.vocabulary import SHANGHAI, OrgUnitKind, Role, utcnow
 from services.documents import queries
 from services.documents.delivery import IdentityDirectory, refresh_own_tenant
-from services.documents.models import DocumentNumber, NumberSeries, SeriesCounter
+from services.documents.models import DirectoryUnit, DocumentNumber, NumberSeries, SeriesCounter
 from services.documents.schemas import (
     DocumentNumberOut,
     NumberReserve,
@@ -66,15 +66,35 @@ def series_not_found() -> NotFound:
 # -- who numbers in a series ------------------------------------------------------------------
 
 
-def _within(session: Session, identity: IdentityDirectory, unit: uuid.UUID, top: uuid.UUID) -> bool:
-    """Whether ``unit`` is ``top`` or below it (the address book's paths)."""
-    if unit == top:
-        return True
-    found = queries.directory_units(session, [unit]).get(unit)
+def _unit_row(
+    session: Session, identity: IdentityDirectory, unit_id: uuid.UUID
+) -> DirectoryUnit | None:
+    found = queries.directory_units(session, [unit_id]).get(unit_id)
     if found is None:
         refresh_own_tenant(session, identity)
-        found = queries.directory_units(session, [unit]).get(unit)
-    return found is not None and str(top) in found.path.split("/")
+        found = queries.directory_units(session, [unit_id]).get(unit_id)
+    return found
+
+
+def owning_unit(
+    session: Session, identity: IdentityDirectory, org_unit_id: uuid.UUID
+) -> uuid.UUID | None:
+    """The 单位 a division or section belongs to: itself when it is one, else the
+    nearest unit above it (a sub-unit such as 机关事务局 has a registry and series of
+    its own)."""
+    current = _unit_row(session, identity, org_unit_id)
+    seen: set[uuid.UUID] = set()
+    while current is not None and current.id not in seen:
+        if current.kind == OrgUnitKind.unit.value or current.parent_id is None:
+            return current.id
+        seen.add(current.id)
+        current = queries.directory_units(session, [current.parent_id]).get(current.parent_id)
+    return None
+
+
+def _within(session: Session, identity: IdentityDirectory, unit: uuid.UUID, top: uuid.UUID) -> bool:
+    """Whether ``unit`` belongs to the 单位 ``top`` (its own registry numbers there)."""
+    return owning_unit(session, identity, unit) == top
 
 
 def _require_registry_of(
@@ -115,12 +135,11 @@ def create_series(
     tenant_id = ctx.require_tenant()
     user_id = ctx.require_user()
     check_prefix(req.prefix)
-    unit = queries.directory_units(session, [req.unit_id]).get(req.unit_id)
-    if unit is None:
-        refresh_own_tenant(session, identity)
-        unit = queries.directory_units(session, [req.unit_id]).get(req.unit_id)
+    unit = _unit_row(session, identity, req.unit_id)
     if unit is None or unit.tenant_id != tenant_id or not unit.active:
         raise NotFound("unit_not_found", "no such active unit in this tenant")
+    if unit.kind != OrgUnitKind.unit.value and unit.parent_id is not None:
+        raise InvalidInput("not_a_unit", "series belong to a 单位, not to a division or section")
     if Role.tenant_admin not in ctx.roles:
         if Role.registrar not in ctx.roles:
             raise Forbidden("role_required", "needs the role: tenant_admin or registrar")

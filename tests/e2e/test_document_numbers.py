@@ -18,6 +18,7 @@ SHANGHAI = dt.timezone(dt.timedelta(hours=8))
 def office(gw: Gateway, platform_admin: User) -> Office:
     built = incoming_office(gw, platform_admin)
     built.add_unit("机关事务局", "unit")
+    built.add_person("jg_wenshu", "机关文书", "机关事务局", ["registrar"])
     return built
 
 
@@ -106,6 +107,26 @@ def test_a_registry_numbers_only_in_its_own_units_series(office: Office):
         "not_own_series",
     )
     assert ok(registrar.get(f"/number-series/{other['id']}/numbers"))["numbers"] == []
+    # the registry of a sub-unit (机关事务局) numbers in its own unit's series, not the root's
+    root_series = {s["prefix"]: s for s in ok(registrar.get("/number-series"))}["黔府办函"]
+    expect_error(
+        office["jg_wenshu"].post(
+            f"/number-series/{root_series['id']}/reserve", json={"purpose": "x"}
+        ),
+        403,
+        "not_own_series",
+    )
+    mine = ok(
+        office["jg_wenshu"].post(f"/number-series/{other['id']}/reserve", json={"purpose": "y"}),
+        201,
+    )
+    assert mine["number"].startswith("黔机事发〔") and mine["n"] == 1
+    # a series belongs to a 单位, not a division
+    expect_error(
+        admin.post("/number-series", json={"unit_id": office.units["文书处"], "prefix": "黔文书"}),
+        422,
+        "not_a_unit",
+    )
     # and a registrar cannot make a series of another unit
     expect_error(
         registrar.post(
