@@ -6,7 +6,10 @@ refused with its message, and 导出 downloads the leader's workbook; a handler 
 领导批示件 (限制转办) with the fixed notice, the document then shows 已转办 and where it
 went, the receiving registry sees the 转办笺 (and keeps it when signing for it); a
 handler of another division is told the document does not exist; an ordinary document
-is forwarded (转办, at phone width) with its slip's opinions and no notice."""
+is forwarded (转办, at phone width) with its slip's opinions and no notice; the 转办
+recipients are picked from the address book — a unit of this tenant and one of another
+tenant, whose registrar finds it in 收文箱 with the 转办笺; 知悉范围 offers its add
+controls only to the registry that registered it and the lead division."""
 
 from __future__ import annotations
 
@@ -38,6 +41,8 @@ LATER_OPINION = "原则同意，请抓好试点经验总结。"
 FORWARD_TITLE = "关于转办群众来信反映问题的批示件"
 PLAIN_TITLE = "关于商请协助做好水利工程移民安置工作的函"
 PLAIN_PROPOSAL = "拟转省水利厅研究办理。"
+ACROSS_TITLE = "关于协调解决跨市供水管网建设问题的函"
+ACROSS_PROPOSAL = "拟转贵阳市研究办理。"
 
 
 @pytest.fixture(scope="module")
@@ -54,6 +59,16 @@ def office(gw: Gateway, platform_admin: User) -> Iterator[Office]:
     built.add_person("shengzhang", "陈省长", None, ["gov_leader"])
     built.add_person("mishu", "孙秘书", "秘书处", ["secretary"])
     built.add_person("slt_wenshu", "水利文书", "省水利厅", ["registrar"])
+    yield built
+
+
+@pytest.fixture(scope="module")
+def city(gw: Gateway, platform_admin: User) -> Iterator[Office]:
+    """Another tenant (贵阳市) with its registry (文书处) and a registrar."""
+    built = setup_office(gw, platform_admin, unique("gy"), "贵阳市")
+    for unit in ("文书处", "办公室"):
+        built.add_unit(unit)
+    built.add_person("wenshu", "贵阳文书", "文书处", ["registrar"])
     yield built
 
 
@@ -339,6 +354,22 @@ def test_a_leader_instruction_document_is_forwarded_with_the_notice_and_hidden_f
     person.screenshot("scope-dialog-desktop")
     scope.get_by_role("button", name="关闭", exact=True).click()
 
+    # in the scope but neither its registry nor the lead division: the list, no controls
+    ok(handler.post(f"/documents/{doc['id']}/scope", json={"user_ids": [office["slt_wenshu"].id]}))
+    eventually(lambda: can_open(office["slt_wenshu"], doc["id"]), what="the scope widened")
+    for username in ("mishu", "slt_wenshu"):
+        onlooker = signed_in(people, office, username)
+        onlooker.open(f"/documents/{doc['id']}")
+        onlooker.page.locator("[data-test=scope]").click()
+        seen = onlooker.page.locator("[data-test=scope-dialog]")
+        expect(seen.locator("[data-test=scope-people]")).to_contain_text("孙秘书")
+        expect(seen.locator("[data-test=scope-add]")).to_have_count(0)
+    # the registry that registered it extends it
+    clerk = signed_in(people, office, "wenshu")
+    clerk.open(f"/documents/{doc['id']}")
+    clerk.page.locator("[data-test=scope]").click()
+    expect(clerk.page.locator("[data-test=scope-dialog] [data-test=scope-add]")).to_be_visible()
+
     page.locator("[data-test=forward]").click()
     dialog = page.locator("[data-test=forward-dialog]")
     expect(dialog.locator("[data-test=forward-notice]")).to_contain_text(NOTICE)
@@ -350,7 +381,7 @@ def test_a_leader_instruction_document_is_forwarded_with_the_notice_and_hidden_f
     title.fill(f"{FORWARD_TITLE}（转办）")
     dialog.locator("[data-test=forward-send]").click()
     expect(dialog.locator("[data-test=forward-error]")).to_have_text("请选择接收单位")
-    dialog.locator("[data-test=forward-units]").click()
+    dialog.locator("[data-test=recipient-units]").click()
     pick(page, "省水利厅")
     dialog.locator(".el-dialog__title").click()  # the dropdown closes
     dialog.locator("[data-test=forward-note]").fill("请按领导批示精神研究办理。")
@@ -426,7 +457,7 @@ def test_an_ordinary_document_is_forwarded_with_its_slip(people: People, office:
     dialog = page.locator("[data-test=forward-dialog]")
     expect(dialog.locator("[data-test=forward-notice]")).to_have_count(0)
     expect(dialog.locator("[data-test=forward-title]")).to_have_value(PLAIN_TITLE)
-    dialog.locator("[data-test=forward-units]").click()
+    dialog.locator("[data-test=recipient-units]").click()
     pick(page, "省水利厅")
     dialog.locator(".el-dialog__title").click()  # the dropdown closes
     head.screenshot("forward-plain-dialog-phone")
@@ -445,3 +476,99 @@ def test_an_ordinary_document_is_forwarded_with_its_slip(people: People, office:
     expect(opinion).to_contain_text("拟办意见")
     expect(opinion).to_contain_text("李承办")
     receiver.screenshot("inbox-forwarding-plain-desktop")
+
+
+def test_an_ordinary_document_is_forwarded_to_another_tenant_picked_from_the_address_book(
+    people: People, office: Office, city: Office
+):
+    registrar, handler = office["wenshu"], office["dz_ban1"]
+    doc = register(registrar, ACROSS_TITLE, doc_number="黔办函〔2026〕35号")
+    ok(
+        registrar.post(
+            f"/documents/{doc['id']}/distribute",
+            json={"lead_unit_id": office.units["电子政务处"]},
+        )
+    )
+    sign = open_task(handler, doc["id"], "division_sign")
+    [propose] = act(handler, sign["id"], action="sign", is_leader_instruction=False)["next_tasks"]
+    [review] = act(handler, propose["id"], action="propose", opinion=ACROSS_PROPOSAL)["next_tasks"]
+
+    def city_listed() -> bool:  # documents has heard of the city's registry
+        book = ok(registrar.get("/address-book", params={"tenant_code": city.code}))
+        return any(u["unit_id"] == city.units["文书处"] for u in book["units"])
+
+    eventually(city_listed, 20, "the city's registry in the address book")
+
+    head = signed_in(people, office, "dz_chu")
+    page = head.page
+    page.goto(f"/documents/{doc['id']}?task={review['id']}")
+    expect(page.locator("[data-test=document-title]")).to_have_text(ACROSS_TITLE)
+    page.locator("[data-test=forward]").click()
+    dialog = page.locator("[data-test=forward-dialog]")
+    tenant = dialog.locator("[data-test=recipient-tenant]")
+    expect(tenant).to_contain_text("批示测试厅（本租户）")  # one's own tenant first
+    # a unit of this tenant, searched on the server
+    dialog.locator("[data-test=recipient-units]").click()
+    with page.expect_response(lambda r: "/api/v1/address-book?" in r.url and "q=" in r.url):
+        dialog.locator("[data-test=recipient-units] input").fill("水利")
+    pick(page, "省水利厅")
+    dialog.locator(".el-dialog__title").click()  # the dropdown closes
+    # then the city's registry: the city chosen by its code, its units offered
+    tenant.click()
+    page.keyboard.type(city.code)
+    with page.expect_response(
+        lambda r: "/api/v1/address-book?" in r.url and f"tenant_code={city.code}" in r.url
+    ):
+        pick(page, city.code)
+    dialog.locator("[data-test=recipient-units]").click()
+    pick(page, "文书处")
+    dialog.locator(".el-dialog__title").click()
+    tags = dialog.locator("[data-test=recipient-tag]")
+    expect(tags).to_have_text(["批示测试厅 · 省水利厅", "贵阳市 · 文书处"])
+    head.screenshot("forward-address-book-desktop")
+    # the own tenant's unit is taken off again: only the city's registry receives it
+    tags.filter(has_text="省水利厅").locator(".el-tag__close").click()
+    expect(tags).to_have_text(["贵阳市 · 文书处"])
+    with page.expect_response(lambda r: r.url.endswith("/forward")) as sent:
+        dialog.locator("[data-test=forward-send]").click()
+    assert sent.value.ok, sent.value.text()
+    expect(page.locator("[data-test=forwarded-to]")).to_have_text("贵阳市 · 文书处")
+
+    # the city's registrar: in 收文箱, and the 转办笺 with the slip's 拟办意见
+    receiver = signed_in(people, city, "wenshu")
+    rpage = receiver.page
+    rpage.locator("[data-test=menu-inbox]").click()
+    rows = rpage.locator("[data-test=inbox-table] .el-table__body tr")
+    expect(rows.filter(has_text=ACROSS_TITLE)).to_have_count(1)
+    expect(rows.filter(has_text=ACROSS_TITLE)).to_contain_text("批示测试厅")
+    expect(rows.filter(has_text=ACROSS_TITLE).locator("[data-test=inbox-forwarded]")).to_have_text("转办")
+    receiver.screenshot("inbox-forwarded-across-desktop")
+    rpage.get_by_role("link", name=ACROSS_TITLE).click()
+    slip = rpage.locator("[data-test=forwarding-slip]")
+    expect(slip.locator("[data-test=forwarding-slip-title]")).to_have_text(ACROSS_TITLE)
+    expect(slip.locator("[data-test=forwarding-slip-notice]")).to_have_count(0)
+    expect(slip.locator("[data-test=forwarding-slip-from]")).to_contain_text("电子政务处")
+    opinion = slip.locator("[data-test=forwarding-slip-opinion]", has_text=ACROSS_PROPOSAL)
+    expect(opinion).to_contain_text("拟办意见")
+    receiver.screenshot("inbox-forwarding-slip-across-desktop")
+
+    # at phone width the picker stacks and fits
+    other = register(registrar, "关于跨市转办的另一件测试函", doc_number="黔办函〔2026〕36号")
+    ok(
+        registrar.post(
+            f"/documents/{other['id']}/distribute",
+            json={"lead_unit_id": office.units["电子政务处"]},
+        )
+    )
+    sign = open_task(handler, other["id"], "division_sign")
+    [propose] = act(handler, sign["id"], action="sign", is_leader_instruction=False)["next_tasks"]
+    on_phone = signed_in(people, office, "dz_ban1", PHONE)
+    on_phone.open(f"/documents/{other['id']}?task={propose['id']}")
+    on_phone.page.locator("[data-test=forward]").click()
+    phone_dialog = on_phone.page.locator("[data-test=forward-dialog]")
+    phone_dialog.locator("[data-test=recipient-units]").click()
+    pick(on_phone.page, "省水利厅")
+    phone_dialog.locator(".el-dialog__title").click()
+    expect(phone_dialog.locator("[data-test=recipient-tag]")).to_have_text(["批示测试厅 · 省水利厅"])
+    on_phone.screenshot("forward-address-book-phone")
+    fits_phone(on_phone.page)

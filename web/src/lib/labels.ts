@@ -63,6 +63,10 @@ export const TRACE_LABELS: Record<string, string> = {
   "task.complete": "办结",
   "task.archive": "归档",
   "task.return": "退回",
+  "task.withdraw": "撤回",
+  "task.withdrawn": "撤回",
+  "task.reassign": "转交",
+  "task.reassigned": "转交",
 };
 
 export function label(map: Record<string, string>, code: string | null | undefined): string {
