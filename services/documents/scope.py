@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from services.common.context import CallContext
 from services.common.errors import Conflict, Forbidden, NotFound
 from services.common.events import emit
-from services.common.vocabulary import Role, utcnow
+from services.common.vocabulary import utcnow
 from services.documents import queries, rules
 from services.documents.events import EVENTS
 from services.documents.models import DocumentAccess
@@ -70,7 +70,7 @@ def extend_scope(
     if not doc.is_leader_instruction:
         raise Conflict("not_leader_instruction", "only a 领导批示件 has a restricted scope")
     lead = doc.lead_unit_id is not None and ctx.org_unit_id == doc.lead_unit_id
-    if Role.registrar not in ctx.roles and not lead:
+    if not rules.in_registry(ctx.roles, ctx.org_unit_id, doc.registry_unit_id) and not lead:
         raise Forbidden(
             "not_allowed_to_extend_scope", "the registry or the lead division extends the scope"
         )

@@ -541,7 +541,9 @@ def test_an_ordinary_document_is_forwarded_to_another_tenant_picked_from_the_add
     rows = rpage.locator("[data-test=inbox-table] .el-table__body tr")
     expect(rows.filter(has_text=ACROSS_TITLE)).to_have_count(1)
     expect(rows.filter(has_text=ACROSS_TITLE)).to_contain_text("批示测试厅")
-    expect(rows.filter(has_text=ACROSS_TITLE).locator("[data-test=inbox-forwarded]")).to_have_text("转办")
+    expect(rows.filter(has_text=ACROSS_TITLE).locator("[data-test=inbox-forwarded]")).to_have_text(
+        "转办"
+    )
     receiver.screenshot("inbox-forwarded-across-desktop")
     rpage.get_by_role("link", name=ACROSS_TITLE).click()
     slip = rpage.locator("[data-test=forwarding-slip]")
@@ -569,6 +571,8 @@ def test_an_ordinary_document_is_forwarded_to_another_tenant_picked_from_the_add
     phone_dialog.locator("[data-test=recipient-units]").click()
     pick(on_phone.page, "省水利厅")
     phone_dialog.locator(".el-dialog__title").click()
-    expect(phone_dialog.locator("[data-test=recipient-tag]")).to_have_text(["批示测试厅 · 省水利厅"])
+    expect(phone_dialog.locator("[data-test=recipient-tag]")).to_have_text(
+        ["批示测试厅 · 省水利厅"]
+    )
     on_phone.screenshot("forward-address-book-phone")
     fits_phone(on_phone.page)

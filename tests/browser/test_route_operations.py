@@ -122,7 +122,9 @@ def test_a_leader_returns_the_document_to_the_proposal_step_chosen_from_the_rout
         dialog.locator("[data-test=return-send]").click()
     assert returned.value.ok, returned.value.text()
     open_task(office["dz_ban1"], doc["id"], "propose")  # back at 拟办, not 处室审核
-    expect(page.locator(".el-message__content", has_text="已退回至「拟办(承办节点)」")).to_be_visible()
+    expect(
+        page.locator(".el-message__content", has_text="已退回至「拟办(承办节点)」")
+    ).to_be_visible()
     expect(dialog).to_be_hidden()
     expect(page.get_by_text("该任务已退回")).to_be_visible()
 
@@ -146,9 +148,9 @@ def test_a_handler_withdraws_a_proposal_before_the_head_acted(people: People, of
     person = signed_in(people, office, "dz_ban1")
     page = person.page
     page.locator("[data-test=menu-done]").click()
-    row = page.locator(
-        "[data-test=task-table] .el-table__body tr", has_text=WITHDRAW_TITLE
-    ).filter(has_text="拟办(承办节点)")
+    row = page.locator("[data-test=task-table] .el-table__body tr", has_text=WITHDRAW_TITLE).filter(
+        has_text="拟办(承办节点)"
+    )
     expect(row).to_have_count(1)
     signed = page.locator("[data-test=task-table] .el-table__body tr", has_text=WITHDRAW_TITLE)
     expect(signed.filter(has_text="处室签收").locator("[data-test=withdraw]")).to_have_count(0)
@@ -187,7 +189,7 @@ def test_a_handler_withdraws_a_proposal_before_the_head_acted(people: People, of
 
 
 def test_a_division_head_gives_a_task_to_the_other_handler(people: People, office: Office):
-    first, second = office["dz_ban1"], office["dz_ban2"]
+    first = office["dz_ban1"]
     doc = distributed(office, REASSIGN_TITLE)
     sign = open_task(first, doc["id"], "division_sign")
     [propose] = act(first, sign["id"], action="sign", is_leader_instruction=False)["next_tasks"]

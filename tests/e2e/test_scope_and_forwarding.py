@@ -143,6 +143,18 @@ def test_a_leader_instruction_document_is_invisible_outside_its_scope(
         403,
         "not_allowed_to_extend_scope",
     )
+    # a registrar of another unit, even once in the scope, does not extend it
+    other_registrar = office["jg_wenshu"]
+    ok(
+        office["wenshu"].post(
+            f"/documents/{doc['id']}/scope", json={"user_ids": [other_registrar.id]}
+        )
+    )
+    expect_error(
+        other_registrar.post(f"/documents/{doc['id']}/scope", json={"user_ids": [handler2.id]}),
+        403,
+        "not_allowed_to_extend_scope",
+    )
     scope = ok(
         office["wenshu"].post(f"/documents/{doc['id']}/scope", json={"user_ids": [handler2.id]})
     )
@@ -153,7 +165,7 @@ def test_a_leader_instruction_document_is_invisible_outside_its_scope(
     ).items()
     assert set(read_paths(handler2, doc, instruction).values()) == {200}
     trace = ok(office["wenshu"].get(f"/documents/{doc['id']}/slip"))["trace"]
-    [added] = [t for t in trace if t["action"] == "document.scope_extend"]
+    added = [t for t in trace if t["action"] == "document.scope_extend"][-1]
     assert added["actor_id"] == office["wenshu"].id
     assert added["detail"]["user_ids"] == [handler2.id]
     # the others stay outside
