@@ -62,6 +62,8 @@ from services.documents.trail import record
 log = logging.getLogger(__name__)
 
 DEFAULT_FORMAT = "{n}"
+#: a search counts its matches up to this many (a common word would count half the table)
+COUNT_CAP = 10_000
 GOV, OFFICE = Role.gov_leader.value, Role.office_leader.value
 
 #: names of people as identity gave them (None: identity could not say)
@@ -456,9 +458,14 @@ def search(session: Session, ctx: CallContext, query: InstructionSearch) -> Inst
         on_behalf=query.on_behalf,
         limit=query.limit,
         offset=query.offset,
+        count_cap=COUNT_CAP,
     )
     return InstructionPage(
-        items=_outs(session, tenant_id, rows), total=total, limit=query.limit, offset=query.offset
+        items=_outs(session, tenant_id, rows),
+        total=total,
+        total_capped=total >= COUNT_CAP,
+        limit=query.limit,
+        offset=query.offset,
     )
 
 

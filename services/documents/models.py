@@ -379,7 +379,8 @@ class Instruction(Base):
             postgresql_where=text("number_key IS NOT NULL"),
         ),
         Index("ix_instructions_number_key", "tenant_id", "number_key"),
-        Index("ix_instructions_leader", "tenant_id", "leader_id", "instructed_at"),
+        Index("ix_instructions_recent", "tenant_id", "instructed_at", "id"),
+        Index("ix_instructions_leader_year", "tenant_id", "leader_id", "year", "instructed_at"),
         Index("ix_instructions_document", "document_id"),
         Index("ix_instructions_grams", "search_grams", postgresql_using="gin"),
     )

@@ -28,7 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, TSQUERY
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from services.documents.models import (
     AUDIT_LOG,
@@ -300,8 +300,10 @@ def search_instructions(
     limit: int | None,
     offset: int,
     oldest_first: bool = False,
+    count_cap: int | None = None,
 ) -> tuple[list[tuple[Instruction, Document]], int]:
-    """Instructions on documents the caller may see matching every filter, newest first."""
+    """Instructions on documents the caller may see matching every filter, newest first,
+    and how many match (counted up to ``count_cap``)."""
     conditions: list[Any] = [Instruction.tenant_id == tenant_id, visible]
     if number_key:
         conditions.append(Instruction.number_key == number_key)
@@ -325,12 +327,12 @@ def search_instructions(
         select(Instruction, Document)
         .join(Document, Document.id == Instruction.document_id)
         .where(*conditions)
+        .options(defer(Instruction.search_grams), defer(Document.title_grams))
     )
-    total = int(
-        session.execute(
-            select(func.count()).select_from(base.with_only_columns(Instruction.id).subquery())
-        ).scalar_one()
-    )
+    counted = base.with_only_columns(Instruction.id)
+    if count_cap is not None:
+        counted = counted.limit(count_cap)
+    total = int(session.execute(select(func.count()).select_from(counted.subquery())).scalar_one())
     order = (
         (Instruction.instructed_at, Instruction.id)
         if oldest_first

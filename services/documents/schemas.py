@@ -416,7 +416,8 @@ class InstructionSearch(Strict):
 
 class InstructionPage(BaseModel):
     items: list[InstructionOut]
-    total: int
+    total: int = Field(description="how many match, counted up to 10,000")
+    total_capped: bool = Field(default=False, description="at least `total` match (10,000+)")
     limit: int
     offset: int
 
