@@ -199,6 +199,21 @@ def test_restricted_forwarding_within_the_tenant(office: Office):
         404,
         "recipient_unit_not_found",
     )
+    # a unit that was closed (撤销) is not in the address book any more
+    closed = office.add_unit("已撤销的局", "unit")
+
+    def listed_units() -> list[str]:
+        units = ok(handler.get("/address-book", params={"q": "已撤销的局"}))["units"]
+        return [u["unit_id"] for u in units]
+
+    eventually(lambda: listed_units() == [closed], 20, "the unit in the address book")
+    ok(office.admin.patch(f"/org-units/{closed}", json={"active": False}))
+    eventually(lambda: listed_units() == [], 20, "the closed unit out of the address book")
+    expect_error(
+        handler.post(path, json={**body, "recipients": [{"unit_id": closed}]}),
+        404,
+        "recipient_unit_not_found",
+    )
     for title in ("", " ", "长" * 301):
         assert handler.post(path, json={**body, "title": title}).status_code == 422
     assert ok(handler.get(f"/documents/{doc['id']}"))["forwarded_at"] is None
