@@ -252,10 +252,13 @@ def test_a_division_head_returns_with_a_reason_and_the_handler_sees_it(
     page = person.page
     page.goto("/todo")
     page.get_by_role("link", name=title).click()
-    page.locator("[data-test=action-return]").click()  # no reason given
-    expect(page.locator("[data-test=action-error]")).to_have_text("请填写意见")
-    page.locator("textarea[name=opinion]").fill("拟办意见未写明办理时限，请补充。")
-    page.locator("[data-test=action-return]").click()
+    page.locator("[data-test=action-return]").click()  # the return dialog: step and reason
+    dialog = page.locator("[data-test=return-dialog]")
+    expect(dialog.locator(".el-radio.is-checked")).to_contain_text("拟办")  # the step before
+    dialog.locator("[data-test=return-send]").click()  # no reason given
+    expect(dialog).to_contain_text("请填写退回理由")
+    dialog.locator("[data-test=return-reason]").fill("拟办意见未写明办理时限，请补充。")
+    dialog.locator("[data-test=return-send]").click()
     expect(page.locator(".el-message__content", has_text="已退回")).to_be_visible()
 
     again = open_task(handler, doc["id"], "propose")
