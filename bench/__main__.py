@@ -36,6 +36,7 @@ BENCHMARKS: dict[str, str] = {
     "overdue": "bench.overdue",
     "events": "bench.events",
     "instructions": "bench.instructions",
+    "numbering": "bench.numbering",
 }
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
