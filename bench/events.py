@@ -27,8 +27,8 @@ from kombu import Connection, Exchange, Producer, Queue
 from sqlalchemy import create_engine, text
 
 from bench.context import BenchContext
-from bench.todo import Api
-from services.common.settings import LOCAL_PLATFORM_ADMIN_PASSWORD, Settings
+from bench.todo import Api, onboard_registry
+from services.common.settings import Settings
 from services.routing.events import TaskOverdue
 
 NAME = "events"
@@ -46,39 +46,8 @@ def _setup(ctx: BenchContext) -> tuple[str, str, str, list[str]]:
     api = Api(stack.gateway_url)
     code = f"ev{uuid.uuid4().hex[:6]}"
     try:
-        password = stack.env.get("PLATFORM_ADMIN_PASSWORD") or LOCAL_PLATFORM_ADMIN_PASSWORD
-        platform = api.login(None, "admin", password)
-        admin_body = {"username": f"{code}-admin", "full_name": "基准管理员", "password": PASSWORD}
-        tenant = api.call(
-            "POST",
-            "/tenants",
-            platform,
-            {"code": code, "name": "事件基准", "admin": admin_body},
-            201,
-        )
-        admin = api.login(code, f"{code}-admin", PASSWORD)
-        top = api.call("POST", "/org-units", admin, {"name": "办公厅", "kind": "unit"}, 201)
-        registry = api.call(
-            "POST",
-            "/org-units",
-            admin,
-            {"name": "文书处", "kind": "division", "parent_id": top["id"]},
-            201,
-        )
-        user = api.call(
-            "POST",
-            "/users",
-            admin,
-            {
-                "username": f"{code}-reg",
-                "full_name": "基准文书",
-                "password": PASSWORD,
-                "org_unit_id": registry["id"],
-                "roles": ["registrar"],
-            },
-            201,
-        )
-        registrar = api.login(code, f"{code}-reg", PASSWORD)
+        office = onboard_registry(api, ctx, code, "事件基准", "办公厅", PASSWORD)
+        registrar = office.registrar_token
         documents = [
             api.call(
                 "POST",
@@ -97,7 +66,7 @@ def _setup(ctx: BenchContext) -> tuple[str, str, str, list[str]]:
         ]
     finally:
         api.close()
-    return tenant["id"], user["id"], registry["id"], documents
+    return office.tenant["id"], office.registrar["id"], office.registry["id"], documents
 
 
 def _events(tenant_id: str, registry_id: str, documents: list[str]) -> list[dict[str, Any]]:

@@ -79,10 +79,10 @@ from bench.context import BenchContext
 from bench.harness import Measurement, async_load, find_broker_pid, format_table, percentile
 from bench.httpload import KeepAliveClient
 from bench.seed_tasks import drop_secondary_indexes, psycopg2_dsn
-from bench.todo import Api, BackendsCpuProbe
+from bench.todo import Api, BackendsCpuProbe, onboard_registry
 from services.common.context import CallContext
 from services.common.db import make_sessionmaker
-from services.common.settings import LOCAL_PLATFORM_ADMIN_PASSWORD, Settings
+from services.common.settings import Settings
 from services.common.vocabulary import SHANGHAI
 from services.documents import instructions as domain
 from services.documents import queries, rules
@@ -424,50 +424,17 @@ def make_tenant(ctx: BenchContext) -> Tenant:
     api = Api(stack.gateway_url)
     code = f"in{uuid.uuid4().hex[:6]}"
     try:
-        password = stack.env.get("PLATFORM_ADMIN_PASSWORD") or LOCAL_PLATFORM_ADMIN_PASSWORD
-        platform = api.login(None, "admin", password)
-        admin_body = {"username": f"{code}-admin", "full_name": "基准管理员", "password": PASSWORD}
-        tenant = api.call(
-            "POST",
-            "/tenants",
-            platform,
-            {"code": code, "name": "批示基准省政府办公厅", "admin": admin_body},
-            201,
-        )
-        admin = api.login(code, f"{code}-admin", PASSWORD)
-        top = api.call("POST", "/org-units", admin, {"name": "省政府办公厅", "kind": "unit"}, 201)
-        registry = api.call(
-            "POST",
-            "/org-units",
-            admin,
-            {"name": "文书处", "kind": "division", "parent_id": top["id"]},
-            201,
-        )
-        username = f"{code}-reg"
-        user = api.call(
-            "POST",
-            "/users",
-            admin,
-            {
-                "username": username,
-                "full_name": "基准文书",
-                "password": PASSWORD,
-                "org_unit_id": registry["id"],
-                "roles": ["registrar"],
-            },
-            201,
-        )
-        token = api.login(code, username, PASSWORD)
+        office = onboard_registry(api, ctx, code, "批示基准省政府办公厅", "省政府办公厅", PASSWORD)
     finally:
         api.close()
     return Tenant(
-        tenant_id=uuid.UUID(tenant["id"]),
+        tenant_id=uuid.UUID(office.tenant["id"]),
         code=code,
-        top_unit_id=uuid.UUID(top["id"]),
-        registry_unit_id=uuid.UUID(registry["id"]),
-        registrar_id=uuid.UUID(user["id"]),
-        registrar_username=username,
-        token=token,
+        top_unit_id=uuid.UUID(office.top["id"]),
+        registry_unit_id=uuid.UUID(office.registry["id"]),
+        registrar_id=uuid.UUID(office.registrar["id"]),
+        registrar_username=office.registrar_username,
+        token=office.registrar_token,
     )
 
 

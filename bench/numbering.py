@@ -50,8 +50,8 @@ from bench.harness import (
 )
 from bench.httpload import KeepAliveClient
 from bench.seed_tasks import psycopg2_dsn
-from bench.todo import Api, BackendsCpuProbe
-from services.common.settings import LOCAL_PLATFORM_ADMIN_PASSWORD, Settings
+from bench.todo import Api, BackendsCpuProbe, onboard_registry
+from services.common.settings import Settings
 from services.common.vocabulary import SHANGHAI
 
 NAME = "numbering"
@@ -87,46 +87,13 @@ def make_tenant(ctx: BenchContext) -> dict[str, Any]:
     api = Api(stack.gateway_url)
     code = f"nb{uuid.uuid4().hex[:6]}"
     try:
-        password = stack.env.get("PLATFORM_ADMIN_PASSWORD") or LOCAL_PLATFORM_ADMIN_PASSWORD
-        platform = api.login(None, "admin", password)
-        admin_body = {"username": f"{code}-admin", "full_name": "基准管理员", "password": PASSWORD}
-        tenant = api.call(
-            "POST",
-            "/tenants",
-            platform,
-            {"code": code, "name": "编号基准省政府办公厅", "admin": admin_body},
-            201,
-        )
-        admin = api.login(code, f"{code}-admin", PASSWORD)
-        top = api.call("POST", "/org-units", admin, {"name": "省政府办公厅", "kind": "unit"}, 201)
-        registry = api.call(
-            "POST",
-            "/org-units",
-            admin,
-            {"name": "文书处", "kind": "division", "parent_id": top["id"]},
-            201,
-        )
-        username = f"{code}-reg"
-        user = api.call(
-            "POST",
-            "/users",
-            admin,
-            {
-                "username": username,
-                "full_name": "基准文书",
-                "password": PASSWORD,
-                "org_unit_id": registry["id"],
-                "roles": ["registrar"],
-            },
-            201,
-        )
-        token = api.login(code, username, PASSWORD)
+        office = onboard_registry(api, ctx, code, "编号基准省政府办公厅", "省政府办公厅", PASSWORD)
         series = [
             api.call(
                 "POST",
                 "/number-series",
-                admin,
-                {"unit_id": top["id"], "prefix": prefix, "name": name},
+                office.admin_token,
+                {"unit_id": office.top["id"], "prefix": prefix, "name": name},
                 201,
             )
             for prefix, name in (("黔府办函", "网关阶段"), ("黔府办发", "数据库阶段"))
@@ -134,9 +101,9 @@ def make_tenant(ctx: BenchContext) -> dict[str, Any]:
     finally:
         api.close()
     return {
-        "tenant_id": tenant["id"],
-        "registrar_id": user["id"],
-        "token": token,
+        "tenant_id": office.tenant["id"],
+        "registrar_id": office.registrar["id"],
+        "token": office.registrar_token,
         "gateway_series": series[0],
         "db_series": series[1],
     }

@@ -142,6 +142,67 @@ class Api:
         self.http.close()
 
 
+@dataclass(frozen=True)
+class Registry:
+    """A tenant onboarded through the gateway with one unit, its registry (文书处) and
+    one registrar signed in: what the benchmarks that act as a registry start from."""
+
+    tenant: dict[str, Any]
+    code: str
+    admin_token: str
+    top: dict[str, Any]
+    registry: dict[str, Any]
+    registrar: dict[str, Any]
+    registrar_username: str
+    registrar_token: str
+
+
+def onboard_registry(
+    api: Api, ctx: BenchContext, code: str, tenant_name: str, unit_name: str, password: str
+) -> Registry:
+    """Onboard ``code`` as the platform administrator, then make its unit, 文书处 and a
+    registrar (``<code>-reg``) as the tenant administrator; everyone's password is ``password``."""
+    admin_password = ctx.stack.env.get("PLATFORM_ADMIN_PASSWORD") or LOCAL_PLATFORM_ADMIN_PASSWORD
+    platform = api.login(None, "admin", admin_password)
+    admin_body = {"username": f"{code}-admin", "full_name": "基准管理员", "password": password}
+    tenant = api.call(
+        "POST", "/tenants", platform, {"code": code, "name": tenant_name, "admin": admin_body}, 201
+    )
+    admin = api.login(code, f"{code}-admin", password)
+    top = api.call("POST", "/org-units", admin, {"name": unit_name, "kind": "unit"}, 201)
+    registry = api.call(
+        "POST",
+        "/org-units",
+        admin,
+        {"name": "文书处", "kind": "division", "parent_id": top["id"]},
+        201,
+    )
+    username = f"{code}-reg"
+    registrar = api.call(
+        "POST",
+        "/users",
+        admin,
+        {
+            "username": username,
+            "full_name": "基准文书",
+            "password": password,
+            "org_unit_id": registry["id"],
+            "roles": ["registrar"],
+        },
+        201,
+    )
+    return Registry(
+        tenant=tenant,
+        code=code,
+        admin_token=admin,
+        top=top,
+        registry=registry,
+        registrar=registrar,
+        registrar_username=username,
+        registrar_token=api.login(code, username, password),
+    )
+
+
 def make_tenant(ctx: BenchContext) -> tuple[SeedOrg, list[Person]]:
     """The tenant, its org tree and the real users, made through the gateway."""
     stack = ctx.stack
