@@ -391,6 +391,11 @@ def _file_ref(row: DocumentFile) -> dict[str, Any]:
 # -- sending -------------------------------------------------------------------------------------------
 
 
+def _file_refs(session: Session, doc: Document) -> list[dict[str, Any]]:
+    """The document's scans as the inbox items refer to them."""
+    return [_file_ref(f) for f in queries.files_of(session, [doc.id])[doc.id]]
+
+
 def _org_unit_of(ctx: CallContext) -> uuid.UUID:
     if ctx.org_unit_id is None:
         raise Forbidden("org_unit_required", "the registrar belongs to no registry unit")
@@ -442,6 +447,7 @@ def _deliver(
     now: dt.datetime,
     note: str | None,
     title: str,
+    files: list[dict[str, Any]],
     forwarding_slip: dict[str, Any] | None = None,
 ) -> list[DeliveryOut]:
     """One inbox item per target unit, each with its audit row and arrival event in the
@@ -449,7 +455,6 @@ def _deliver(
     tenant_id = doc.tenant_id
     sender_tenant, sender_unit = sender
     user_id = ctx.require_user()
-    files = [_file_ref(f) for f in queries.files_of(session, [doc.id])[doc.id]]
     deliveries: list[DeliveryOut] = []
     for target_tenant, unit in targets:
         # the item, its audit row and its event belong to the recipient's tenant
@@ -547,6 +552,7 @@ def send_document(
     book = _Book(session, ctx, identity)
     sender = _sender(book, tenant_id, sender_unit_id)
     targets = _targets(book, req.recipients, sender[1])
+    files = _file_refs(session, doc)
     sent_by_name = names([user_id]).get(user_id)
     now = utcnow()
     source_org = source_org_of(sender[0].name, book.chain(sender[1]))
@@ -563,6 +569,7 @@ def send_document(
             now=now,
             note=req.note,
             title=doc.title,
+            files=files,
         )
         sent = [d.model_dump(mode="json") for d in deliveries]
         record(
@@ -574,7 +581,7 @@ def send_document(
             after={
                 "deliveries": sent,
                 "note": req.note or None,
-                "files": len(doc_files(session, doc)),
+                "files": len(files),
             },
             occurred_at=now,
         )
@@ -599,10 +606,6 @@ def send_document(
     finally:
         scope_session(session, tenant_id=tenant_id)
     return SendOut(document_id=doc.id, sent_at=now, sent_by=user_id, deliveries=deliveries)
-
-
-def doc_files(session: Session, doc: Document) -> list[DocumentFile]:
-    return list(queries.files_of(session, [doc.id])[doc.id])
 
 
 # -- the address book ---------------------------------------------------------------------------
@@ -715,6 +718,7 @@ def forward_document(
         opinions=[] if restricted else _slip_opinions(session, doc),
     )
     slip_data = slip.model_dump(mode="json")
+    files = _file_refs(session, doc)
     source_org = source_org_of(sender[0].name, book.chain(sender[1]))
     doc_id = doc.id
     try:
@@ -734,6 +738,7 @@ def forward_document(
             now=now,
             note=req.note,
             title=req.title,
+            files=files,
             forwarding_slip=slip_data,
         )
         sent = [d.model_dump(mode="json") for d in deliveries]
@@ -759,7 +764,7 @@ def forward_document(
                 "notice": slip.notice,
                 "note": req.note or None,
                 "deliveries": sent,
-                "files": len(doc_files(session, doc)),
+                "files": len(files),
                 "slip_opinions": len(slip.opinions),
             },
             occurred_at=now,
