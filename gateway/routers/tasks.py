@@ -14,6 +14,7 @@ from gateway.errors import error_responses
 from gateway.routers import API_PREFIX
 from services.common.errors import NotFound
 from services.routing.schemas import (
+    Action,
     ActResult,
     ReadItemOut,
     ReadPage,
@@ -168,7 +169,7 @@ async def act(
     caller: AuthCaller,
     principal: CurrentPrincipal,
 ) -> Any:
-    if body.instruction_number is not None and body.action.value == "instruct":
+    if body.instruction_number is not None and body.action is Action.instruct:
         # a hand number already given to this leader this year: 409 before anything is written
         await caller.documents(
             "check_instruction_number",

@@ -224,7 +224,7 @@ def _task_created(
     _trace(session, ctx, doc, env, "task.create", (), "created_at")
 
 
-def _task_closed(env: EventEnvelope, session: Session) -> None:
+def _task_closed(session: Session, env: EventEnvelope) -> None:
     task_id = optional_id(env.data.get("task_id"))
     if task_id is not None:
         queries.drop_hold(session, task_id)
@@ -242,7 +242,7 @@ def _task_acted(
         return
     actor = _actor(env, *actor_keys)
     on_behalf_of = optional_id(data.get("on_behalf_of_id"))
-    _task_closed(env, session)
+    _task_closed(session, env)
     people = [p for p in (actor, on_behalf_of) if p is not None]
     queries.grant_access(session, doc.tenant_id, doc.id, [("user", p, "task") for p in people], at)
     after = _details(env)
@@ -316,7 +316,7 @@ def _trace_only(action: str, actor_keys: tuple[str, ...], at_key: str) -> Applie
 def _task_cancelled(
     session: Session, ctx: CallContext, doc: Document, env: EventEnvelope, names: NameBook
 ) -> None:
-    _task_closed(env, session)
+    _task_closed(session, env)
     _trace(session, ctx, doc, env, "task.cancel", (), "cancelled_at")
 
 
