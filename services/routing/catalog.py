@@ -4,7 +4,7 @@ and which template a unit's documents follow.
 A template row is never changed: a new definition under an existing code is a
 new version, and running workflow instances keep the version they started with.
 A unit uses the template of a kind assigned to it; a unit with none uses the
-platform default ``incoming-default``.
+platform default ``incoming-default`` (``outgoing-default`` for 发文).
 """
 
 from __future__ import annotations
@@ -21,7 +21,13 @@ from services.common.vocabulary import OrgUnitKind, Role
 from services.routing import clock, queries
 from services.routing.models import Template
 from services.routing.ports import Directory
-from services.routing.schemas import DEFAULT_TEMPLATE_CODE, StepTimeLimit, TemplateDef, TemplateOut
+from services.routing.schemas import (
+    DEFAULT_TEMPLATE_CODE,
+    OUTGOING_TEMPLATE_CODE,
+    StepTimeLimit,
+    TemplateDef,
+    TemplateOut,
+)
 from services.routing.templates import Flow, validate_template
 
 MAX_TIME_LIMIT_DAYS = 365
@@ -47,7 +53,8 @@ def template_for_unit(
     """The template a unit's documents of ``kind`` follow."""
     row = queries.assigned_template(session, tenant_id, unit_id, kind)
     if row is None:
-        row = queries.platform_template(session, DEFAULT_TEMPLATE_CODE)
+        code = OUTGOING_TEMPLATE_CODE if kind == "outgoing" else DEFAULT_TEMPLATE_CODE
+        row = queries.platform_template(session, code)
     if row is None:  # the migration seeds it; only a damaged database lacks it
         raise NotFound("template_not_found", "the platform default template is missing")
     return row

@@ -29,7 +29,7 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.common.audit import audit_table
@@ -94,6 +94,9 @@ class DocumentSummary(Base):
     status: Mapped[str] = mapped_column(
         String(16), comment="registered|distributed|completed|archived"
     )
+    kind: Mapped[str] = mapped_column(
+        String(16), default="incoming", server_default="incoming", comment="incoming | outgoing"
+    )
     lead_unit_id: Mapped[uuid.UUID | None]
     is_leader_instruction: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[dt.datetime]
@@ -119,6 +122,13 @@ class WorkflowInstance(Base):
     handler_id: Mapped[uuid.UUID | None] = mapped_column(comment="承办人, once someone signed")
     created_at: Mapped[dt.datetime]
     completed_at: Mapped[dt.datetime | None]
+    signer_id: Mapped[uuid.UUID | None] = mapped_column(comment="发文: the leader who signs (签发)")
+    countersign_queue: Mapped[list[uuid.UUID]] = mapped_column(
+        ARRAY(UUID(as_uuid=True)),
+        default=list,
+        server_default=text("'{}'"),
+        comment="发文, 会签 in turn: the divisions still to countersign",
+    )
 
     __table_args__ = (
         Index("ix_workflow_instances_document", "document_id"),

@@ -337,6 +337,88 @@ def on_document_registered(session: Session, envelope: EventEnvelope) -> bool:
     return True
 
 
+DRAFTED_HANDLER = "routing.on_outgoing_drafted"
+UPDATED_HANDLER = "routing.on_outgoing_updated"
+
+
+def on_outgoing_drafted(session: Session, envelope: EventEnvelope) -> bool:
+    """拟稿: keep a summary of the new outgoing document and open its route — the
+    drafting division's, following that division's outgoing template — with the
+    draft task held by the drafter. Idempotent."""
+    tenant_id = envelope.tenant_id
+    if tenant_id is None:
+        raise ValueError("outgoing.drafted without a tenant")
+    data = envelope.data
+    document_id = uuid.UUID(str(data["document_id"]))
+    unit_id = uuid.UUID(str(data["drafting_unit_id"]))
+    drafter_id = uuid.UUID(str(data["drafter_id"]))
+    registry_unit_id = uuid.UUID(str(data["registry_unit_id"]))
+    scope_session(session, tenant_id=tenant_id)
+    if not consume_once(session, DRAFTED_HANDLER, envelope):
+        session.rollback()
+        return False
+    deadlines.hold_calendar(session)
+    now = clock.now(session)
+    added = queries.insert_summary(
+        session,
+        {
+            "id": document_id,
+            "tenant_id": tenant_id,
+            "title": str(data.get("title") or ""),
+            "doc_number": None,
+            "urgency": str(data.get("urgency") or "normal"),
+            "registry_unit_id": registry_unit_id,
+            "registered_by": drafter_id,
+            "status": DocumentStatus.registered.value,
+            "kind": "outgoing",
+            "lead_unit_id": unit_id,
+            "created_at": now,
+        },
+    )
+    doc = queries.summary(session, document_id, lock=True)
+    if doc is None or not added:
+        log.warning("outgoing.drafted %s: document %s is known already", envelope.id, document_id)
+        session.commit()
+        return False
+    template = catalog.template_for_unit(session, tenant_id, unit_id, "outgoing")
+    instance = WorkflowInstance(
+        id=uuid.uuid4(),
+        tenant_id=tenant_id,
+        document_id=doc.id,
+        template_id=template.id,
+        unit_id=unit_id,
+        role_in_document=DocRole.lead.value,
+        status=ACTIVE,
+        handler_id=drafter_id,
+        created_at=now,
+    )
+    session.add(instance)
+    session.flush()
+    flow = catalog.flow_of(session, template.id)
+    _open_task(session, doc, instance, flow.first_step.key, unit_id, drafter_id, now)
+    session.commit()
+    return True
+
+
+def on_outgoing_updated(session: Session, envelope: EventEnvelope) -> bool:
+    """The drafter changed the title or urgency: the lists show the new ones."""
+    tenant_id = envelope.tenant_id
+    if tenant_id is None:
+        raise ValueError("outgoing.updated without a tenant")
+    scope_session(session, tenant_id=tenant_id)
+    if not consume_once(session, UPDATED_HANDLER, envelope):
+        session.rollback()
+        return False
+    data = envelope.data
+    doc = queries.summary(session, uuid.UUID(str(data["document_id"])), lock=True)
+    if doc is not None:
+        doc.title = str(data.get("title") or doc.title)
+        doc.urgency = str(data.get("urgency") or doc.urgency)
+        queries.set_open_tasks_urgency(session, doc.id, urgency_rank(doc.urgency))
+    session.commit()
+    return doc is not None
+
+
 def _summary_from_documents(
     session: Session, documents: Documents, tenant_id: uuid.UUID, document_id: uuid.UUID
 ) -> DocumentSummary:
@@ -585,6 +667,14 @@ def _check_people(
             raise InvalidInput("not_a_leader", f"{leader_id} is not an office or provincial leader")
     if req.handler_id is not None:
         _check_handler(directory, tenant_id, req.handler_id, task.unit_id)
+    for unit_id in req.countersign_unit_ids:
+        unit = directory.org_unit(unit_id)
+        if unit is None or unit.tenant_id != tenant_id or not unit.active:
+            raise NotFound("unit_not_found", f"no org unit {unit_id} in this tenant")
+        if unit.kind is not OrgUnitKind.division or unit_id == task.unit_id:
+            raise InvalidInput(
+                "not_a_countersigner", "会签 is by other divisions than the drafting one"
+            )
     if on_behalf_of is not None:
         delegation = directory.delegation(on_behalf_of, actor.user_id, now)
         if delegation is None or not delegation.active or delegation.scope != "instructions":
@@ -730,6 +820,8 @@ def act(
             registry_unit_id=doc.registry_unit_id,
             handler_id=branch.handler_id,
             open_siblings=len(siblings),
+            signer_id=branch.signer_id,
+            countersign_queue=tuple(branch.countersign_queue or ()),
             previous_holder=(
                 _chosen_holder(session, task, branch, req.return_to_step)
                 if req.return_to_step is not None
@@ -740,6 +832,9 @@ def act(
         ),
     )
     branch.handler_id = outcome.handler_id
+    if flow.outgoing:
+        branch.signer_id = outcome.signer_id or branch.signer_id
+        branch.countersign_queue = list(outcome.countersign_queue)
     if outcome.cancel_open_siblings:
         _cancel(session, siblings, "returned by another leader", now)
 

@@ -183,6 +183,15 @@ def insert_summary(session: Session, values: dict[str, Any]) -> bool:
     return result.first() is not None
 
 
+def set_open_tasks_urgency(session: Session, document_id: uuid.UUID, rank: int) -> None:
+    """A document's urgency changed: its open tasks sort by the new one."""
+    session.execute(
+        update(Task)
+        .where(Task.document_id == document_id, Task.status == "open")
+        .values(urgency_rank=rank)
+    )
+
+
 # -- workflow instances ----------------------------------------------------------------------------
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints
 
@@ -36,6 +36,14 @@ class Action(StrEnum):
     complete = "complete"  # 办结 (registry)
     archive = "archive"  # 归档 (registry)
     return_ = "return"  # 退回 to the previous holder, with a reason
+    # outgoing documents (发文)
+    submit = "submit"  # 送核稿 (the drafter)
+    check = "check"  # 核稿通过 (division head of the drafting division)
+    countersign = "countersign"  # 会签 (head of a countersigning division)
+    issue = "issue"  # 签发 (the signing leader, or a secretary on the leader's behalf)
+    number = "number"  # 编号 (registry: the 发文字号 is given)
+    seal = "seal"  # 用印 (registry: the unit's seal was applied)
+    dispatch = "dispatch"  # 分发 (registry: delivered to the recipient units)
 
 
 # -- templates -----------------------------------------------------------------------------
@@ -56,6 +64,10 @@ class StepDef(Strict):
     allow_return: bool = True
     allow_urge: bool = True
     allow_circulate: bool = True
+    countersign_mode: Literal["parallel", "sequential"] = Field(
+        default="parallel",
+        description="a 会签 step: the divisions countersign at once, or one after another",
+    )
 
 
 class TemplateDef(Strict):
@@ -138,6 +150,81 @@ DEFAULT_INCOMING = TemplateDef(
 )
 """The platform default incoming template (docs/incoming-flow.md), seeded by the migration."""
 
+OUTGOING_TEMPLATE_CODE = "outgoing-default"
+
+DEFAULT_OUTGOING = TemplateDef(
+    code=OUTGOING_TEMPLATE_CODE,
+    name="发文办理(默认流程)",
+    kind="outgoing",
+    first_step="draft",
+    steps=[
+        StepDef(
+            key="draft",
+            name="拟稿",
+            roles=[Role.handler],
+            actions={"submit": "check"},
+            time_limit_days=None,
+            allow_return=False,
+        ),
+        StepDef(
+            key="check",
+            name="核稿",
+            roles=[Role.division_head],
+            actions={"check": "countersign", "return": "draft"},
+            time_limit_days=3,
+        ),
+        StepDef(
+            key="countersign",
+            name="会签",
+            roles=[Role.division_head],
+            actions={"countersign": "issue", "return": "draft"},
+            time_limit_days=3,
+            countersign_mode="parallel",
+        ),
+        StepDef(
+            key="issue",
+            name="签发",
+            roles=sorted(LEADER_ROLES),
+            actions={"issue": "number", "return": "check"},
+            time_limit_days=3,
+        ),
+        StepDef(
+            key="number",
+            name="编号",
+            roles=[Role.registrar],
+            actions={"number": "seal", "return": "issue"},
+            time_limit_days=1,
+        ),
+        StepDef(
+            key="seal",
+            name="用印",
+            roles=[Role.registrar],
+            actions={"seal": "dispatch"},
+            time_limit_days=1,
+            allow_return=False,
+        ),
+        StepDef(
+            key="dispatch",
+            name="分发",
+            roles=[Role.registrar],
+            actions={"dispatch": "archive"},
+            time_limit_days=1,
+            allow_return=False,
+        ),
+        StepDef(
+            key="archive",
+            name="归档",
+            roles=[Role.registrar],
+            actions={"archive": None},
+            time_limit_days=None,
+            allow_return=False,
+            allow_urge=False,
+        ),
+    ],
+)
+"""The platform default outgoing template (发文: 拟稿 → 核稿 → 会签 → 签发 → 编号 → 用印 →
+分发 → 归档), seeded by the migration; a unit's own template may leave steps out."""
+
 
 class TemplateOut(TemplateDef):
     id: uuid.UUID
@@ -162,9 +249,17 @@ class TaskAction(Strict):
     action: Action
     opinion: Text | None = Field(default=None, description="the text this action puts on the slip")
     leader_ids: list[uuid.UUID] = Field(
-        default_factory=list, description="approve: send to these leaders for instructions (批示)"
+        default_factory=list,
+        description="approve: send to these leaders for instructions (批示); check (核稿): "
+        "the one leader who signs (签发)",
     )
     handler_id: uuid.UUID | None = Field(default=None, description="who handles next, if chosen")
+    countersign_unit_ids: list[uuid.UUID] = Field(
+        default_factory=list,
+        max_length=30,
+        description="check (核稿): the divisions that countersign (会签), in order; "
+        "none: the document goes straight to the signing leader",
+    )
     on_behalf_of: uuid.UUID | None = Field(
         default=None, description="instruct: the leader a secretary enters the instruction for"
     )
@@ -185,6 +280,10 @@ class TaskAction(Strict):
         default=None,
         description="instruct: the number a 省政府领导's secretary gives the instruction "
         "(领导批示编号, e.g. 省长批〔2026〕118号); a 厅领导's instructions are numbered by the system",
+    )
+    series_id: uuid.UUID | None = Field(
+        default=None,
+        description="number (编号): the series to number in (default: the one the draft names)",
     )
     expected_version: int | None = Field(
         default=None, description="optimistic check: the task version the client saw"

@@ -76,6 +76,15 @@ class RoutingService(CommonEntrypoints):
         """转办: cancel the document's open tasks here (its route stops circulating)."""
         operations.on_document_forwarded(self.db, envelope)
 
+    @consumer("documents", documents_events.OutgoingDrafted)
+    def on_outgoing_drafted(self, envelope: EventEnvelope) -> None:
+        """拟稿: open the outgoing document's route with the drafter's 拟稿 task."""
+        operations.on_outgoing_drafted(self.db, envelope)
+
+    @consumer("documents", documents_events.OutgoingUpdated)
+    def on_outgoing_updated(self, envelope: EventEnvelope) -> None:
+        operations.on_outgoing_updated(self.db, envelope)
+
     @consumer("identity", identity_events.TenantCreated)
     def on_tenant_created(self, envelope: EventEnvelope) -> None:
         """Keep routing's projection of the tenant tree (calendars inherit down it)."""

@@ -34,6 +34,26 @@ from services.routing.schemas import (
 )
 
 ACTION_NAMES = frozenset(a.value for a in Action)
+#: actions of the outgoing route (发文) only
+OUTGOING_ONLY = frozenset(
+    {
+        Action.submit,
+        Action.check,
+        Action.countersign,
+        Action.issue,
+        Action.number,
+        Action.seal,
+        Action.dispatch,
+    }
+)
+#: every outgoing template has these steps (签发, 编号, 分发)
+OUTGOING_REQUIRED = frozenset({Action.issue, Action.number, Action.dispatch})
+#: actions of the incoming route (收文) only
+INCOMING_ONLY = frozenset({Action.distribute, Action.sign, Action.instruct})
+
+
+def _step(template: TemplateDef, key: str) -> StepDef:
+    return next(s for s in template.steps if s.key == key)
 
 
 def _bad(message: str) -> InvalidInput:
@@ -68,8 +88,13 @@ def validate_template(template: TemplateDef) -> None:
                 raise _bad(f"step {step.key!r} lists return but does not allow_return")
             if step.actions[Action.return_.value] is None:
                 raise _bad(f"step {step.key!r}: return must name the step it goes back to")
-        if Action.instruct.value in step.actions and len(step.actions) > 2:
-            raise _bad(f"leader step {step.key!r} allows only instruct and return")
+        leading = {Action.instruct.value, Action.issue.value} & set(step.actions)
+        if leading and len(step.actions) > 2:
+            raise _bad(f"leader step {step.key!r} allows only {leading.pop()} and return")
+        if Action.countersign.value in step.actions:
+            target = step.actions[Action.countersign.value]
+            if target is None or Action.countersign.value in _step(template, target).actions:
+                raise _bad(f"countersign step {step.key!r} must lead to another step")
     distributing = [s for s in template.steps if Action.distribute.value in s.actions]
     archiving = [s for s in template.steps if Action.archive.value in s.actions]
     if template.kind == "incoming":
@@ -78,6 +103,18 @@ def validate_template(template: TemplateDef) -> None:
             raise _bad("the first step of an incoming template must distribute to a step")
         if first.actions["distribute"] == first.key:
             raise _bad("distribute must lead to the divisions' first step")
+    used = {a for s in template.steps for a in s.actions}
+    if template.kind == "outgoing":
+        wrong = sorted(used & {a.value for a in INCOMING_ONLY})
+        if wrong:
+            raise _bad(f"an outgoing template does not {', '.join(wrong)}")
+        missing = sorted({a.value for a in OUTGOING_REQUIRED} - used)
+        if missing:
+            raise _bad(f"an outgoing template needs steps that {', '.join(missing)}")
+    else:
+        wrong = sorted(used & {a.value for a in OUTGOING_ONLY})
+        if wrong:
+            raise _bad(f"an incoming template does not {', '.join(wrong)}")
     if len(distributing) > 1 or (distributing and distributing[0].key != template.first_step):
         raise _bad("only the first step may distribute")
     if len(archiving) > 1:
@@ -123,13 +160,40 @@ class Flow:
         """Held by the document's registry (文书处) rather than the branch's division."""
         return Role.registrar in self.step(key).roles
 
+    @property
+    def outgoing(self) -> bool:
+        return self.template.kind == "outgoing"
+
     def lives_in_registry_instance(self, key: str) -> bool:
-        """Distribution and archiving belong to the document, not to one division's branch."""
+        """Distribution and archiving of a received document belong to the document, not
+        to one division's branch; an outgoing document has one route (its drafting
+        division's), the registry's steps included."""
+        if self.outgoing:
+            return False
         step = self.step(key)
         return Action.distribute.value in step.actions or Action.archive.value in step.actions
 
     def is_leader_step(self, key: str) -> bool:
-        return Action.instruct.value in self.step(key).actions
+        """批示 or 签发: a step held by a chosen leader (a secretary may enter it)."""
+        actions = self.step(key).actions
+        return Action.instruct.value in actions or Action.issue.value in actions
+
+    def is_issue_step(self, key: str) -> bool:
+        return Action.issue.value in self.step(key).actions
+
+    def is_countersign_step(self, key: str) -> bool:
+        return Action.countersign.value in self.step(key).actions
+
+    def needs_signer(self, key: str, action: str) -> bool:
+        """Whether this action sends the document on towards 签发 (through 会签 or
+        straight), so that it must name the signing leader; from 会签 the leader
+        named before is kept."""
+        if action == Action.return_.value or self.is_countersign_step(key):
+            return False
+        target = self.step(key).actions.get(action)
+        if target is not None and self.is_countersign_step(target):
+            target = self.step(target).actions[Action.countersign.value]
+        return target is not None and self.is_issue_step(target)
 
     # -- actions ----------------------------------------------------------------------------
     def actions_at(self, key: str) -> list[str]:

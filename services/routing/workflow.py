@@ -25,7 +25,13 @@ from services.routing.schemas import Action, TaskAction, TaskStatus
 from services.routing.templates import Flow, holds_any
 
 #: actions whose opinion is required (拟办意见, 退回理由, 批示)
-OPINION_REQUIRED = frozenset({Action.propose, Action.return_, Action.instruct})
+OPINION_REQUIRED = frozenset(
+    {Action.propose, Action.return_, Action.instruct, Action.countersign, Action.issue}
+)
+#: actions a secretary may enter on a leader's behalf (代领导批示 / 代领导签发)
+ON_BEHALF_ACTIONS = frozenset({Action.instruct, Action.issue, Action.return_})
+#: at most this many divisions countersign (会签) one document
+MAX_COUNTERSIGNERS = 30
 
 OPINION_KINDS: dict[Action, OpinionKind | None] = {
     Action.distribute: None,
@@ -37,6 +43,13 @@ OPINION_KINDS: dict[Action, OpinionKind | None] = {
     Action.complete: OpinionKind.completion,
     Action.archive: None,
     Action.return_: OpinionKind.return_reason,
+    Action.submit: None,
+    Action.check: OpinionKind.check,
+    Action.countersign: OpinionKind.countersign,
+    Action.issue: OpinionKind.issue,
+    Action.number: None,
+    Action.seal: None,
+    Action.dispatch: None,
 }
 
 MAX_LEADERS = 20
@@ -142,8 +155,10 @@ def check_action(flow: Flow, task: TaskState, action: Action, acting: Acting) ->
         )
     if action is Action.distribute:
         raise InvalidInput("action_not_allowed", "a document is distributed with distribute()")
-    if acting.on_behalf_of is not None and action not in (Action.instruct, Action.return_):
-        raise InvalidInput("action_not_allowed", "only instructions are entered on behalf")
+    if acting.on_behalf_of is not None and action not in ON_BEHALF_ACTIONS:
+        raise InvalidInput(
+            "action_not_allowed", "only instructions and issues are entered on behalf"
+        )
 
 
 def check_opinion(action: Action, opinion: str | None) -> None:
@@ -152,15 +167,29 @@ def check_opinion(action: Action, opinion: str | None) -> None:
 
 
 def check_choices(flow: Flow, task: TaskState, request: TaskAction) -> None:
-    """The leaders and handler chosen fit the step the action leads to."""
-    if request.leader_ids:
-        target = flow.target(task.step, request.action.value)
-        if request.action is Action.return_ or target is None or not flow.is_leader_step(target):
+    """The leaders, divisions and handler chosen fit the step the action leads to."""
+    target = (
+        None if request.action is Action.return_ else flow.target(task.step, request.action.value)
+    )
+    if flow.needs_signer(task.step, request.action.value):
+        if len(set(request.leader_ids)) != 1:
+            raise InvalidInput(
+                "signer_required", "name the one leader who signs and issues (签发) the document"
+            )
+    elif request.leader_ids:
+        if target is None or not flow.is_leader_step(target) or flow.is_issue_step(target):
             raise InvalidInput(
                 "leaders_not_expected", "this action does not send the document to leaders"
             )
         if len(set(request.leader_ids)) > MAX_LEADERS:
             raise InvalidInput("too_many_leaders", f"at most {MAX_LEADERS} leaders")
+    if request.countersign_unit_ids:
+        if target is None or not flow.is_countersign_step(target):
+            raise InvalidInput(
+                "countersign_not_expected", "this action does not send the document to 会签"
+            )
+        if len(set(request.countersign_unit_ids)) != len(request.countersign_unit_ids):
+            raise InvalidInput("duplicate_unit", "a countersigning division is listed twice")
     if request.handler_id is not None and request.action is Action.return_:
         raise InvalidInput("handler_not_expected", "a return goes back to the previous holder")
     if request.return_to_step is not None:
@@ -232,6 +261,8 @@ class Branch:
     handler_id: uuid.UUID | None  # the branch's handler (承办人), once somebody signed
     open_siblings: int = 0  # other open tasks at the same step of this branch
     previous_holder: Holder | None = None  # of the return target, when returning
+    signer_id: uuid.UUID | None = None  # 签发: the leader named at 核稿 (outgoing)
+    countersign_queue: tuple[uuid.UUID, ...] = ()  # 会签 one after another: who is still to
 
 
 @dataclass(frozen=True)
@@ -257,6 +288,8 @@ class Outcome:
     new_tasks: tuple[NewTask, ...] = ()
     cancel_open_siblings: bool = False  # a leader returned: the other leaders' tasks close
     handler_id: uuid.UUID | None = None  # the branch's handler after the action
+    signer_id: uuid.UUID | None = None  # the signing leader after the action (outgoing)
+    countersign_queue: tuple[uuid.UUID, ...] = ()  # divisions still to countersign in turn
 
 
 def assign(flow: Flow, step_key: str, branch: Branch, handler_id: uuid.UUID | None) -> NewTask:
@@ -299,6 +332,8 @@ def plan(
 
     if action is Action.archive:
         return Outcome(TaskStatus.done, BranchOutcome.archived, handler_id=handler)
+    if flow.outgoing:
+        return _plan_outgoing(flow, task, request, branch, handler)
     if flow.is_leader_step(task.step) and branch.open_siblings > 0:
         return Outcome(TaskStatus.done, BranchOutcome.waits, handler_id=handler)
 
@@ -313,6 +348,57 @@ def plan(
         return Outcome(TaskStatus.done, BranchOutcome.completed, handler_id=handler)
     new = assign(flow, target, branch, handler)
     return Outcome(TaskStatus.done, BranchOutcome.continues, (new,), handler_id=handler)
+
+
+def _plan_outgoing(
+    flow: Flow, task: TaskState, request: TaskAction, branch: Branch, handler: uuid.UUID | None
+) -> Outcome:
+    """发文 forward: 会签 fans out to the chosen divisions (all at once, or one after
+    another as the step says), 签发 goes to the signing leader named at 核稿, and the
+    registry's steps are pooled to the registry."""
+    signer = request.leader_ids[0] if request.leader_ids else branch.signer_id
+    if flow.is_countersign_step(task.step):
+        if branch.open_siblings > 0:  # parallel: the others still countersign
+            return Outcome(
+                TaskStatus.done, BranchOutcome.waits, handler_id=handler, signer_id=signer
+            )
+        if branch.countersign_queue:  # in turn: the next division
+            following = NewTask(task.step, branch.countersign_queue[0], None, False)
+            return Outcome(
+                TaskStatus.done,
+                BranchOutcome.continues,
+                (following,),
+                handler_id=handler,
+                signer_id=signer,
+                countersign_queue=branch.countersign_queue[1:],
+            )
+    target = flow.target(task.step, request.action.value)
+    queue: tuple[uuid.UUID, ...] = ()
+    if target is not None and flow.is_countersign_step(target):
+        units = unique(request.countersign_unit_ids)
+        if units:
+            sequential = flow.step(target).countersign_mode == "sequential"
+            chosen = units[:1] if sequential else units
+            tasks = tuple(NewTask(target, unit, None, False) for unit in chosen)
+            queue = tuple(units[1:]) if sequential else ()
+            return Outcome(
+                TaskStatus.done,
+                BranchOutcome.continues,
+                tasks,
+                handler_id=handler,
+                signer_id=signer,
+                countersign_queue=queue,
+            )
+        target = flow.target(target, Action.countersign.value)  # nobody countersigns: skip 会签
+    if target is None:
+        return Outcome(TaskStatus.done, BranchOutcome.completed, handler_id=handler)
+    if flow.is_issue_step(target):
+        new = NewTask(target, branch.unit_id, signer, False)
+    else:
+        new = assign(flow, target, branch, handler)
+    return Outcome(
+        TaskStatus.done, BranchOutcome.continues, (new,), handler_id=handler, signer_id=signer
+    )
 
 
 def _plan_return(
@@ -333,8 +419,9 @@ def _plan_return(
         TaskStatus.returned,
         BranchOutcome.returned_to_registry if to_registry else BranchOutcome.continues,
         (new,),
-        cancel_open_siblings=flow.is_leader_step(task.step),
+        cancel_open_siblings=flow.is_leader_step(task.step) or flow.is_countersign_step(task.step),
         handler_id=branch.handler_id,
+        signer_id=branch.signer_id,
     )
 
 
