@@ -13,7 +13,7 @@ from typing import Any
 
 from services.common import tabular
 from services.common.vocabulary import SHANGHAI
-from services.documents.schemas import InstructionExportOut, InstructionOut
+from services.documents.schemas import InstructionExportOut, InstructionOut, RegisterOut
 from services.routing.schemas import OverdueItem, OverdueReport, TaskStatus
 
 XLSX_MEDIA_TYPE = tabular.XLSX_MEDIA_TYPE
@@ -168,5 +168,44 @@ def instructions_xlsx(report: InstructionExportOut) -> bytes:
                 "批示明细", INSTRUCTION_HEADERS, rows, widths=(6, 22, 12, 22, 40, 50, 22, 36)
             ),
             tabular.Sheet("统计", ("分类", "月份/处室", "批示件数"), counts, widths=(10, 24, 10)),
+        ]
+    )
+
+
+REGISTER_HEADERS = (
+    "序号",
+    "发文字号",
+    "标题",
+    "签发日期",
+    "签发人",
+    "主送/抄送单位",
+    "状态",
+    "备注",
+)
+
+
+def register_xlsx(register: RegisterOut) -> bytes:
+    """发文登记簿 of a series and year: one row per number, 1…last, none left out."""
+    rows = [
+        (
+            row.n,
+            row.number,
+            row.title or "",
+            row.issued_on or "",
+            row.signer_name or "",
+            "、".join(row.recipients),
+            row.status,
+            row.void_reason or "",
+        )
+        for row in register.rows
+    ]
+    return tabular.to_xlsx(
+        [
+            tabular.Sheet(
+                f"{register.year}年发文登记簿",
+                REGISTER_HEADERS,
+                rows,
+                widths=(6, 24, 44, 12, 12, 40, 10, 30),
+            )
         ]
     )

@@ -19,7 +19,14 @@ from pydantic import Field, StringConstraints
 from starlette.requests import ClientDisconnect
 
 from gateway.auth import Principal
-from gateway.deps import AuthCaller, CurrentPrincipal, Registrar, State, examples_of
+from gateway.deps import (
+    AuthCaller,
+    CurrentPrincipal,
+    GatewayState,
+    Registrar,
+    State,
+    examples_of,
+)
 from gateway.errors import PayloadTooLarge, UnsupportedMediaType, error_responses
 from gateway.multipart import MultipartReader, Part, boundary_of
 from gateway.objects import ScanObjects, UploadBudget, storage_unavailable, within_budget
@@ -335,8 +342,24 @@ def _too_large(exc: InvalidInput) -> InvalidInput | PayloadTooLarge:
     return exc
 
 
+#: the types each kind of file may be, and how a refusal says so
+FILE_KINDS: dict[str, tuple[frozenset[str], str]] = {
+    "scan": (objectstore.ALLOWED_TYPES, "scans must be PDF, OFD, JPEG, PNG or TIFF files"),
+    "body": (objectstore.BODY_TYPES, "the body (正文) must be a DOCX, PDF or OFD file"),
+    "attachment": (
+        objectstore.ATTACHMENT_TYPES,
+        "attachments must be DOCX, PDF, OFD, JPEG, PNG or TIFF files",
+    ),
+}
+
+
 async def _stage_part(
-    objects: ScanObjects, tenant_id: uuid.UUID, part: Part, staged: list[str], limit: int
+    objects: ScanObjects,
+    tenant_id: uuid.UUID,
+    part: Part,
+    staged: list[str],
+    limit: int,
+    role: str = "scan",
 ) -> FileAttach:
     """Stream one file part into a fresh staging key (recorded in ``staged``)."""
     key = objectstore.staging_key(tenant_id, uuid.uuid4())
@@ -345,19 +368,21 @@ async def _stage_part(
         size, sha256, content_type = await objects.stage(key, part, max_bytes=limit)
     except InvalidInput as exc:
         raise _too_large(exc) from None
-    filename = part.headers.filename or "scan"
-    if not objectstore.is_allowed_type(content_type):
-        raise InvalidInput(
-            "file_type_not_allowed",
-            f"{filename}: scans must be PDF, OFD, JPEG, PNG or TIFF files",
-        )
+    filename = part.headers.filename or role
+    allowed, refusal = FILE_KINDS[role]
+    if content_type not in allowed:
+        raise InvalidInput("file_type_not_allowed", f"{filename}: {refusal}")
     return FileAttach(
         staging_key=key, filename=filename, size=size, sha256=sha256, content_type=content_type
     )
 
 
 async def _stage_all(
-    objects: ScanObjects, tenant_id: uuid.UUID, reader: MultipartReader, staged: list[str]
+    objects: ScanObjects,
+    tenant_id: uuid.UUID,
+    reader: MultipartReader,
+    staged: list[str],
+    role: str = "scan",
 ) -> list[FileAttach]:
     limit = objectstore.max_upload_bytes()
     files: list[FileAttach] = []
@@ -370,14 +395,18 @@ async def _stage_all(
             raise InvalidInput(
                 "too_many_files", f"at most {MAX_FILES_PER_REQUEST} files per request"
             )
-        files.append(await _stage_part(objects, tenant_id, part, staged, limit))
+        files.append(await _stage_part(objects, tenant_id, part, staged, limit, role))
     if not files:
         raise InvalidInput("no_files", "send at least one file in a part named files")
     return files
 
 
 async def _attach_all(
-    caller: Caller, document_id: uuid.UUID, files: list[FileAttach], staged: list[str]
+    caller: Caller,
+    document_id: uuid.UUID,
+    files: list[FileAttach],
+    staged: list[str],
+    role: str = "scan",
 ) -> list[Any]:
     """Attach the staged files in order (documents checks each again and moves it)."""
     out = []
@@ -385,7 +414,10 @@ async def _attach_all(
         try:
             out.append(
                 await caller.documents(
-                    "attach_file", document_id=str(document_id), file=attach.model_dump()
+                    "attach_file",
+                    document_id=str(document_id),
+                    file=attach.model_dump(),
+                    role=role,
                 )
             )
         except InvalidInput as exc:
@@ -423,6 +455,20 @@ async def upload_files(
     principal: CurrentPrincipal,
     caller: Registrar,
 ) -> Any:
+    return await receive_files(document_id, request, state, principal, caller, "scan")
+
+
+async def receive_files(
+    document_id: uuid.UUID,
+    request: Request,
+    state: GatewayState,
+    principal: Principal,
+    caller: Caller,
+    role: str,
+) -> Any:
+    """Stream the files of a multipart upload to staging and attach them: scans, or an
+    outgoing document's body (a new version each) or attachments, each checked as its
+    kind of file (streamed, hashed, sniffed)."""
     objects = state.objects
     if objects is None:
         raise storage_unavailable("no object store is configured")
@@ -432,13 +478,15 @@ async def upload_files(
             "unsupported_media_type", "send the files as multipart/form-data"
         )
     gate = state.uploads
-    assert gate is not None  # GatewayState makes one
+    assert gate is not None
     budget = gate.try_take()
-    if budget is None:  # every slot taken: refuse at once instead of queueing
+    if budget is None:
         await _read_on(request, BUSY_DRAIN_SECONDS)
         raise gate.busy()
     try:
-        return await _upload(document_id, request, objects, boundary, principal, caller, budget)
+        return await _upload(
+            document_id, request, objects, boundary, principal, caller, budget, role
+        )
     finally:
         gate.give_back()
 
@@ -463,19 +511,22 @@ async def _upload(
     principal: Principal,
     caller: Caller,
     budget: UploadBudget,
+    role: str = "scan",
 ) -> Any:
     # refuse before reading a byte: another tenant's or unknown document, archived
     document = await caller.documents("get_document", document_id=str(document_id))
     if document.get("status") == DocumentStatus.archived.value:
         raise Conflict("document_archived", "the document is archived and cannot be changed")
+    if role != "scan":  # an outgoing document's draft: its drafter or holder, until issued
+        await caller.documents("check_outgoing_upload", document_id=str(document_id), role=role)
     tenant_id = principal.tenant_id
     assert tenant_id is not None  # a registrar belongs to a tenant
 
     reader = MultipartReader(within_budget(request.stream(), budget), boundary)
     staged: list[str] = []
     try:
-        files = await _stage_all(objects, tenant_id, reader, staged)
-        return await _attach_all(caller, document_id, files, staged)
+        files = await _stage_all(objects, tenant_id, reader, staged, role)
+        return await _attach_all(caller, document_id, files, staged, role)
     except ClientDisconnect:  # the sender went away: nobody to answer, nothing kept
         log.info("upload to document %s abandoned by the client", document_id)
         raise InvalidInput("upload_aborted", "the upload ended before it was complete") from None

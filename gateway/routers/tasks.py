@@ -12,6 +12,7 @@ from fastapi import APIRouter, Body, Query
 from gateway.deps import AuthCaller, CurrentPrincipal
 from gateway.errors import error_responses
 from gateway.routers import API_PREFIX
+from gateway.routers.outgoing import check_outgoing_action
 from services.common.errors import NotFound
 from services.routing.schemas import (
     Action,
@@ -26,6 +27,9 @@ from services.routing.schemas import (
     Urge,
     UrgeOut,
 )
+
+#: outgoing actions whose record documents keeps (and checks first)
+OUTGOING_RECORDED = frozenset({Action.issue, Action.number, Action.seal, Action.dispatch})
 
 router = APIRouter(prefix=API_PREFIX)  # tags per route: tasks, reading
 TASKS: list[str | Enum] = ["tasks"]
@@ -178,8 +182,16 @@ async def act(
                 "number": body.instruction_number,
             },
         )
+    if body.action in OUTGOING_RECORDED:
+        # 签发 / 编号 / 用印 / 分发: documents refuses what the document is not ready for
+        task = await caller.routing("get_task", task_id=str(task_id))
+        await check_outgoing_action(
+            caller, uuid.UUID(str(task["document_id"])), body.action, body.series_id
+        )
     return await caller.routing(
-        "act", task_id=str(task_id), action=body.model_dump(mode="json", exclude_unset=True)
+        "act",
+        task_id=str(task_id),
+        action=body.model_dump(mode="json", exclude_unset=True, exclude={"series_id"}),
     )
 
 

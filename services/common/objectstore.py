@@ -118,10 +118,15 @@ JPEG = "image/jpeg"
 PNG = "image/png"
 TIFF = "image/tiff"
 OFD = "application/ofd"
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 ZIP = "application/zip"
 UNKNOWN = "application/octet-stream"
 
 ALLOWED_TYPES = frozenset({PDF, JPEG, PNG, TIFF, OFD})
+#: the body (正文) of an outgoing document
+BODY_TYPES = frozenset({DOCX, PDF, OFD})
+#: the attachments (附件) of an outgoing document
+ATTACHMENT_TYPES = frozenset({DOCX, PDF, OFD, JPEG, PNG, TIFF})
 
 _MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"%PDF-", PDF),
@@ -132,6 +137,7 @@ _MAGIC: tuple[tuple[bytes, str], ...] = (
 )
 _ZIP_MAGIC = b"PK\x03\x04"
 OFD_ENTRY = "OFD.xml"
+DOCX_ENTRY = "word/document.xml"
 
 
 def is_allowed_type(content_type: str) -> bool:
@@ -214,6 +220,12 @@ def _is_ofd_package(names: Iterable[str]) -> bool:
     return any(name.lstrip("/") == OFD_ENTRY for name in names)
 
 
+def _is_docx_package(names: Iterable[str]) -> bool:
+    """A WordprocessingML package (Office Open XML): its main part is word/document.xml."""
+    listed = {name.lstrip("/") for name in names}
+    return DOCX_ENTRY in listed and "[Content_Types].xml" in listed
+
+
 class TypeSniffer:
     """Decides the type of a stream from its bytes, fed chunk by chunk.
 
@@ -248,7 +260,9 @@ class TypeSniffer:
             names = _central_directory_names(self.size, head, bytes(self._tail))
             if names is None:
                 names = _local_header_names(head)
-            return OFD if _is_ofd_package(names) else ZIP
+            if _is_ofd_package(names):
+                return OFD
+            return DOCX if _is_docx_package(names) else ZIP
         return UNKNOWN
 
 

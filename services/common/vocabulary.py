@@ -104,6 +104,13 @@ class DocumentStatus(StrEnum):
     archived = "archived"  # 已归档: nothing about it can change any more
 
 
+class Direction(StrEnum):
+    """Which way a document goes: received (收文) or sent out (发文)."""
+
+    incoming = "incoming"
+    outgoing = "outgoing"
+
+
 class OpinionKind(StrEnum):
     proposal = "proposal"  # 拟办意见 (handler)
     review = "review"  # 审核意见 (division head)
@@ -111,3 +118,6 @@ class OpinionKind(StrEnum):
     handling = "handling"  # 办理情况 (what the handler did)
     return_reason = "return_reason"  # 退回理由
     completion = "completion"  # 办结意见 (registry)
+    check = "check"  # 核稿意见 (division head, outgoing)
+    countersign = "countersign"  # 会签意见 (another division's head, outgoing)
+    issue = "issue"  # 签发意见 (the signing leader, or a secretary on the leader's behalf)

@@ -55,7 +55,7 @@ from services.common.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.common.events import EventEnvelope, emit
 from services.common.inputs import instant, optional_id
 from services.common.vocabulary import SHANGHAI, OrgUnitKind, Urgency, utcnow
-from services.documents import queries, rules, storage
+from services.documents import drafts, queries, rules, storage
 from services.documents.events import EVENTS
 from services.documents.models import (
     DirectoryTenant,
@@ -106,6 +106,10 @@ class IdentityDirectory(Protocol):
     def own_tenant(self) -> Mapping[str, Any] | None: ...
 
     def own_units(self) -> Sequence[Mapping[str, Any]]: ...
+
+    def registrar_units(self, unit_id: uuid.UUID) -> list[uuid.UUID]:
+        """The org units of the active registrars at or below a unit (one per registrar)."""
+        ...
 
 
 #: full names of people of the caller's tenant (None: identity could not say)
@@ -348,6 +352,8 @@ def inbox_item_out(item: InboxItem) -> InboxItemOut:
         forwarding_slip=ForwardingSlipOut.model_validate(item.forwarding_slip)
         if item.forwarding_slip
         else None,
+        urged_at=item.urged_at,
+        urge_count=item.urge_count or 0,
     )
 
 
@@ -449,6 +455,7 @@ def _deliver(
     title: str,
     files: list[dict[str, Any]],
     forwarding_slip: dict[str, Any] | None = None,
+    copy_unit_ids: frozenset[uuid.UUID] = frozenset(),
 ) -> list[DeliveryOut]:
     """One inbox item per target unit, each with its audit row and arrival event in the
     recipient's tenant (the caller has locked the chains and commits or rolls back)."""
@@ -483,6 +490,7 @@ def _deliver(
             note=note or None,
             files=files,
             forwarding_slip=forwarding_slip,
+            is_copy=unit.id in copy_unit_ids,
         )
         session.add(item)
         unit_name = unit.name  # a failed flush expires what the session holds
@@ -647,22 +655,6 @@ def address_book(
 # -- forwarding (转办 / 限制转办) -----------------------------------------------------------------
 
 
-def _holds_it(session: Session, ctx: CallContext, doc: Document) -> bool:
-    """The caller holds an open task of the document: theirs, or pooled to their division
-    at a step one of their roles may act on."""
-    for hold in queries.holds_of(session, [doc.id])[doc.id]:
-        if hold.assignee_id is not None and hold.assignee_id == ctx.user_id:
-            return True
-        if (
-            hold.assignee_id is None
-            and hold.unit_id is not None
-            and hold.unit_id == ctx.org_unit_id
-            and not set(hold.roles or []).isdisjoint(str(r) for r in ctx.roles)
-        ):
-            return True
-    return False
-
-
 def _slip_opinions(session: Session, doc: Document) -> list[dict[str, Any]]:
     """Plain 转办: the processing slip's opinions as they stand, for the receiver."""
     return [
@@ -696,7 +688,7 @@ def forward_document(
     if doc.forwarded_at is not None:
         raise Conflict("document_forwarded", "the document has been forwarded already")
     rules.ensure_changeable(doc.status)
-    if not _holds_it(session, ctx, doc):
+    if not drafts.holds_it(session, ctx, doc):
         raise Forbidden("not_document_holder", "only the holder of the document forwards it")
     rules.check_storable(Secrecy(doc.secrecy))
 
@@ -878,7 +870,11 @@ def _copy_scan(store: ScanStore, ref: Mapping[str, Any], key: str) -> None:
 
 
 def sign_item(
-    session: Session, ctx: CallContext, store: ScanStore, item_id: uuid.UUID
+    session: Session,
+    ctx: CallContext,
+    store: ScanStore,
+    item_id: uuid.UUID,
+    signer_name: str | None = None,
 ) -> DocumentOut:
     """签收: the item becomes a registered incoming document of the caller's registry."""
     unit_id = _inbox_reader(ctx)
@@ -940,6 +936,7 @@ def sign_item(
         session.add_all(rows)
         item.status = InboxStatus.signed.value
         item.signed_by = user_id
+        item.signed_by_name = signer_name  # for the sender's receipts (another tenant)
         item.signed_at = now
         item.document_id = document_id
         session.flush()
@@ -1009,7 +1006,11 @@ def _record_signed(
 
 
 def refuse_item(
-    session: Session, ctx: CallContext, item_id: uuid.UUID, req: InboxRefusal
+    session: Session,
+    ctx: CallContext,
+    item_id: uuid.UUID,
+    req: InboxRefusal,
+    refuser_name: str | None = None,
 ) -> InboxItemOut:
     """拒收 / 退回: the registry does not take the document; both trails record why."""
     _inbox_reader(ctx)
@@ -1020,6 +1021,7 @@ def refuse_item(
     now = utcnow()
     item.status = InboxStatus.refused.value
     item.refused_by = user_id
+    item.refused_by_name = refuser_name
     item.refused_at = now
     item.refusal_reason = req.reason
     try:

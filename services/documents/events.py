@@ -139,6 +139,53 @@ class ScopeExtended(EventData):
     added_at: dt.datetime
 
 
+class OutgoingDrafted(EventData):
+    """拟稿: routing opens the outgoing document's route with the drafter's task."""
+
+    event_type = "outgoing.drafted"
+    document_id: uuid.UUID
+    title: str
+    urgency: str
+    drafting_unit_id: uuid.UUID
+    drafter_id: uuid.UUID
+    registry_unit_id: uuid.UUID
+    drafted_at: dt.datetime
+
+
+class OutgoingUpdated(EventData):
+    """The draft's title or urgency changed (the lists show the new ones)."""
+
+    event_type = "outgoing.updated"
+    document_id: uuid.UUID
+    title: str
+    urgency: str
+
+
+class OutgoingDispatched(EventData):
+    """分发 (or a copy sent again to a unit that refused it): the inbox items written."""
+
+    event_type = "outgoing.dispatched"
+    document_id: uuid.UUID
+    number: str | None = None
+    dispatched_by: uuid.UUID | None = None
+    dispatched_at: dt.datetime
+    deliveries: list[dict[str, Any]]
+
+
+class InboxItemUrged(EventData):
+    """催签: the sender asks a recipient registry to sign for a document (recipient's tenant)."""
+
+    event_type = "inbox.item_urged"
+    inbox_item_id: uuid.UUID
+    recipient_unit_id: uuid.UUID
+    title: str
+    doc_number: str | None = None
+    urgency: str
+    sender_tenant_id: uuid.UUID
+    message: str | None = None
+    urged_at: dt.datetime
+
+
 EVENTS = EventCatalog(
     SOURCE,
     [
@@ -154,5 +201,9 @@ EVENTS = EventCatalog(
         InstructionRecorded,
         InstructionNumbered,
         ScopeExtended,
+        OutgoingDrafted,
+        OutgoingUpdated,
+        OutgoingDispatched,
+        InboxItemUrged,
     ],
 )

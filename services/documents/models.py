@@ -59,6 +59,7 @@ TENANT_TABLES = (
     "number_series",
     "series_counters",
     "document_numbers",
+    "outgoing_documents",
 )
 
 
@@ -104,6 +105,10 @@ class Document(Base):
     )
     #: 转办笺: this document came forwarded by another unit (see ForwardingSlipOut)
     forwarding_slip: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    #: incoming (收文) | outgoing (发文: see OutgoingDocument)
+    direction: Mapped[str] = mapped_column(
+        String(10), default="incoming", server_default=text("'incoming'")
+    )
 
     __table_args__ = (
         # the database refuses classified documents too (DESIGN 4.7)
@@ -141,9 +146,20 @@ class DocumentFile(Base):
     object_key: Mapped[str] = mapped_column(String(300))
     uploaded_by: Mapped[uuid.UUID]
     uploaded_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    #: scan (扫描件) | body (正文 of an outgoing document) | attachment (附件)
+    role: Mapped[str] = mapped_column(String(12), default="scan", server_default=text("'scan'"))
+    #: a body's version: every upload of the body is a new one, all kept
+    version: Mapped[int | None]
 
     __table_args__ = (
         UniqueConstraint("tenant_id", "upload_id", name="uq_document_files_upload"),
+        Index(
+            "uq_document_files_body_version",
+            "document_id",
+            "version",
+            unique=True,
+            postgresql_where=text("role = 'body'"),
+        ),
         Index("ix_document_files_document", "document_id", "uploaded_at"),
     )
 
@@ -291,6 +307,14 @@ class InboxItem(Base):
     refusal_reason: Mapped[str | None] = mapped_column(Text)
     #: 转办笺 when the sender forwarded it (转办 / 限制转办); None for a plain 发送
     forwarding_slip: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    #: who signed or refused it, by name (the sender's receipts cannot ask another tenant)
+    signed_by_name: Mapped[str | None] = mapped_column(String(100))
+    refused_by_name: Mapped[str | None] = mapped_column(String(100))
+    #: 催签: the sender's urges to sign for it
+    urged_at: Mapped[dt.datetime | None]
+    urge_count: Mapped[int] = mapped_column(default=0, server_default=text("0"))
+    #: 抄送 (a copy) rather than 主送, when an outgoing document was dispatched
+    is_copy: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
 
     __table_args__ = (
         CheckConstraint("status IN ('pending', 'signed', 'refused')", name="ck_inbox_items_status"),
@@ -309,6 +333,7 @@ class InboxItem(Base):
             postgresql_where=text("status <> 'refused'"),
         ),
         Index("ix_inbox_items_recipient", "tenant_id", "recipient_unit_id", "sent_at"),
+        Index("ix_inbox_items_source", "source_document_id"),
     )
 
 
@@ -499,4 +524,51 @@ class DocumentNumber(Base):
         ),
         CheckConstraint("n >= 1", name="ck_document_numbers_n"),
         Index("ix_document_numbers_document", "document_id"),
+    )
+
+
+# -- outgoing documents (发文) ----------------------------------------------------------------------
+
+
+class OutgoingDocument(Base):
+    """What an outgoing document (发文) has beyond a document's row: who drafted it,
+    its recipients (主送, 抄送), its series, and each step's record — 签发 (by whom,
+    entered by whom), 编号, 用印, 分发. ``stage`` follows routing's open task."""
+
+    __tablename__ = "outgoing_documents"
+
+    document_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("documents.id"), primary_key=True)
+    tenant_id: Mapped[uuid.UUID]
+    drafting_unit_id: Mapped[uuid.UUID]
+    drafter_id: Mapped[uuid.UUID]
+    drafter_name: Mapped[str | None] = mapped_column(String(100))
+    drafted_at: Mapped[dt.datetime]
+    #: each {tenant_id, tenant_code, tenant_name, unit_id, unit_name}
+    main_to: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
+    copy_to: Mapped[list[dict[str, Any]]] = mapped_column(
+        JSONB, default=list, server_default=text("'[]'::jsonb")
+    )
+    series_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("number_series.id"))
+    stage: Mapped[str] = mapped_column(String(20), default="draft")
+    signer_id: Mapped[uuid.UUID | None]
+    signer_name: Mapped[str | None] = mapped_column(String(100))
+    issued_at: Mapped[dt.datetime | None]
+    issue_entered_by: Mapped[uuid.UUID | None]
+    issue_entered_by_name: Mapped[str | None] = mapped_column(String(100))
+    number_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("document_numbers.id"))
+    sealed_at: Mapped[dt.datetime | None]
+    sealed_by: Mapped[uuid.UUID | None]
+    sealed_by_name: Mapped[str | None] = mapped_column(String(100))
+    seal_note: Mapped[str | None] = mapped_column(String(500))
+    dispatched_at: Mapped[dt.datetime | None]
+    dispatched_by: Mapped[uuid.UUID | None]
+
+    __table_args__ = (
+        CheckConstraint(
+            "stage IN ('draft', 'check', 'countersign', 'issue', 'number', 'seal', "
+            "'dispatch', 'archive', 'archived')",
+            name="ck_outgoing_documents_stage",
+        ),
+        Index("ix_outgoing_documents_tenant_stage", "tenant_id", "stage"),
+        Index("ix_outgoing_documents_drafter", "tenant_id", "drafter_id"),
     )

@@ -24,7 +24,14 @@ from services.common.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.common.vocabulary import SHANGHAI, OrgUnitKind, Role, utcnow
 from services.documents import queries
 from services.documents.delivery import IdentityDirectory, refresh_own_tenant
-from services.documents.models import DirectoryUnit, DocumentNumber, NumberSeries, SeriesCounter
+from services.documents.models import (
+    DirectoryUnit,
+    Document,
+    DocumentNumber,
+    NumberSeries,
+    OutgoingDocument,
+    SeriesCounter,
+)
 from services.documents.schemas import (
     DocumentNumberOut,
     NumberReserve,
@@ -312,7 +319,17 @@ def void(
     _require_registry_of(session, ctx, identity, series)
     if row.state == NumberState.voided.value:
         raise Conflict("number_voided", "the number is voided already")
+    outgoing = session.get(OutgoingDocument, row.document_id) if row.document_id else None
+    if outgoing is not None and outgoing.dispatched_at is not None:
+        raise Conflict(
+            "number_dispatched",
+            "the number went out on a dispatched document: it cannot be voided",
+        )
     now = utcnow()
+    if outgoing is not None and outgoing.number_id == row.id:
+        document = session.get(Document, row.document_id)
+        if document is not None:  # it is numbered again before it is dispatched
+            document.doc_number = None
     before = {"state": row.state}
     row.state, row.voided_by, row.voided_at, row.void_reason = (
         NumberState.voided.value,

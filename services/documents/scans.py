@@ -23,7 +23,7 @@ from services.common.context import CallContext
 from services.common.errors import Conflict, InvalidInput, NotFound
 from services.common.events import emit
 from services.common.vocabulary import utcnow
-from services.documents import queries, rules, storage
+from services.documents import drafts, queries, rules, storage
 from services.documents.events import EVENTS
 from services.documents.models import DocumentFile
 from services.documents.registry import document_not_found, load_visible
@@ -46,7 +46,20 @@ def _already_attached() -> Conflict:
     return Conflict("already_attached", "this upload is attached already")
 
 
-def _check_staged(store: ScanStore, key: str, req: FileAttach, max_bytes: int) -> str:
+#: which types each kind of file may be, and how a refusal says so
+ROLE_TYPES = {
+    "scan": (storage.ALLOWED_TYPES, "scans must be PDF, OFD, JPEG, PNG or TIFF files"),
+    "body": (storage.BODY_TYPES, "the body (正文) must be a DOCX, PDF or OFD file"),
+    "attachment": (
+        storage.ATTACHMENT_TYPES,
+        "attachments must be DOCX, PDF, OFD, JPEG, PNG or TIFF files",
+    ),
+}
+
+
+def _check_staged(
+    store: ScanStore, key: str, req: FileAttach, max_bytes: int, role: str = "scan"
+) -> str:
     """Re-read the staged upload; return its sniffed type, or refuse (and remove it)."""
     try:
         digest = storage.digest_object(store.client, store.bucket, key, max_bytes=max_bytes)
@@ -58,11 +71,10 @@ def _check_staged(store: ScanStore, key: str, req: FileAttach, max_bytes: int) -
         raise InvalidInput(
             "checksum_mismatch", "the stored upload does not match its size and SHA-256"
         )
-    if not storage.is_allowed_type(digest.content_type):
+    allowed, refusal = ROLE_TYPES[role]
+    if digest.content_type not in allowed:
         storage.remove_quietly(store.client, store.bucket, key)
-        raise InvalidInput(
-            "file_type_not_allowed", "scans must be PDF, OFD, JPEG, PNG or TIFF files"
-        )
+        raise InvalidInput("file_type_not_allowed", refusal)
     return digest.content_type
 
 
@@ -74,11 +86,20 @@ def attach_file(
     req: FileAttach,
     *,
     max_bytes: int | None = None,
+    role: str = "scan",
 ) -> FileOut:
+    """Attach a staged upload: a scan (registrar), or an outgoing document's body (正文,
+    a new version each time) or attachment (附件) — by its drafter or holder."""
     tenant_id = ctx.require_tenant()
     user_id = ctx.require_user()
-    rules.require_registrar(ctx.roles)
-    doc = queries.document(session, tenant_id, document_id)
+    if role not in ROLE_TYPES:
+        raise InvalidInput("bad_file_role", "a file is a scan, a body or an attachment")
+    if role == "scan":
+        rules.require_registrar(ctx.roles)
+        doc = queries.document(session, tenant_id, document_id)
+    else:
+        doc = load_visible(session, ctx, document_id)
+        drafts.check_locked_editable(session, ctx, doc)
     if doc is None:
         raise document_not_found()
     rules.ensure_changeable(doc.status)
@@ -88,7 +109,7 @@ def attach_file(
     session.rollback()  # no transaction stays open while the object is read and copied
 
     limit = storage.max_upload_bytes() if max_bytes is None else max_bytes
-    content_type = _check_staged(store, req.staging_key, req, limit)
+    content_type = _check_staged(store, req.staging_key, req, limit, role)
 
     file_id = uuid.uuid4()
     key = storage.final_key(tenant_id, document_id, file_id)
@@ -98,6 +119,8 @@ def attach_file(
         if doc is None:
             raise document_not_found()
         rules.ensure_changeable(doc.status)
+        if role != "scan":
+            drafts.check_locked_editable(session, ctx, doc)
         now = utcnow()
         row = DocumentFile(
             id=file_id,
@@ -112,6 +135,8 @@ def attach_file(
             object_key=key,
             uploaded_by=user_id,
             uploaded_at=now,
+            role=role,
+            version=drafts.next_body_version(session, doc) if role == "body" else None,
         )
         session.add(row)
         try:
@@ -125,7 +150,7 @@ def attach_file(
             ctx,
             tenant_id=tenant_id,
             document_id=document_id,
-            action="document.attach_file",
+            action="document.attach_file" if role == "scan" else f"outgoing.attach_{role}",
             after=snapshot,
             occurred_at=now,
         )

@@ -16,6 +16,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstr
 from services.common.text import TEXT_CHECK
 from services.common.vocabulary import (
     URGENCY_LABELS,
+    Direction,
     DocumentStatus,
     OpinionKind,
     Strict,
@@ -110,11 +111,18 @@ class FileOut(BaseModel):
     sha256: str
     uploaded_by: uuid.UUID
     uploaded_at: dt.datetime
+    role: str = Field(
+        default="scan", description="scan (扫描件) | body (发文正文) | attachment (附件)"
+    )
+    version: int | None = Field(default=None, description="a body's version (1, 2, …)")
 
 
 class DocumentOut(BaseModel):
     id: uuid.UUID
     tenant_id: uuid.UUID
+    direction: Direction = Field(
+        default=Direction.incoming, description="incoming (收文) | outgoing (发文)"
+    )
     title: str
     source_org: str
     doc_number: str | None
@@ -326,6 +334,8 @@ class InboxItemOut(BaseModel):
     document_id: uuid.UUID | None = Field(
         default=None, description="the incoming document made by 签收"
     )
+    urged_at: dt.datetime | None = Field(default=None, description="催签: the sender's last urge")
+    urge_count: int = 0
     refused_by: uuid.UUID | None = None
     refused_at: dt.datetime | None = None
     refusal_reason: str | None = None
@@ -709,3 +719,242 @@ class SeriesYearOut(BaseModel):
     last_n: int
     counts: dict[str, int]
     numbers: list[DocumentNumberOut]
+
+
+# -- outgoing documents (发文) ---------------------------------------------------------------------
+
+
+class OutgoingStage(StrEnum):
+    """Where an outgoing document stands: the step of its route that is open."""
+
+    draft = "draft"  # 拟稿
+    check = "check"  # 核稿
+    countersign = "countersign"  # 会签
+    issue = "issue"  # 签发
+    number = "number"  # 编号
+    seal = "seal"  # 用印
+    dispatch = "dispatch"  # 分发
+    archive = "archive"  # 归档 (dispatched, waiting to be archived)
+    archived = "archived"  # 已归档
+
+
+#: the order of the stages (a later one was passed through the earlier ones)
+OUTGOING_STAGES = list(OutgoingStage)
+
+
+class OutgoingCreate(Strict):
+    """拟稿: a handler starts an outgoing document (its body and attachments are uploaded
+    afterwards, each upload of the body a new version)."""
+
+    title: Title
+    main_to: list[Recipient] = Field(
+        min_length=1, max_length=100, description="主送: the units it is addressed to"
+    )
+    copy_to: list[Recipient] = Field(default_factory=list, max_length=100, description="抄送")
+    urgency: UrgencyIn = Urgency.normal
+    secrecy: SecrecyIn = Secrecy.none
+    series_id: uuid.UUID | None = Field(
+        default=None, description="the series it will be numbered in (发文字号), e.g. 黔府办函"
+    )
+    note: Annotated[str, StringConstraints(max_length=2000), TEXT_CHECK] | None = Field(
+        default=None, description="拟稿说明"
+    )
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "title": "关于做好2027年元旦春节期间值班工作的通知",
+                    "main_to": [{"unit_id": "3fa85f64-5717-4562-b3fc-2c963f66afa6"}],
+                    "copy_to": [],
+                    "urgency": "平件",
+                    "secrecy": "非密",
+                }
+            ]
+        },
+    )
+
+
+class OutgoingUpdate(Strict):
+    """Changes to a draft (while it is at 拟稿 or 核稿; what is left out stays)."""
+
+    title: Title | None = None
+    main_to: list[Recipient] | None = Field(default=None, min_length=1, max_length=100)
+    copy_to: list[Recipient] | None = Field(default=None, max_length=100)
+    urgency: UrgencyIn | None = None
+    secrecy: SecrecyIn | None = None
+    series_id: uuid.UUID | None = None
+    note: Annotated[str, StringConstraints(max_length=2000), TEXT_CHECK] | None = None
+
+
+class RecipientOut(BaseModel):
+    tenant_id: uuid.UUID
+    tenant_code: str
+    tenant_name: str
+    unit_id: uuid.UUID
+    unit_name: str
+
+
+class BodyVersionOut(BaseModel):
+    """A version of the body (正文): every upload is kept."""
+
+    file_id: uuid.UUID
+    version: int
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    uploaded_by: uuid.UUID
+    uploaded_by_name: str | None = None
+    uploaded_at: dt.datetime
+
+
+class OutgoingOut(BaseModel):
+    id: uuid.UUID
+    tenant_id: uuid.UUID
+    title: str
+    urgency: Urgency
+    secrecy: Secrecy
+    note: str | None
+    stage: OutgoingStage
+    drafting_unit_id: uuid.UUID
+    drafting_unit_name: str | None
+    drafter_id: uuid.UUID
+    drafter_name: str | None
+    drafted_at: dt.datetime
+    registry_unit_id: uuid.UUID = Field(description="the registry that numbers and dispatches it")
+    main_to: list[RecipientOut]
+    copy_to: list[RecipientOut]
+    series_id: uuid.UUID | None
+    series_prefix: str | None
+    number: str | None = Field(description="发文字号 once numbered, e.g. 黔府办函〔2026〕65号")
+    number_id: uuid.UUID | None
+    signer_id: uuid.UUID | None = Field(description="the leader who signed (签发)")
+    signer_name: str | None
+    issued_at: dt.datetime | None
+    issue_entered_by: uuid.UUID | None = Field(
+        description="a secretary who entered the issue on the leader's behalf"
+    )
+    issue_entered_by_name: str | None
+    sealed_at: dt.datetime | None
+    sealed_by: uuid.UUID | None
+    sealed_by_name: str | None
+    seal_note: str | None
+    dispatched_at: dt.datetime | None
+    dispatched_by: uuid.UUID | None
+    archived_at: dt.datetime | None
+    body_versions: list[BodyVersionOut] = Field(description="newest first")
+    attachments: list[FileOut]
+
+
+class OutgoingQuery(Strict):
+    stage: OutgoingStage | None = None
+    q: (
+        Annotated[str, StringConstraints(strip_whitespace=True, max_length=100), TEXT_CHECK] | None
+    ) = Field(default=None, description="words of the title, or the number")
+    limit: int = Field(default=20, ge=1, le=200)
+    offset: int = Field(default=0, ge=0)
+
+
+class OutgoingSummaryOut(BaseModel):
+    id: uuid.UUID
+    title: str
+    urgency: Urgency
+    stage: OutgoingStage
+    number: str | None
+    drafting_unit_name: str | None
+    drafter_name: str | None
+    drafted_at: dt.datetime
+    issued_at: dt.datetime | None
+
+
+class OutgoingPage(BaseModel):
+    items: list[OutgoingSummaryOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class OutgoingStepCheck(Strict):
+    """What the gateway asks before an outgoing step's action is taken."""
+
+    action: Annotated[str, StringConstraints(pattern=r"^(issue|number|seal|dispatch)$")]
+    series_id: uuid.UUID | None = Field(
+        default=None, description="number: the series to number in (default: the draft's)"
+    )
+
+
+class OutgoingStepOut(BaseModel):
+    document_id: uuid.UUID
+    task_id: uuid.UUID | None = Field(description="the open task of the step")
+    done: bool = Field(
+        default=False,
+        description="documents did it itself: a number voided before dispatch was given anew",
+    )
+
+
+class ReceiptOut(BaseModel):
+    """签收回执: one recipient unit's copy of a dispatched document."""
+
+    inbox_item_id: uuid.UUID
+    tenant_id: uuid.UUID
+    tenant_code: str
+    tenant_name: str
+    unit_id: uuid.UUID
+    unit_name: str
+    is_copy: bool = Field(description="True: 抄送; False: 主送")
+    status: InboxStatus
+    sent_at: dt.datetime
+    signed_at: dt.datetime | None
+    signed_by_name: str | None
+    refused_at: dt.datetime | None
+    refused_by_name: str | None
+    refusal_reason: str | None
+    urged_at: dt.datetime | None
+    urge_count: int
+    superseded: bool = Field(description="a refused copy sent again (the newer copy is listed)")
+
+
+class ReceiptsOut(BaseModel):
+    document_id: uuid.UUID
+    number: str | None
+    dispatched_at: dt.datetime | None
+    counts: dict[str, int] = Field(description="pending / signed / refused, current copies")
+    receipts: list[ReceiptOut]
+
+
+class ReceiptUrge(Strict):
+    message: (
+        Annotated[str, StringConstraints(strip_whitespace=True, max_length=500), TEXT_CHECK] | None
+    ) = None
+
+
+class RegisterQuery(Strict):
+    year: int | None = Field(default=None, ge=2000, le=2100, description="default: this year")
+    q: (
+        Annotated[str, StringConstraints(strip_whitespace=True, max_length=100), TEXT_CHECK] | None
+    ) = Field(default=None, description="words of the title, the number, the signer or a recipient")
+
+
+class RegisterRowOut(BaseModel):
+    """One line of the 发文登记簿."""
+
+    n: int
+    number: str
+    state: NumberState
+    document_id: uuid.UUID | None
+    title: str | None = Field(description="the document's title, or what a reserved number is for")
+    issued_at: dt.datetime | None
+    issued_on: dt.date | None = Field(description="the day issued (Asia/Shanghai)")
+    signer_name: str | None
+    recipients: list[str] = Field(description="主送 then 抄送 unit names")
+    status: str = Field(description="已分发 / 待分发 / 已预留 / 已作废 …")
+    void_reason: str | None
+
+
+class RegisterOut(BaseModel):
+    series: SeriesOut
+    year: int
+    total: int
+    rows: list[RegisterRowOut]

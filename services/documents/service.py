@@ -38,6 +38,7 @@ from services.documents import (
     delivery,
     instructions,
     numbering,
+    outgoing,
     registry,
     scans,
     scope,
@@ -59,7 +60,14 @@ from services.documents.schemas import (
     InstructionSearch,
     NumberReserve,
     NumberVoid,
+    OutgoingCreate,
+    OutgoingOut,
+    OutgoingQuery,
+    OutgoingStepCheck,
+    OutgoingUpdate,
     ProgressQuery,
+    ReceiptUrge,
+    RegisterQuery,
     ScopeAddition,
     SendRequest,
     SerialFormat,
@@ -129,6 +137,14 @@ class IdentityPort:
     def own_units(self) -> list[dict[str, Any]]:
         return list(self._call("list_org_units") or [])
 
+    def registrar_units(self, unit_id: uuid.UUID) -> list[uuid.UUID]:
+        page = self._call(
+            "search_users",
+            query={"org_unit_id": str(unit_id), "role": "registrar", "active": True, "limit": 200},
+        )
+        items = (page or {}).get("items") or []
+        return [uuid.UUID(str(i["org_unit_id"])) for i in items if i.get("org_unit_id")]
+
 
 class DocumentsService(CommonEntrypoints):
     name = "documents"
@@ -158,11 +174,14 @@ class DocumentsService(CommonEntrypoints):
 
     # -- scans ------------------------------------------------------------------------------------
     @rpc(expected_exceptions=EXPECTED_ERRORS)
-    def attach_file(self, document_id: str, file: dict[str, Any]) -> dict[str, Any]:
-        """Check a staged upload again and attach it to the document (registrar)."""
+    def attach_file(
+        self, document_id: str, file: dict[str, Any], role: str = "scan"
+    ) -> dict[str, Any]:
+        """Check a staged upload again and attach it to the document: a scan (registrar),
+        an outgoing document's body or attachment (its drafter or holder)."""
         doc_id = parse_id(document_id, "document_id")
         req = parse(FileAttach, file)
-        out = scans.attach_file(self.db, self.caller, self.store, doc_id, req)
+        out = scans.attach_file(self.db, self.caller, self.store, doc_id, req, role=str(role))
         return out.model_dump(mode="json")
 
     @rpc(expected_exceptions=EXPECTED_ERRORS)
@@ -200,6 +219,78 @@ class DocumentsService(CommonEntrypoints):
         """通讯录: the tenants and active units documents can be delivered to."""
         req = parse(AddressBookQuery, query)
         out = delivery.address_book(self.db, self.caller, self._identity_port(), req)
+        return out.model_dump(mode="json")
+
+    # -- outgoing documents (发文) -----------------------------------------------------------
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def create_outgoing(self, draft: dict[str, Any]) -> dict[str, Any]:
+        """拟稿 (handler): a new outgoing document; routing opens its route."""
+        req = parse(OutgoingCreate, draft)
+        out = outgoing.create_outgoing(
+            self.db, self.caller, self._identity_port(), self._names, req
+        )
+        return out.model_dump(mode="json")
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def update_outgoing(self, document_id: str, changes: dict[str, Any]) -> dict[str, Any]:
+        doc_id = parse_id(document_id, "document_id")
+        req = parse(OutgoingUpdate, changes)
+        out = outgoing.update_outgoing(self.db, self.caller, self._identity_port(), doc_id, req)
+        return _named_bodies(out, self._names).model_dump(mode="json")
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def get_outgoing(self, document_id: str) -> dict[str, Any]:
+        doc_id = parse_id(document_id, "document_id")
+        out = outgoing.get_outgoing(self.db, self.caller, doc_id)
+        return _named_bodies(out, self._names).model_dump(mode="json")
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def list_outgoing(self, query: dict[str, Any] | None = None) -> dict[str, Any]:
+        req = parse(OutgoingQuery, query or {})
+        return outgoing.list_outgoing(self.db, self.caller, req).model_dump(mode="json")
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def check_outgoing_upload(self, document_id: str, role: str) -> None:
+        """Before a body or attachment is streamed: may the caller add it?"""
+        outgoing.check_file_upload(self.db, self.caller, parse_id(document_id, "document_id"), role)
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def check_outgoing_step(self, document_id: str, check: dict[str, Any]) -> dict[str, Any]:
+        """Before 签发 / 编号 / 用印 / 分发: refuse what the document is not ready for."""
+        doc_id = parse_id(document_id, "document_id")
+        req = parse(OutgoingStepCheck, check)
+        out = outgoing.check_step(self.db, self.caller, self._identity_port(), doc_id, req)
+        return out.model_dump(mode="json")
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def outgoing_receipts(self, document_id: str) -> dict[str, Any]:
+        doc_id = parse_id(document_id, "document_id")
+        return outgoing.receipts(self.db, self.caller, self._names, doc_id).model_dump(mode="json")
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def urge_receipt(
+        self, document_id: str, inbox_item_id: str, urge: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        doc_id = parse_id(document_id, "document_id")
+        item_id = parse_id(inbox_item_id, "inbox_item_id")
+        req = parse(ReceiptUrge, urge or {})
+        out = outgoing.urge_receipt(self.db, self.caller, self._names, doc_id, item_id, req)
+        return out.model_dump(mode="json")
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def resend_receipt(self, document_id: str, inbox_item_id: str) -> dict[str, Any]:
+        doc_id = parse_id(document_id, "document_id")
+        item_id = parse_id(inbox_item_id, "inbox_item_id")
+        out = outgoing.resend_receipt(self.db, self.caller, self._names, doc_id, item_id)
+        return out.model_dump(mode="json")
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def outgoing_register(
+        self, series_id: str, query: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """发文登记簿 of a series and year."""
+        req = parse(RegisterQuery, query or {})
+        out = outgoing.register(self.db, self.caller, parse_id(series_id, "series_id"), req)
         return out.model_dump(mode="json")
 
     # -- 发文字号: series and their numbers -----------------------------------------------------
@@ -323,7 +414,7 @@ class DocumentsService(CommonEntrypoints):
     def sign_inbox_item(self, item_id: str) -> dict[str, Any]:
         """签收 (registrar): the item becomes a registered incoming document."""
         iid = parse_id(item_id, "item_id")
-        out = delivery.sign_item(self.db, self.caller, self.store, iid)
+        out = delivery.sign_item(self.db, self.caller, self.store, iid, self._own_name())
         return out.model_dump(mode="json")
 
     @rpc(expected_exceptions=EXPECTED_ERRORS)
@@ -331,7 +422,12 @@ class DocumentsService(CommonEntrypoints):
         """拒收 / 退回 (registrar), with a reason."""
         iid = parse_id(item_id, "item_id")
         req = parse(InboxRefusal, refusal)
-        return delivery.refuse_item(self.db, self.caller, iid, req).model_dump(mode="json")
+        out = delivery.refuse_item(self.db, self.caller, iid, req, self._own_name())
+        return out.model_dump(mode="json")
+
+    def _own_name(self) -> str | None:
+        user_id = self.caller.user_id
+        return self._names([user_id]).get(user_id) if user_id else None
 
     # -- identity's events: the address book of delivery --------------------------------------------
     def _directory(self, env: EventEnvelope, apply: Any) -> None:
@@ -463,6 +559,15 @@ class DocumentsService(CommonEntrypoints):
     @consumer("routing", routing_events.DocumentArchived)
     def on_document_archived(self, env: EventEnvelope) -> None:
         self._apply("on_document_archived", env)
+
+
+def _named_bodies(found: OutgoingOut, names: Any) -> OutgoingOut:
+    """Who uploaded each body version, by name."""
+    people = list(dict.fromkeys(v.uploaded_by for v in found.body_versions))
+    known = names(people) if people else {}
+    for version in found.body_versions:
+        version.uploaded_by_name = known.get(version.uploaded_by)
+    return found
 
 
 SERVICE = DocumentsService

@@ -24,8 +24,8 @@ from sqlalchemy.orm import Session
 from services.common.context import CallContext
 from services.common.events import EventEnvelope, emit
 from services.common.inputs import id_list, instant, optional_id
-from services.common.vocabulary import DocumentStatus, OpinionKind
-from services.documents import instructions, queries, rules
+from services.common.vocabulary import Direction, DocumentStatus, OpinionKind
+from services.documents import instructions, outgoing, queries, rules
 from services.documents.events import EVENTS
 from services.documents.models import Document, Opinion
 from services.documents.registry import load_visible
@@ -35,6 +35,8 @@ from services.documents.views import document_out, opinion_out, trace_out
 
 log = logging.getLogger(__name__)
 
+#: outgoing actions whose record names who took them
+OUTGOING_RECORDED = frozenset({"issue", "number", "seal", "dispatch"})
 #: names of people as identity gave them (None: identity could not say)
 NameBook = Mapping[uuid.UUID, str | None]
 #: asks identity for the names of people
@@ -99,7 +101,10 @@ def _opinion_of(env: EventEnvelope) -> tuple[OpinionKind, str] | None:
 
 def people_to_name(env: EventEnvelope) -> list[uuid.UUID]:
     """Whose names the opinion an event carries needs (fetched before it is applied)."""
-    if env.type not in ACTED or _opinion_of(env) is None:
+    if env.type not in ACTED:
+        return []
+    recorded = env.data.get("action") in OUTGOING_RECORDED  # 签发, 用印, 分发 keep names
+    if _opinion_of(env) is None and not recorded:
         return []
     people = [_actor(env, *ACTED[env.type][1]), optional_id(env.data.get("on_behalf_of_id"))]
     return [p for p in people if p is not None]
@@ -222,6 +227,8 @@ def _task_created(
             },
         )
     _trace(session, ctx, doc, env, "task.create", (), "created_at")
+    if doc.direction == Direction.outgoing:
+        outgoing.on_task_created(session, doc, env)
 
 
 def _task_closed(session: Session, env: EventEnvelope) -> None:
@@ -280,6 +287,8 @@ def _task_acted(
     )
     if row is not None and row.kind == OpinionKind.instruction and env.type == "task.completed":
         instructions.record_instruction(session, ctx, doc, env, row, names)  # 领导批示编号
+    if doc.direction == Direction.outgoing and env.type == "task.completed":
+        outgoing.on_task_completed(session, ctx, doc, env, names)  # 签发, 编号, 用印, 分发
 
 
 def _trace(
@@ -361,6 +370,8 @@ def _state_change(state: DocumentStatus, at_key: str, actor_key: str, action: st
         at = _at(env, at_key)
         before = {"status": doc.status}
         doc.status = new_status
+        if new_status == DocumentStatus.archived:
+            outgoing.on_archived(session, doc)
         setattr(doc, at_key, at)
         doc.updated_at = at
         record(

@@ -22,6 +22,8 @@ from minio.lifecycleconfig import Expiration, LifecycleConfig, Rule
 from services.common.errors import NotFound
 from services.common.objectstore import (
     ALLOWED_TYPES,
+    ATTACHMENT_TYPES,
+    BODY_TYPES,
     DOCUMENTS_PREFIX,
     MAX_UPLOAD_BYTES,
     PART_SIZE,
@@ -160,6 +162,8 @@ def presigned_download(
 
 __all__ = [
     "ALLOWED_TYPES",
+    "ATTACHMENT_TYPES",
+    "BODY_TYPES",
     "DOCUMENTS_PREFIX",
     "MAX_UPLOAD_BYTES",
     "PART_SIZE",

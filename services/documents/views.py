@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from services.common.vocabulary import DocumentStatus, OpinionKind, Urgency
+from services.common.vocabulary import Direction, DocumentStatus, OpinionKind, Urgency
 from services.documents.models import Document, DocumentFile, Instruction, Opinion
 from services.documents.rules import attribution
 from services.documents.schemas import (
@@ -29,6 +29,8 @@ def file_out(row: DocumentFile) -> FileOut:
         sha256=row.sha256,
         uploaded_by=row.uploaded_by,
         uploaded_at=row.uploaded_at,
+        role=row.role or "scan",
+        version=row.version,
     )
 
 
@@ -36,6 +38,7 @@ def document_out(doc: Document, files: Sequence[DocumentFile] = ()) -> DocumentO
     return DocumentOut(
         id=doc.id,
         tenant_id=doc.tenant_id,
+        direction=Direction(doc.direction or "incoming"),
         title=doc.title,
         source_org=doc.source_org,
         doc_number=doc.doc_number,

@@ -259,6 +259,9 @@ class Person:
     def put(self, path: str, **kwargs: Any) -> httpx.Response:
         return self.user.put(path, **kwargs)
 
+    def patch(self, path: str, **kwargs: Any) -> httpx.Response:
+        return self.user.patch(path, **kwargs)
+
 
 #: (unit name, kind) under the tenant's root
 INCOMING_UNITS = (
