@@ -417,7 +417,7 @@ async def _attach_all(
                     "attach_file",
                     document_id=str(document_id),
                     file=attach.model_dump(),
-                    role=role,
+                    **({} if role == "scan" else {"role": role}),
                 )
             )
         except InvalidInput as exc:

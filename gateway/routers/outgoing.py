@@ -11,7 +11,7 @@ after documents said the document is ready for it.
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Query, Request
 from pydantic import BaseModel, Field, StringConstraints
@@ -223,7 +223,7 @@ async def check_outgoing_action(
 )
 async def outgoing_step(
     document_id: uuid.UUID,
-    step: Annotated[str, StringConstraints(pattern=r"^(issue|number|seal|dispatch)$")],
+    step: Literal["issue", "number", "seal", "dispatch"],
     caller: AuthCaller,
     body: OutgoingStep | None = None,
 ) -> Any:

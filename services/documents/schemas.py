@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
@@ -879,7 +879,7 @@ class OutgoingPage(BaseModel):
 class OutgoingStepCheck(Strict):
     """What the gateway asks before an outgoing step's action is taken."""
 
-    action: Annotated[str, StringConstraints(pattern=r"^(issue|number|seal|dispatch)$")]
+    action: Literal["issue", "number", "seal", "dispatch"]
     series_id: uuid.UUID | None = Field(
         default=None, description="number: the series to number in (default: the draft's)"
     )

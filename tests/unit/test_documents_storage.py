@@ -22,6 +22,7 @@ from services.documents.storage import (
     staging_key,
 )
 from tests.support import samples
+from tests.support.outgoing import EXE, real_docx
 
 
 @pytest.mark.parametrize(
@@ -64,6 +65,18 @@ def test_an_ofd_package_is_recognised_when_streamed_in_small_chunks_and_ofd_xml_
         sniffer.feed(data[i : i + 8192])
     assert sniffer.result() == "application/ofd"
     assert len(sniffer._tail) <= TypeSniffer.TAIL and len(sniffer._head) <= TypeSniffer.HEAD
+
+
+def test_an_outgoing_body_is_docx_pdf_or_ofd_and_never_a_renamed_exe():
+    docx = sniff_bytes(real_docx("正文"))
+    assert docx == storage.DOCX
+    assert docx in storage.BODY_TYPES and docx in storage.ATTACHMENT_TYPES
+    assert not storage.is_allowed_type(docx)  # not a scan
+    assert sniff_bytes(samples.ofd()) in storage.BODY_TYPES
+    assert sniff_bytes(samples.pdf()) in storage.BODY_TYPES
+    assert sniff_bytes(samples.png()) not in storage.BODY_TYPES  # an image is no body
+    assert sniff_bytes(EXE) not in storage.ATTACHMENT_TYPES
+    assert sniff_bytes(samples.plain_zip()) not in storage.ATTACHMENT_TYPES
 
 
 def test_a_pdf_renamed_ofd_is_still_a_pdf():
