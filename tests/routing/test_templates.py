@@ -34,7 +34,12 @@ def _quick_template() -> dict[str, Any]:
 def test_every_tenant_sees_the_platform_default(rpc: SyncRpc, org: Org):
     assert org.registrar
     templates = rpc.call("routing", "list_templates", context=org.registrar.ctx())
-    [default] = [t for t in templates if t["tenant_id"] is None]
+    [default] = [t for t in templates if t["tenant_id"] is None and t["kind"] == "incoming"]
+    [outgoing] = [t for t in templates if t["tenant_id"] is None and t["kind"] == "outgoing"]
+    assert (outgoing["code"], [s["key"] for s in outgoing["steps"]]) == (
+        "outgoing-default",
+        ["draft", "check", "countersign", "issue", "number", "seal", "dispatch", "archive"],
+    )
     assert (default["id"], default["code"], default["version"]) == (
         str(DEFAULT_TEMPLATE_ID),
         "incoming-default",
