@@ -51,6 +51,6 @@ def test_an_unfiltered_query_sees_only_the_tenant_of_the_transaction(
         ).scalar_one()
     assert mine in seen and theirs not in seen
     assert tenants == {org.tenant_id}
-    assert templates == 1  # the platform default is readable by every tenant
+    assert templates == 2  # the platform defaults (收文, 发文) are readable by every tenant
     with routing_app_db.begin() as conn:  # no tenant at all: nothing
         assert conn.execute(text("SELECT count(*) FROM tasks")).scalar_one() == 0
