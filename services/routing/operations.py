@@ -1232,8 +1232,8 @@ def list_delegated(
 ) -> TaskPage:
     """代录批示: the open tasks of the leaders who authorised me (a secretary, with a
     delegation valid now) to enter their instructions. Each offers ``instruct`` where
-    its step is a leader's instruction step (entered with ``on_behalf_of`` = the task's
-    assignee); nothing else, since a secretary only enters instructions."""
+    its step is a leader's instruction step, ``issue`` where it is 签发 of an outgoing
+    document (entered with ``on_behalf_of`` = the task's assignee); nothing else."""
     tenant_id, actor = _caller(ctx)
     if Role.secretary not in actor.roles:
         return TaskPage(items=[], total=0, limit=q.limit, offset=q.offset)
@@ -1250,10 +1250,13 @@ def list_delegated(
     items = []
     for row, out in zip(rows, _outs(session, rows, None), strict=True):
         flow = catalog.flow_of(session, row[0].template_id)
-        instruct = flow.is_leader_step(row[0].step) and Action.instruct.value in flow.actions_at(
-            row[0].step
-        )
-        items.append(out.model_copy(update={"allowed_actions": ["instruct"] if instruct else []}))
+        step = row[0].step
+        entered = [
+            a
+            for a in (Action.instruct.value, Action.issue.value)
+            if flow.is_leader_step(step) and a in flow.actions_at(step)
+        ]
+        items.append(out.model_copy(update={"allowed_actions": entered}))
     return TaskPage(items=items, total=total, limit=q.limit, offset=q.offset)
 
 
