@@ -57,8 +57,13 @@ function errorOfXhr(xhr: XMLHttpRequest): ApiError {
 }
 
 /** Upload one scan to a document; resolves with the stored file, rejects with an ApiError. */
-export async function uploadScan(documentId: string, file: File, onProgress: (percent: number) => void): Promise<unknown> {
-  const url = `/api/v1/documents/${encodeURIComponent(documentId)}/files`;
+export function uploadScan(documentId: string, file: File, onProgress: (percent: number) => void): Promise<unknown> {
+  return uploadFile(`/api/v1/documents/${encodeURIComponent(documentId)}/files`, file, onProgress);
+}
+
+/** Upload one file (multipart part ``files``) to ``url`` of the API with its progress, one
+ * refresh of an expired token; resolves with the answer, rejects with an ApiError. */
+export async function uploadFile(url: string, file: File, onProgress: (percent: number) => void): Promise<unknown> {
   let xhr = await send(url, file, onProgress);
   if (xhr.status === 401 && xhr.responseText.includes("token_expired")) {
     if (!(await refreshOnce())) {
