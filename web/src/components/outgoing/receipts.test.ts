@@ -54,6 +54,12 @@ describe("the receipts", () => {
     expect(rows.map((r) => r.inbox_item_id)).toEqual(["a", "b2", "b1", "c"]);
   });
 
+  it("list the 主送 units before the 抄送 ones", () => {
+    const copied = receipt("c1", "uc", { is_copy: true, status: "refused", superseded: true });
+    const rows = orderedReceipts([copied, receipt("m", "um"), receipt("c2", "uc", { is_copy: true })]);
+    expect(rows.map((r) => r.inbox_item_id)).toEqual(["m", "c2", "c1"]);
+  });
+
   it("say who signed or refused, and when (Shanghai time)", () => {
     const signed = receipt("a", "u", { status: "signed", signed_at: "2026-11-23T02:05:00Z", signed_by_name: "外文书" });
     expect(receiptEvent(signed)).toEqual({ at: "2026-11-23 10:05", text: "外文书 签收" });

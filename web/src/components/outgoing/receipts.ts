@@ -33,20 +33,22 @@ export function unitText(receipt: Pick<Receipt, "tenant_name" | "unit_name">): s
   return [receipt.tenant_name, receipt.unit_name].filter(Boolean).join(" · ") || "—";
 }
 
-/** Rows in the order of the recipients as first sent; within a unit the newest copy first,
- * so that a copy sent again stands directly above the refused one it replaced. */
+/** Rows by unit, 主送 before 抄送 (otherwise as the server lists them: as first sent);
+ * within a unit the newest copy first, so that a copy sent again stands directly above
+ * the refused one it replaced. */
 export function orderedReceipts(receipts: Receipt[]): Receipt[] {
-  const units: string[] = [];
+  const units: { unit: string; isCopy: boolean; index: number }[] = [];
   const byUnit = new Map<string, Receipt[]>();
   for (const receipt of receipts) {
     const copies = byUnit.get(receipt.unit_id);
     if (copies) copies.push(receipt);
     else {
-      units.push(receipt.unit_id);
+      units.push({ unit: receipt.unit_id, isCopy: receipt.is_copy, index: units.length });
       byUnit.set(receipt.unit_id, [receipt]);
     }
   }
-  return units.flatMap((unit) => [...(byUnit.get(unit) ?? [])].reverse());
+  units.sort((a, b) => Number(a.isCopy) - Number(b.isCopy) || a.index - b.index);
+  return units.flatMap(({ unit }) => [...(byUnit.get(unit) ?? [])].reverse());
 }
 
 /** What happened to the copy, and when: 「外文书 签收」, 「外文书 拒收」, 「已发送，待签收」. */
