@@ -985,7 +985,8 @@ def register(
         doc = docs.get(number.document_id) if number.document_id else None
         row = rows.get(number.document_id) if number.document_id else None
         recipients = [
-            r["unit_name"] for r in [*(row.main_to if row else []), *(row.copy_to if row else [])]
+            recipient_name(r, row.tenant_id if row else None)
+            for r in [*(row.main_to if row else []), *(row.copy_to if row else [])]
         ]
         if number.state is NumberState.voided:
             status = "已作废"
@@ -1022,6 +1023,13 @@ def register(
             )
         ]
     return RegisterOut(series=year_out.series, year=year, total=len(out), rows=out)
+
+
+def recipient_name(snapshot: Mapping[str, Any], own_tenant: Any) -> str:
+    """文书处 of one's own tenant; 贵阳市 · 文书处 of another."""
+    if str(snapshot.get("tenant_id")) == str(own_tenant):
+        return str(snapshot["unit_name"])
+    return f"{snapshot['tenant_name']} · {snapshot['unit_name']}"
 
 
 def dispatched(session: Session, number: DocumentNumber) -> bool:

@@ -370,7 +370,7 @@ def test_an_outgoing_document_goes_the_whole_route_to_two_tenants_with_receipts(
         "赵厅长",
         "已分发",
     )
-    assert row["recipients"] == ["文书处", "文书处"]
+    assert row["recipients"] == ["另一个厅 · 文书处"] * 2  # 主送, then 抄送
     response = registrar.get(f"/number-series/{series['id']}/register.xlsx")
     assert response.status_code == 200
     sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
@@ -392,7 +392,7 @@ def test_an_outgoing_document_goes_the_whole_route_to_two_tenants_with_receipts(
         "关于开展政务数据质量检查的通知",
         dt.datetime.combine(issued_on, dt.time()),
         "赵厅长",
-        "文书处、文书处",
+        "另一个厅 · 文书处、另一个厅 · 文书处",
         "已分发",
         None,
     ]
