@@ -257,7 +257,9 @@ def test_a_registrar_numbers_seals_dispatches_and_follows_the_receipts(
     expect(line.locator("[data-test=register-signer]")).to_have_text("赵厅长")
     expect(line.locator("[data-test=register-status]")).to_have_text("已分发")
     expect(line.locator("[data-test=register-issued]")).to_have_text(today())
-    expect(line.locator("[data-test=register-recipients]")).to_have_text(f"{MAIN} · 文书处、{COPY} · 文书处")
+    expect(line.locator("[data-test=register-recipients]")).to_have_text(
+        f"{MAIN} · 文书处、{COPY} · 文书处"
+    )
     expect(page.locator("[data-test=register-summary]")).to_contain_text(
         f"测试厅发 {year()} 年发文登记簿"
     )
