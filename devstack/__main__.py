@@ -17,6 +17,20 @@ def web_note() -> str:
     return "" if (web_dist() / "index.html").is_file() else "  (not built: make web)"
 
 
+def channels_note(stack: Stack) -> str:
+    """Where notifications by e-mail and SMS go: the loopback sinks' message list,
+    or the real server and provider the environment names."""
+    env = stack.env
+    lines = []
+    if stack.sink_url:
+        lines.append(f"  SMS and e-mail sink: {stack.sink_url}/messages")
+    smtp = f"{env.get('SMTP_HOST')}:{env.get('SMTP_PORT', '25')}"
+    sms = env.get("SMS_HTTP_URL") if env.get("SMS_PROVIDER", "http") == "http" else None
+    lines.append(f"  e-mail:    SMTP {smtp}")
+    lines.append(f"  SMS:       {sms or 'provider ' + env.get('SMS_PROVIDER', '')}")
+    return "".join(line + "\n" for line in lines)
+
+
 def _interrupt(*_: object) -> None:
     raise KeyboardInterrupt
 
@@ -31,7 +45,10 @@ def main() -> int:
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, _interrupt)
     try:
-        print("starting: S3 stand-in, migrations, services, gateway …", flush=True)
+        print(
+            "starting: S3 stand-in, SMS and e-mail sinks, migrations, services, gateway …",
+            flush=True,
+        )
         stack.start()
         s3 = stack.env.get("MINIO_ENDPOINT")
         print(
@@ -42,6 +59,7 @@ def main() -> int:
             f"  metrics:   {stack.gateway_url}/metrics and service ports "
             f"{min(stack.metrics_ports.values())}-{max(stack.metrics_ports.values())}\n"
             f"  S3:        {s3}\n"
+            f"{channels_note(stack)}"
             f"  logs:      {stack.log_dir}\n",
             flush=True,
         )

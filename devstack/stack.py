@@ -1,4 +1,5 @@
-"""The whole suite as local processes: S3 stand-in, migrations, services, gateway.
+"""The whole suite as local processes: S3 stand-in, SMS and e-mail sinks, migrations,
+services, gateway.
 
 Used by ``make run`` (``python -m devstack``), by the tests (an isolated stack
 per test session: its own RabbitMQ vhost, database names, Redis key prefix and
@@ -69,6 +70,8 @@ class Stack:
     services: tuple[str, ...] = SERVICES
     vhost: str | None = None
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    #: the loopback sinks' HTTP API (``/messages``, ``/control``) once started
+    sink_url: str | None = None
 
     # -- construction ------------------------------------------------------------------
     @classmethod
@@ -77,6 +80,8 @@ class Stack:
         env = dict(os.environ)
         env.setdefault("GONGWEN_ENV", "local")
         env.setdefault("S3_LOCAL_PORT", "9000")
+        env.setdefault("SINK_SMTP_PORT", "1025")
+        env.setdefault("SINK_HTTP_PORT", "8025")
         port = int(env.get("GATEWAY_PORT", "8000"))
         base = int(env.get("METRICS_BASE_PORT", "9101"))
         return cls(
@@ -95,7 +100,20 @@ class Stack:
         rabbitmqctl("add_vhost", vhost)
         rabbitmqctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
         env = dict(os.environ)
-        for key in ("MINIO_ENDPOINT",):
+        # the object store and the outbound channels are this stack's own
+        for key in (
+            "MINIO_ENDPOINT",
+            "SMTP_HOST",
+            "SMTP_PORT",
+            "SMTP_USER",
+            "SMTP_PASSWORD",
+            "SMTP_STARTTLS",
+            "SMS_PROVIDER",
+            "SMS_HTTP_URL",
+            "SMS_HTTP_TOKEN",
+            "SINK_SMTP_PORT",
+            "SINK_HTTP_PORT",
+        ):
             env.pop(key, None)
         env.update(
             {
@@ -146,6 +164,60 @@ class Stack:
         self._spawn("s3", [moto, "-H", "127.0.0.1", "-p", str(port)], self.env)
         wait_for(lambda: port_open("127.0.0.1", port), 30, "the S3 server")
         self.env["MINIO_ENDPOINT"] = f"127.0.0.1:{port}"
+
+    def start_sinks(self) -> None:
+        """Start the loopback SMTP and SMS sinks (``devstack.sinks``) and point the
+        services at them: SMTP_HOST/SMTP_PORT unless SMTP_HOST names a real server,
+        SMS_PROVIDER=http and SMS_HTTP_URL unless SMS_HTTP_URL names a gateway or
+        SMS_PROVIDER another provider. Nothing starts when both point elsewhere."""
+        want_smtp = not self.env.get("SMTP_HOST")
+        want_sms = not self.env.get("SMS_HTTP_URL") and self.env.get(
+            "SMS_PROVIDER", "http"
+        ).strip().lower() in ("", "http")
+        if not (want_smtp or want_sms):
+            return
+        smtp_port = int(self.env.get("SINK_SMTP_PORT", "0")) or free_port()
+        http_port = int(self.env.get("SINK_HTTP_PORT", "0")) or free_port()
+        for port, name in ((smtp_port, "SINK_SMTP_PORT"), (http_port, "SINK_HTTP_PORT")):
+            if port_open("127.0.0.1", port):
+                raise RuntimeError(f"port {port} for the local sinks is taken (set {name})")
+        self._spawn(
+            "sinks",
+            [
+                sys.executable,
+                "-m",
+                "devstack.sinks",
+                "--smtp-port",
+                str(smtp_port),
+                "--http-port",
+                str(http_port),
+            ],
+            self.env,
+        )
+        sink_url = f"http://127.0.0.1:{http_port}"
+        from devstack.sinks import SinkClient
+
+        client = SinkClient(sink_url, timeout=1)
+
+        def ready() -> bool:
+            proc = self.processes["sinks"]
+            if proc.poll() is not None:
+                tail = (self.log_dir / "sinks.log").read_text(errors="replace")[-3000:]
+                raise RuntimeError(f"the sinks exited with {proc.returncode}:\n{tail}")
+            return client.healthy() and port_open("127.0.0.1", smtp_port)
+
+        wait_for(ready, 30, "the SMS and e-mail sinks")
+        self.sink_url = sink_url
+        if want_smtp:
+            self.env.update(
+                {
+                    "SMTP_HOST": "127.0.0.1",
+                    "SMTP_PORT": str(smtp_port),
+                    "SMTP_STARTTLS": "false",
+                }
+            )
+        if want_sms:
+            self.env.update({"SMS_PROVIDER": "http", "SMS_HTTP_URL": client.sms_url})
 
     def migrate(self) -> None:
         subprocess.run(
@@ -218,6 +290,7 @@ class Stack:
     def start(self) -> None:
         self.run_dir.mkdir(parents=True, exist_ok=True)
         self.start_object_store()
+        self.start_sinks()
         self.migrate()
         for service in self.services:
             self.start_service(service)
@@ -226,8 +299,8 @@ class Stack:
 
     def stop(self, timeout: float = 10) -> None:
         """SIGTERM to every process at once, SIGKILL to any still running after
-        ``timeout``; the object store last."""
-        names = [n for n in self.processes if n != "s3"]
+        ``timeout``; the sinks and the object store last."""
+        names = [n for n in self.processes if n not in ("s3", "sinks")]
         for name in names:
             proc = self.processes[name]
             if proc.poll() is None:
@@ -236,6 +309,7 @@ class Stack:
         deadline = time.monotonic() + timeout
         for name in names:
             self.stop_process(name, timeout=max(0.1, deadline - time.monotonic()))
+        self.stop_process("sinks")
         self.stop_process("s3")
 
     def destroy(self) -> None:

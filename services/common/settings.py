@@ -5,15 +5,19 @@ Every process reads the same variables; each has a local default so that
 (`GONGWEN_ENV=production`) the secrets have no default and must be given: a
 process refuses to start while the platform administrator's password, the
 application database password or a MinIO key is empty or a local default, or
-while AMQP_URI has no credentials or RabbitMQ's ``guest:guest``.
+while AMQP_URI has no credentials or RabbitMQ's ``guest:guest``; and while a
+channel it is told to use lacks its credentials (``SMTP_USER`` without
+``SMTP_PASSWORD``; ``SMS_PROVIDER=aliyun`` without the AccessKey pair, the sign
+name or the template code).
 """
 
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any, Literal
 from urllib.parse import unquote, urlsplit
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 LOCAL_PLATFORM_ADMIN_PASSWORD = "gongwen-admin-local"
@@ -75,6 +79,31 @@ class Settings(BaseSettings):
     minio_secure: bool = False
     minio_bucket: str = "gongwen-scans"
 
+    # E-mail (SMTP). Locally and in the tests the loopback sink that devstack starts.
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = Field(default=25, gt=0, lt=65536)
+    smtp_user: str = Field(default="", description="empty: no AUTH")
+    smtp_password: str = ""
+    smtp_starttls: bool = Field(default=False, description="STARTTLS before AUTH and the message")
+    smtp_from: str = Field(
+        default="公文系统 <gongwen@localhost>", description="From: of every notification e-mail"
+    )
+    smtp_timeout: float = Field(default=10.0, gt=0, description="seconds per SMTP step")
+
+    # SMS (短信): a generic HTTP gateway (locally the loopback sink) or Aliyun SMS
+    sms_provider: Literal["http", "aliyun"] = "http"
+    sms_timeout: float = Field(default=5.0, gt=0, description="seconds per provider request")
+    sms_http_url: str = Field(default="", description="the generic adapter POSTs JSON here")
+    sms_http_token: str = Field(default="", description="bearer token of the generic adapter")
+    aliyun_sms_endpoint: str = "https://dysmsapi.aliyuncs.com/"
+    aliyun_access_key_id: str = ""
+    aliyun_access_key_secret: str = ""
+    aliyun_sms_sign_name: str = Field(default="", description="签名, as approved by Aliyun")
+    aliyun_sms_template_code: str = Field(default="", description="模板 CODE (SMS_...)")
+    aliyun_sms_template_param: str = Field(
+        default="content", description="the template's variable that takes the text"
+    )
+
     # Identity
     platform_admin_username: str = "admin"
     platform_admin_password: str = ""
@@ -108,15 +137,26 @@ class Settings(BaseSettings):
 
     log_level: str = "INFO"
 
+    @field_validator("sms_provider", mode="before")
+    @classmethod
+    def _provider_name(cls, value: Any) -> Any:
+        return value.strip().lower() if isinstance(value, str) else value
+
     @model_validator(mode="after")
     def _secrets_in_production(self) -> Settings:
         if self.gongwen_env == "production":
             missing = self.default_secrets()
+            incomplete = self.incomplete_channels()
+            problems = []
             if missing:
-                raise ValueError(
+                problems.append(
                     "in production every secret must be set and not be a local default: "
                     + ", ".join(missing)
                 )
+            if incomplete:
+                problems.append("a channel in use lacks its settings: " + ", ".join(incomplete))
+            if problems:
+                raise ValueError("; ".join(problems))
         elif not self.platform_admin_password:
             self.platform_admin_password = LOCAL_PLATFORM_ADMIN_PASSWORD
         return self
@@ -139,6 +179,28 @@ class Settings(BaseSettings):
                 out.append(f"{name} (the local default)")
         if amqp_uses_default_credentials(self.amqp_uri):
             out.append("AMQP_URI (no user and password, or RabbitMQ's guest:guest)")
+        if self.smtp_user.strip() and not self.smtp_password.strip():
+            out.append("SMTP_PASSWORD (empty while SMTP_USER is set)")
+        if self.sms_provider == "aliyun":
+            for name, value in (
+                ("ALIYUN_ACCESS_KEY_ID", self.aliyun_access_key_id),
+                ("ALIYUN_ACCESS_KEY_SECRET", self.aliyun_access_key_secret),
+            ):
+                if not value.strip():
+                    out.append(f"{name} (empty while SMS_PROVIDER=aliyun)")
+        return out
+
+    def incomplete_channels(self) -> list[str]:
+        """Settings (not secrets) that the configured SMS provider cannot send without."""
+        out = []
+        if self.sms_provider == "aliyun":
+            for name, value in (
+                ("ALIYUN_SMS_SIGN_NAME", self.aliyun_sms_sign_name),
+                ("ALIYUN_SMS_TEMPLATE_CODE", self.aliyun_sms_template_code),
+                ("ALIYUN_SMS_ENDPOINT", self.aliyun_sms_endpoint),
+            ):
+                if not value.strip():
+                    out.append(f"{name} (empty while SMS_PROVIDER=aliyun)")
         return out
 
     def database_name(self, service: str) -> str:
