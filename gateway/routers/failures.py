@@ -26,6 +26,7 @@ from services.common.ops import (
     SetAsideRowOut,
 )
 from services.common.text import Text
+from services.notify.schemas import MessagePage, MessageQuery
 
 router = APIRouter(prefix=API_PREFIX + "/ops", tags=["ops"])
 
@@ -112,4 +113,21 @@ async def replay_set_aside(
 ) -> Any:
     return await caller.call(
         service.value, "ops_replay_set_aside", selection=selection.model_dump(mode="json")
+    )
+
+
+@router.get(
+    "/messages",
+    response_model=MessagePage,
+    summary="Outbound e-mails and texts with their status per channel (ops)",
+    description=(
+        "`scheduled` (waiting: an SMS sent only if still unread), `queued`, `sending`, "
+        "`sent` (with the provider's id), `failed` (refused for good, with the reason), "
+        "`dropped` (read before its time); `attempts` and `last_error` of each."
+    ),
+    responses=error_responses(401, 403, 422, 503, 504),
+)
+async def list_messages(query: Annotated[MessageQuery, Query()], caller: Ops) -> Any:
+    return await caller.call(
+        "notify", "message_status", query=query.model_dump(mode="json", exclude_none=True)
     )

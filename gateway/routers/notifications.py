@@ -17,6 +17,8 @@ from services.notify.schemas import (
     NotificationOut,
     NotificationPage,
     NotificationQuery,
+    PreferencesIn,
+    PreferencesOut,
 )
 
 router = APIRouter(prefix=API_PREFIX + "/notifications", tags=["notifications"])
@@ -62,3 +64,26 @@ async def mark_all_read(caller: AuthCaller) -> Any:
 )
 async def mark_notification_read(notification_id: uuid.UUID, caller: AuthCaller) -> Any:
     return await caller.call("notify", "mark_read", notification_id=str(notification_id))
+
+
+@router.get(
+    "/preferences",
+    response_model=PreferencesOut,
+    summary="My channels per kind of notification (站内 always; 邮件, 短信 as I choose)",
+    responses=error_responses(401, 503, 504),
+)
+async def my_preferences(caller: AuthCaller) -> Any:
+    return await caller.call("notify", "my_preferences")
+
+
+@router.put(
+    "/preferences",
+    response_model=PreferencesOut,
+    summary="Set my channels per kind (the in-app inbox cannot be switched off)",
+    description="422 `in_app_required` when `in_app` is left out of a kind's channels.",
+    responses=error_responses(401, 422, 503, 504),
+)
+async def set_my_preferences(body: PreferencesIn, caller: AuthCaller) -> Any:
+    return await caller.call(
+        "notify", "set_my_preferences", preferences=body.model_dump(mode="json")
+    )

@@ -103,6 +103,18 @@ class Settings(BaseSettings):
     aliyun_sms_template_param: str = Field(
         default="content", description="the template's variable that takes the text"
     )
+    # notify: which channel when (DESIGN 5), and the providers' rate limits
+    notify_sms_unread_minutes: int = Field(
+        default=30, ge=0, le=7 * 24 * 60, description="SMS only if still unread after this"
+    )
+    notify_quiet_hours: str = Field(
+        default="22:00-07:00", pattern=r"^\d{2}:\d{2}-\d{2}:\d{2}$", description="no SMS (but 特急)"
+    )
+    notify_release_interval: float = Field(
+        default=5.0, gt=0, description="seconds between passes over scheduled messages"
+    )
+    sms_rate_per_second: float = Field(default=10.0, ge=0, description="0: no limit")
+    email_rate_per_second: float = Field(default=20.0, ge=0, description="0: no limit")
 
     # Identity
     platform_admin_username: str = "admin"

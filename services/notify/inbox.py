@@ -32,7 +32,7 @@ from services.common.errors import NotFound
 from services.common.events import EventEnvelope, consume_once
 from services.common.inputs import optional_id
 from services.common.vocabulary import utcnow
-from services.notify import messages, queries, recipients
+from services.notify import messages, outbound, queries, recipients
 from services.notify.messages import TaskFacts
 from services.notify.models import Notification
 from services.notify.recipients import Directory
@@ -73,6 +73,8 @@ def on_task_event(
     kind: NotificationKind,
     envelope: EventEnvelope,
     now: dt.datetime | None = None,
+    *,
+    policy: outbound.Policy | None = None,
 ) -> int:
     """Notify whoever holds the task of ``envelope`` (``session`` is scoped to its
     tenant). Returns how many notifications were delivered (0 when applied before)."""
@@ -91,6 +93,8 @@ def on_task_event(
         else []
     )
     message = messages.compose(kind, facts)
+    # e-mail addresses and mobile numbers, also asked before the transaction opens
+    contacts = directory.contacts(people) if policy is not None and people else {}
 
     at = now or utcnow()
     if not consume_once(session, handler, envelope):
@@ -112,24 +116,33 @@ def on_task_event(
             )
             delivered = len(told)
         people = [p for p in people if p not in told]
-    created = queries.add_notifications(
-        session,
-        [
-            {
-                "id": uuid.uuid4(),
-                "tenant_id": tenant_id,
-                "user_id": person,
-                "kind": kind.value,
-                "title": message.title,
-                "body": message.body,
-                "document_id": facts.document_id,
-                "task_id": task_id,
-                "event_id": envelope.id,
-                "created_at": at,
-            }
-            for person in people
-        ],
-    )
+    rows = [
+        {
+            "id": uuid.uuid4(),
+            "tenant_id": tenant_id,
+            "user_id": person,
+            "kind": kind.value,
+            "title": message.title,
+            "body": message.body,
+            "document_id": facts.document_id,
+            "task_id": task_id,
+            "event_id": envelope.id,
+            "created_at": at,
+        }
+        for person in people
+    ]
+    new = set(queries.add_notifications(session, rows))
+    created = len(new)
+    if policy is not None:  # the e-mails and texts of the new ones, in this transaction
+        outbound.plan_messages(
+            session,
+            tenant_id=tenant_id,
+            notifications=[r for r in rows if r["id"] in new],
+            urgency=facts.urgency,
+            contacts=contacts,
+            policy=policy,
+            now=at,
+        )
     session.commit()
     if not people and not delivered:
         log.debug("%s: event %s has nobody to notify (%s)", handler, envelope.id, held_by)

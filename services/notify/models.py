@@ -13,7 +13,18 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from sqlalchemy import CheckConstraint, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.common.events import outbox_tables
@@ -28,7 +39,12 @@ class Base(DeclarativeBase):
 OUTBOX, PROCESSED_EVENTS = outbox_tables(Base.metadata)
 
 #: the tables of tenant data (row-level security on each)
-TENANT_TABLES = ("notifications", "document_titles")
+TENANT_TABLES = (
+    "notifications",
+    "document_titles",
+    "notification_preferences",
+    "outbound_messages",
+)
 
 KINDS = tuple(k.value for k in NotificationKind)
 
@@ -81,4 +97,64 @@ class DocumentTitle(Base):
     tenant_id: Mapped[uuid.UUID]
     title: Mapped[str] = mapped_column(String(300))
     urgency: Mapped[str | None] = mapped_column(String(20))
+    updated_at: Mapped[dt.datetime]
+
+
+# -- outbound channels: e-mail and SMS (issue 12) ---------------------------------------------------
+
+
+class Preference(Base):
+    """A user's channels for one kind of notification (the in-app inbox always among them)."""
+
+    __tablename__ = "notification_preferences"
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)
+    channels: Mapped[list[str]] = mapped_column(ARRAY(String(10)))
+    updated_at: Mapped[dt.datetime]
+
+
+class OutboundMessage(Base):
+    """One notification's message by one channel (e-mail or SMS) — unique per
+    notification and channel, so that no person gets it twice by the same channel —
+    with its status: ``scheduled`` (waiting for its time, e.g. an SMS sent only if the
+    notification is still unread), ``queued`` (announced to the channel's queue),
+    ``sending``, ``sent``, ``failed`` (the provider refused it for good, with its
+    reason) or ``dropped`` (read before its time came)."""
+
+    __tablename__ = "outbound_messages"
+    __table_args__ = (
+        UniqueConstraint("notification_id", "channel", name="uq_outbound_notification_channel"),
+        CheckConstraint("channel IN ('email', 'sms')", name="ck_outbound_channel"),
+        CheckConstraint(
+            "status IN ('scheduled', 'queued', 'sending', 'sent', 'failed', 'dropped')",
+            name="ck_outbound_status",
+        ),
+        Index(
+            "ix_outbound_scheduled",
+            "not_before",
+            postgresql_where=text("status = 'scheduled'"),
+        ),
+        Index("ix_outbound_user", "tenant_id", "user_id", "created_at"),
+        Index("ix_outbound_status", "status", "updated_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    tenant_id: Mapped[uuid.UUID]
+    notification_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("notifications.id"))
+    user_id: Mapped[uuid.UUID]
+    kind: Mapped[str] = mapped_column(String(20))
+    channel: Mapped[str] = mapped_column(String(10))
+    address: Mapped[str] = mapped_column(String(200))
+    subject: Mapped[str] = mapped_column(String(500))
+    text: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(12))
+    not_before: Mapped[dt.datetime]
+    only_if_unread: Mapped[bool] = mapped_column(Boolean, default=False)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    provider_message_id: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[dt.datetime]
+    sent_at: Mapped[dt.datetime | None]
     updated_at: Mapped[dt.datetime]

@@ -128,18 +128,18 @@ def todo_to_returned(
     return set(result.scalars())
 
 
-def add_notifications(session: Session, rows: Sequence[dict[str, Any]]) -> int:
+def add_notifications(session: Session, rows: Sequence[dict[str, Any]]) -> list[uuid.UUID]:
     """Insert notifications; one already there for (event, recipient) is left alone.
-    Returns how many were new."""
+    Returns the ids of the new ones."""
     if not rows:
-        return 0
+        return []
     result = session.execute(
         pg_insert(Notification)
         .values(list(rows))
         .on_conflict_do_nothing(constraint="uq_notifications_event_user")
         .returning(Notification.id)
     )
-    return len(result.all())
+    return [r[0] for r in result.all()]
 
 
 def inbox_page(

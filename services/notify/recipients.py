@@ -43,6 +43,10 @@ class Directory(Protocol):
         unit is not found)."""
         ...
 
+    def contacts(self, people: Sequence[uuid.UUID]) -> dict[uuid.UUID, Any]:
+        """Each person's e-mail address and mobile number (``outbound.Contact``)."""
+        ...
+
 
 @dataclass(frozen=True)
 class Holder:

@@ -33,6 +33,7 @@ from nameko.rpc import RpcProxy, ServiceProxy
 from services.common.context import CallContext
 from services.common.remote import call
 from services.common.settings import get_settings
+from services.notify.outbound import Contact
 
 #: who notify is when it asks another service on its own account
 NOTIFY_PRINCIPAL_ID = uuid.uuid5(uuid.NAMESPACE_URL, "urn:gongwen:service:notify")
@@ -83,6 +84,18 @@ class IdentityDirectory:
                 if not items or offset >= int(page.get("total") or 0):
                     break
         return list(dict.fromkeys(members))
+
+    def contacts(self, people: Sequence[uuid.UUID]) -> dict[uuid.UUID, Any]:
+        """Each person's e-mail and mobile number, as identity has them (none: not found)."""
+        found: dict[uuid.UUID, Any] = {}
+        for person in dict.fromkeys(people):
+            user = call("identity", self._identity.get_user, user_id=str(person))
+            if user and user.get("active", True):
+                found[person] = Contact(
+                    email=(user.get("email") or "").strip() or None,
+                    mobile=(user.get("phone") or "").strip() or None,
+                )
+        return found
 
 
 class _CallingAs:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from enum import StrEnum
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -64,3 +65,54 @@ class NotificationPage(BaseModel):
 class MarkAllReadOut(BaseModel):
     marked: int = Field(description="how many were unread and are now read")
     unread_count: int
+
+
+# -- e-mail and SMS (DESIGN 5) ---------------------------------------------------------------------
+
+
+ChannelName = Literal["in_app", "email", "sms"]
+
+
+class PreferencesIn(Strict):
+    """My channels per kind: ``in_app`` always among them (422 ``in_app_required``)."""
+
+    kinds: dict[NotificationKind, list[ChannelName]] = Field(
+        description='kind → channels, e.g. {"reminder": ["in_app", "email"]}'
+    )
+
+
+class PreferencesOut(BaseModel):
+    kinds: dict[str, list[str]]
+
+
+class MessageQuery(Strict):
+    status: Literal["scheduled", "queued", "sending", "sent", "failed", "dropped"] | None = None
+    channel: Literal["email", "sms"] | None = None
+    user_id: uuid.UUID | None = None
+    limit: int = Field(default=50, ge=1, le=500)
+
+
+class MessageOut(BaseModel):
+    """One notification's message by one channel, with how it went."""
+
+    id: uuid.UUID
+    tenant_id: uuid.UUID
+    notification_id: uuid.UUID
+    user_id: uuid.UUID
+    kind: str
+    channel: str
+    address: str
+    subject: str
+    status: str
+    not_before: dt.datetime
+    attempts: int
+    last_error: str | None
+    provider_message_id: str | None
+    created_at: dt.datetime
+    sent_at: dt.datetime | None
+    updated_at: dt.datetime
+
+
+class MessagePage(BaseModel):
+    items: list[MessageOut]
+    counts: dict[str, int] = Field(description="messages per status (all, not only this page)")

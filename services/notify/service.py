@@ -12,9 +12,11 @@ handling is idempotent (:mod:`services.notify.inbox`).
 from __future__ import annotations
 
 import logging
+import uuid
 from typing import Any
 
 from nameko.rpc import rpc
+from nameko.timer import timer
 from prometheus_client import Counter
 from sqlalchemy.orm import Session
 
@@ -26,9 +28,20 @@ from services.common.events import EventEnvelope
 from services.common.health import CommonEntrypoints
 from services.common.inputs import parse, parse_id
 from services.common.observability import Observability
-from services.notify import inbox
+from services.common.ops import require_ops
+from services.common.settings import get_settings
+from services.common.vocabulary import utcnow
+from services.notify import events as notify_events
+from services.notify import inbox, outbound
+from services.notify.channels import ChannelError
+from services.notify.providers import ChannelsProvider
 from services.notify.remote import DirectoryFor, IdentityAsNotify
-from services.notify.schemas import NotificationKind, NotificationQuery
+from services.notify.schemas import (
+    MessageQuery,
+    NotificationKind,
+    NotificationQuery,
+    PreferencesIn,
+)
 from services.routing import events as routing_events
 
 log = logging.getLogger(__name__)
@@ -55,6 +68,7 @@ class NotifyService(CommonEntrypoints):
     obs = Observability()
     ctx: CallContext = Caller()  # type: ignore[assignment]
     directory_for: DirectoryFor = IdentityAsNotify()  # type: ignore[assignment]
+    channels: outbound.Channels = ChannelsProvider()  # type: ignore[assignment]
 
     # -- routing's task events ------------------------------------------------------------------
 
@@ -66,7 +80,9 @@ class NotifyService(CommonEntrypoints):
         directory = self.directory_for(envelope.tenant_id, envelope.request_id)
         # identity away or a database error: retried with backoff, then parked; identity
         # refusing (a typed error): parked at once (services.common.consumers)
-        created = inbox.on_task_event(self.db, directory, f"notify.{handler}", kind, envelope)
+        created = inbox.on_task_event(
+            self.db, directory, f"notify.{handler}", kind, envelope, policy=self.channels.policy
+        )
         if created:
             NOTIFICATIONS_CREATED.labels(kind.value).inc(created)
 
@@ -94,6 +110,73 @@ class NotifyService(CommonEntrypoints):
     def on_task_overdue(self, envelope: EventEnvelope) -> None:
         """A deadline passed (超期提醒)."""
         self._notify("on_task_overdue", envelope)
+
+    # -- e-mail and SMS: one queue per channel, every instance competing ---------------------------
+
+    def _send(self, envelope: EventEnvelope) -> None:
+        if envelope.tenant_id is None:
+            raise InvalidInput("invalid_event", f"event {envelope.id} has no tenant")
+        outbound.send_message(
+            self.db,
+            envelope.tenant_id,
+            uuid.UUID(str(envelope.data["message_id"])),
+            self.channels.sender,
+            is_channel_error=lambda exc: isinstance(exc, ChannelError),
+            wait_for_token=self.channels.take_token,
+            now=utcnow,
+        )
+
+    @consumer("notify", notify_events.EmailQueued)
+    def on_email_queued(self, envelope: EventEnvelope) -> None:
+        """Send an e-mail (SMTP); a transient failure is retried, then parked."""
+        self._send(envelope)
+
+    @consumer("notify", notify_events.SmsQueued)
+    def on_sms_queued(self, envelope: EventEnvelope) -> None:
+        """Send a text (the SMS provider); a transient failure is retried, then parked."""
+        self._send(envelope)
+
+    @timer(interval=get_settings().notify_release_interval)
+    def release_timer(self) -> None:
+        """Scheduled messages whose time came: queued, dropped (read by then) or held
+        back (quiet hours). Instances share the rows (SKIP LOCKED)."""
+        try:
+            outbound.release_due(self.db, self.channels.policy, utcnow())
+        except Exception:
+            self.db.rollback()
+            log.exception("releasing scheduled messages failed; the next pass tries again")
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def release_now(self) -> JSON:
+        """Run a release pass at once (tests and operators)."""
+        return {"released": outbound.release_due(self.db, self.channels.policy, utcnow())}
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def my_preferences(self) -> JSON:
+        user_id, tenant_id = self.ctx.require_user(), self.ctx.require_tenant()
+        prefs = outbound.preferences_of(self.db, tenant_id, [user_id])[user_id]
+        return {
+            "kinds": {
+                kind.value: sorted(c.value for c in prefs.wants(kind.value))
+                for kind in NotificationKind
+            }
+        }
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def set_my_preferences(self, preferences: Any) -> JSON:
+        user_id, tenant_id = self.ctx.require_user(), self.ctx.require_tenant()
+        choices = parse(PreferencesIn, preferences)
+        outbound.set_preferences(
+            self.db, tenant_id, user_id, {k.value: v for k, v in choices.kinds.items()}, utcnow()
+        )
+        return self.my_preferences()
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def message_status(self, query: Any = None) -> JSON:
+        """Outbound messages with their status per channel (ops)."""
+        require_ops(self.ctx)
+        q = parse(MessageQuery, query or {})
+        return outbound.messages_page(self.db, q).model_dump(mode="json")
 
     # -- my inbox ----------------------------------------------------------------------------------
 

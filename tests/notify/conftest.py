@@ -29,7 +29,18 @@ SERVICES = ("identity", "notify")
 @pytest.fixture(scope="package")
 def stack() -> Iterator[Stack]:
     """Migrations plus identity and notify (no gateway, no routing)."""
-    yield from partial_stack("nt", SERVICES)
+    yield from partial_stack(
+        "nt",
+        SERVICES,
+        sinks=True,
+        # SMS of ordinary notifications as soon as a release pass sees them unread, and
+        # no quiet hours: the tests do not depend on the hour they run at
+        extra_env={
+            "NOTIFY_SMS_UNREAD_MINUTES": "0",
+            "NOTIFY_QUIET_HOURS": "00:00-00:00",
+            "NOTIFY_RELEASE_INTERVAL": "3600",
+        },
+    )
 
 
 @pytest.fixture(scope="package")

@@ -59,6 +59,7 @@ def catalogs() -> dict[str, EventCatalog]:
     """Every producer's catalog, by service."""
     from services.documents.events import EVENTS as documents
     from services.identity.events import EVENTS as identity
+    from services.notify.events import EVENTS as notify
     from services.routing.events import EVENTS as routing
 
-    return {c.source: c for c in (identity, documents, routing)}
+    return {c.source: c for c in (identity, documents, routing, notify)}

@@ -70,11 +70,12 @@ def partial_stack(
     services: tuple[str, ...],
     *,
     object_store: bool = False,
+    sinks: bool = False,
     instances: int = 1,
     extra_env: dict[str, str] | None = None,
 ) -> Iterator[Stack]:
     """An isolated stack of a few services (no gateway) for one test directory:
-    migrations, the object store if asked, ``instances`` processes of each service;
+    migrations, the object store and the SMTP/SMS sinks if asked, ``instances`` processes of each service;
     destroyed afterwards. Package fixtures ``yield from`` it."""
     ensure_infra()
     s = Stack.isolated(name, extra_env=extra_env)
@@ -83,6 +84,8 @@ def partial_stack(
         s.run_dir.mkdir(parents=True, exist_ok=True)
         if object_store:
             s.start_object_store()
+        if sinks:  # the loopback SMTP and SMS sinks (devstack.sinks)
+            s.start_sinks()
         s.migrate()
         for service in services:
             for instance in range(instances):

@@ -145,8 +145,9 @@ class EmailChannel:
             timeout=settings.smtp_timeout,
         )
 
-    def build(self, to: str, subject: str, text: str) -> EmailMessage:
-        """The message as it goes out, with its own ``Message-ID``."""
+    def build(self, to: str, subject: str, text: str, key: str | None = None) -> EmailMessage:
+        """The message as it goes out, with its own ``Message-ID`` — made from ``key``
+        when given (the same message sent again carries the same one)."""
         recipient = mailbox(to)
         message = EmailMessage()
         name, _ = parseaddr(self.sender)
@@ -155,13 +156,13 @@ class EmailChannel:
         message["To"] = recipient if parseaddr(to)[0] == "" else _one_line(to)
         message["Subject"] = _one_line(subject)
         message["Date"] = formatdate(localtime=False, usegmt=True)
-        message["Message-ID"] = make_msgid(domain=domain)
+        message["Message-ID"] = f"<{key}@{domain}>" if key else make_msgid(domain=domain)
         message.set_content(text, charset="utf-8")
         return message
 
-    async def send_async(self, to: str, subject: str, text: str) -> str:
+    async def send_async(self, to: str, subject: str, text: str, key: str | None = None) -> str:
         """Send one message; its ``Message-ID``, or :class:`ChannelError`."""
-        message = self.build(to, subject, text)
+        message = self.build(to, subject, text, key)
         try:
             await aiosmtplib.send(
                 message,
@@ -179,7 +180,7 @@ class EmailChannel:
             raise _error(exc) from exc
         return str(message["Message-ID"])
 
-    def send(self, to: str, subject: str, text: str) -> str:
+    def send(self, to: str, subject: str, text: str, key: str | None = None) -> str:
         """Send one message (blocking only the calling greenthread); its
-        ``Message-ID``, or :class:`ChannelError`."""
-        return run_coroutine(lambda: self.send_async(to, subject, text))
+        ``Message-ID``, or :class:`ChannelError`. ``key``: an idempotency key."""
+        return run_coroutine(lambda: self.send_async(to, subject, text, key))

@@ -1,0 +1,159 @@
+"""E-mail and SMS of notifications through the real broker, PostgreSQL, Redis and the
+loopback SMTP and SMS sinks (devstack.sinks): a 特急 to-do goes out by e-mail and SMS at
+once, exactly once each, with its status per channel; an ordinary one's SMS waits and
+is dropped once the notification is read; a provider failing then recovering gets the
+message once; a user who switched SMS off gets none; the in-app inbox cannot be
+switched off."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+
+from devstack.sinks import SinkClient
+from devstack.stack import Stack
+from services.common.errors import InvalidInput
+from tests.support.notify import Publish, about, envelope, task_data
+from tests.support.people import PASSWORD, Org, Person
+from tests.support.stacks import SyncRpc
+from tests.support.waiting import eventually
+
+OPS = {"user_id": str(uuid.uuid4()), "roles": "ops"}
+
+
+@pytest.fixture(scope="module")
+def sink(stack: Stack) -> SinkClient:
+    assert stack.sink_url, "the notify test stack runs the loopback sinks"
+    client = SinkClient(stack.sink_url, timeout=5)
+    client.clear()
+    return client
+
+
+def reachable(org: Org, rpc: SyncRpc, unit_id: str) -> Person:
+    """A handler with an e-mail address and a mobile number."""
+    username = f"m{uuid.uuid4().hex[:10]}"
+    user = rpc.call(
+        "identity",
+        "create_user",
+        context=org.admin,
+        user={
+            "username": username,
+            "full_name": "陈承办",
+            "password": PASSWORD,
+            "org_unit_id": unit_id,
+            "roles": ["handler"],
+            "email": f"{username}@example.gov.cn",
+            "phone": "13800138000",
+        },
+    )
+    return Person(user["id"], org.tenant_id, unit_id, ("handler",), username)
+
+
+def messages_of(rpc: SyncRpc, person: Person) -> list[dict[str, Any]]:
+    page = rpc.call("notify", "message_status", context=OPS, query={"user_id": person.id})
+    return list(page["items"])
+
+
+def to(sink: SinkClient, address: str, channel: str) -> list[dict[str, Any]]:
+    return [m for m in sink.messages(channel) if address in m["to"]]
+
+
+def todo(org: Org, rpc: SyncRpc, publish: Publish, person: Person, urgency: str) -> dict[str, Any]:
+    data = task_data(
+        unit_id=person.unit_id, assignee=person, step="propose", step_name="拟办", urgency=urgency
+    )
+    publish(envelope("task.created", org, data, actor=org.registrar), caller=org.registrar)
+    return data
+
+
+def test_an_extra_urgent_todo_goes_out_by_email_and_sms_at_once_exactly_once(
+    rpc: SyncRpc, org: Org, publish: Publish, sink: SinkClient
+):
+    person = reachable(org, rpc, org.division().id)
+    data = todo(org, rpc, publish, person, "extra_urgent")
+    [note] = eventually(lambda: about(rpc, person, data["task_id"]), what="the to-do")
+    mails = eventually(lambda: to(sink, f"{person.name}@", "email"), what="the e-mail")
+    texts = eventually(lambda: to(sink, "13800138000", "sms"), what="the text")
+    assert len(mails) == 1 and mails[0]["subject"] == note["title"]
+    assert note["body"] in mails[0]["text"]
+    assert [t["text"] for t in texts if note["title"] in t["text"]]
+    statuses = eventually(
+        lambda: (m := messages_of(rpc, person)) and all(x["status"] == "sent" for x in m) and m,
+        what="both sent",
+    )
+    assert sorted((m["channel"], m["status"], m["attempts"]) for m in statuses) == [
+        ("email", "sent", 1),
+        ("sms", "sent", 1),
+    ]
+    # the same event delivered again: nobody is told twice, by any channel
+    publish(envelope("task.created", org, data, actor=org.registrar), caller=org.registrar)
+    publish(
+        {**envelope("task.created", org, data, actor=org.registrar), "id": str(uuid.uuid4())},
+        caller=org.registrar,
+    )
+    eventually(lambda: len(about(rpc, person, data["task_id"])) == 1)
+    assert len(messages_of(rpc, person)) == 2
+    assert len(to(sink, f"{person.name}@", "email")) == 1
+
+
+def test_an_ordinary_todo_is_texted_only_while_unread(
+    rpc: SyncRpc, org: Org, publish: Publish, sink: SinkClient
+):
+    reader, idler = (reachable(org, rpc, org.division().id) for _ in range(2))
+    read_task = todo(org, rpc, publish, reader, "normal")
+    idle_task = todo(org, rpc, publish, idler, "normal")
+    [note] = eventually(lambda: about(rpc, reader, read_task["task_id"]))
+    eventually(lambda: about(rpc, idler, idle_task["task_id"]))
+    eventually(lambda: len(messages_of(rpc, reader)) == 2 and len(messages_of(rpc, idler)) == 2)
+    waiting = {m["channel"]: m["status"] for m in messages_of(rpc, reader)}
+    assert waiting["sms"] == "scheduled"  # e-mail at once, the text only if still unread
+    rpc.call("notify", "mark_read", context=reader.ctx(), notification_id=note["id"])
+    rpc.call("notify", "release_now", context=OPS)
+    eventually(
+        lambda: {m["channel"]: m["status"] for m in messages_of(rpc, idler)}
+        == {"email": "sent", "sms": "sent"},
+        what="the idler's text",
+    )
+    assert {m["channel"]: m["status"] for m in messages_of(rpc, reader)} == {
+        "email": "sent",
+        "sms": "dropped",
+    }
+
+
+def test_a_provider_failing_then_recovering_delivers_once(
+    rpc: SyncRpc, org: Org, publish: Publish, sink: SinkClient
+):
+    person = reachable(org, rpc, org.division().id)
+    rpc.call(
+        "notify",
+        "set_my_preferences",
+        context=person.ctx(),
+        preferences={"kinds": {"todo": ["in_app", "sms"]}},
+    )
+    sink.control(fail=2, status=503)
+    todo(org, rpc, publish, person, "extra_urgent")
+    [sms] = eventually(
+        lambda: [m for m in messages_of(rpc, person) if m["status"] == "sent"],
+        timeout=30,
+        what="the text after the provider recovered",
+    )
+    assert sms["channel"] == "sms" and sms["attempts"] == 3
+    assert len(messages_of(rpc, person)) == 1  # no e-mail: switched off for to-dos
+    assert len(to(sink, "13800138000", "sms")) >= 1
+    assert [m for m in sink.messages("sms") if m.get("message_key") == sms["id"]]
+
+
+def test_the_inbox_cannot_be_switched_off(rpc: SyncRpc, org: Org):
+    person = reachable(org, rpc, org.division().id)
+    with pytest.raises(InvalidInput) as err:
+        rpc.call(
+            "notify",
+            "set_my_preferences",
+            context=person.ctx(),
+            preferences={"kinds": {"urge": ["sms"]}},
+        )
+    assert err.value.code == "in_app_required"
+    mine = rpc.call("notify", "my_preferences", context=person.ctx())
+    assert mine["kinds"]["urge"] == ["email", "in_app", "sms"]
