@@ -65,7 +65,13 @@ class Inbox:
         self._lock = threading.Lock()
         self._messages: list[JSON] = []
         self._ids = itertools.count(1)
-        self.counts = {"sms": 0, "email": 0, "sms_refused": 0, "email_refused": 0}
+        self.counts = {
+            "sms": 0,
+            "email": 0,
+            "sms_refused": 0,
+            "email_refused": 0,
+            "duplicates": 0,
+        }
         self.fail = 0
         self.status = 503
         self.delay_ms = 0
@@ -73,7 +79,19 @@ class Inbox:
         self.smtp_code = 451
 
     def keep(self, message: JSON) -> JSON:
+        """Keep a message — once per idempotency key (a text's ``message_key``, an
+        e-mail's ``Message-ID``), as a provider honouring the key would: a message sent
+        again with the same key is answered as the first and counted as a duplicate."""
         with self._lock:
+            key = message.get("message_key") or message.get("message_id")
+            if key:
+                for seen in self._messages:
+                    if seen["channel"] == message["channel"] and key in (
+                        seen.get("message_key"),
+                        seen.get("message_id"),
+                    ):
+                        self.counts["duplicates"] += 1
+                        return seen
             message = {"id": f"sink-{next(self._ids)}", **message, "received_at": _now()}
             self._messages.append(message)
             self.counts[message["channel"]] += 1
