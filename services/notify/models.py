@@ -1,7 +1,8 @@
 """Tables of the notify service: the in-app inbox (站内通知) and what it needs of
 routing's documents, the outbox and the processed events.
 
-SMS, e-mail and notices with receipts (回执) arrive in later issues.
+users' channel preferences and the outbound e-mails and texts (``outbound_messages``);
+notices with receipts (回执) arrive later.
 
 Every tenant table has row-level security keyed on ``tenant_id`` (see the
 migration). A notification is unique per (event, recipient): an event delivered

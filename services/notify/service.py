@@ -1,7 +1,9 @@
 """nameko entrypoints of the notify service: the in-app inbox (站内通知) fed by routing's
 task events — a new to-do (待办), an urge (催办), a returned document (退回), a deadline
 approaching (到期提醒), an overdue task (超期提醒) — and the RPC methods a user reads
-their inbox with. SMS, e-mail and notices with receipts (回执) come later.
+their inbox with; the e-mails and texts of those notifications (one queue per channel,
+see :mod:`services.notify.outbound`) and each user's channel preferences. Notices
+with receipts (回执) and the live stream come later.
 
 Every notify instance consumes from the same queue per event (nameko's default
 for a service), so each event is handled by one instance at a time; a handler
