@@ -460,3 +460,66 @@ def test_a_number_voided_before_dispatch_is_given_anew(
     year = ok(registrar.get(f"/number-series/{series['id']}/numbers"))
     states = {n["number"]: n["state"] for n in year["numbers"]}
     assert states[numbered["number"]] == "voided" and states[renumbered["number"]] == "assigned"
+
+
+def test_a_unit_template_without_seal_has_its_countersigners_sign_one_after_another(
+    office: Office, receivers: tuple[Office, Office], series: dict[str, Any]
+):
+    """The route is data: 督查处's own template countersigns in turn and has no 用印."""
+    office.add_unit("督查处")
+    drafter = office.add_person("dc_ban", "蒋承办", "督查处", ["handler"])
+    head = office.add_person("dc_chu", "沈处长", "督查处", ["division_head"])
+    default = next(t for t in ok(office.admin.get("/templates")) if t["code"] == "outgoing-default")
+    steps = [
+        {**s, "countersign_mode": "sequential"} if s["key"] == "countersign" else s
+        for s in default["steps"]
+        if s["key"] != "seal"
+    ]
+    for s in steps:
+        if s["key"] == "number":
+            s["actions"] = {"number": "dispatch", "return": "issue"}
+    mine = {
+        **{k: default[k] for k in ("name", "kind", "first_step")},
+        "code": "dc-out",
+        "steps": steps,
+    }
+    made = ok(office.admin.post("/templates", json=mine), 201)
+    ok(
+        office.admin.post(
+            f"/templates/{made['id']}/assign", json={"unit_ids": [office.units["督查处"]]}
+        )
+    )
+
+    doc = draft(office, drafter, "关于督查事项办理情况的通报", recipients(_to(receivers[0])))
+    act(drafter, open_task(drafter, doc["id"], "draft")["id"], action="submit")
+    check = open_task(head, doc["id"], "check")
+    [first] = act(
+        head,
+        check["id"],
+        action="check",
+        leader_ids=[office["ting1"].id],
+        countersign_unit_ids=[office.units["法规处"], office.units["综合处"]],
+    )["next_tasks"]
+    assert first["unit_id"] == office.units["法规处"]  # in the order named, one at a time
+    [second] = act(
+        office["fg_chu"],
+        open_task(office["fg_chu"], doc["id"], "countersign")["id"],
+        action="countersign",
+        opinion="法规处：无意见。",
+    )["next_tasks"]
+    assert (second["step"], second["unit_id"]) == ("countersign", office.units["综合处"])
+    [issue] = act(office["zh_chu"], second["id"], action="countersign", opinion="综合处：同意。")[
+        "next_tasks"
+    ]
+    assert issue["assignee_id"] == office["ting1"].id
+    [number] = ok(office["ting1"].post(f"/outgoing/{doc['id']}/issue", json={"opinion": "同意。"}))[
+        "next_tasks"
+    ]
+    assert number["step"] == "number"
+    stage_of(office["wenshu"], doc["id"], "number")
+    expect_error(office["wenshu"].post(f"/outgoing/{doc['id']}/number"), 422, "series_required")
+    ok(office["wenshu"].post(f"/outgoing/{doc['id']}/number", json={"series_id": series["id"]}))
+    stage_of(office["wenshu"], doc["id"], "dispatch")  # no 用印 in this unit's route
+    eventually(lambda: ok(office["wenshu"].get(f"/outgoing/{doc['id']}"))["number"])
+    ok(office["wenshu"].post(f"/outgoing/{doc['id']}/dispatch"))
+    eventually(lambda: ok(office["wenshu"].get(f"/outgoing/{doc['id']}/receipts"))["receipts"])
