@@ -163,6 +163,8 @@ def build_state(settings: Settings) -> GatewayState:
         limiter=limiter,
         objects=MinioObjects.from_settings(settings, uploads),
         uploads=uploads,
+        # the live streams block on their subscription: no short socket timeout here
+        streams=Redis.from_url(settings.redis_url, socket_connect_timeout=1.0),
     )
 
 
@@ -195,6 +197,8 @@ def create_app(
                 await state.limiter.close()
             if state.uploads is not None:
                 state.uploads.close()
+            if state.streams is not None:
+                await state.streams.aclose()
 
     app = FastAPI(
         title="Gongwen API",

@@ -32,6 +32,7 @@ class GatewayState:
     limiter: RateLimiter | None
     objects: ScanObjects | None = None  # the scans' object store (None: not configured)
     uploads: UploadGate | None = None  # upload slots and their threads (default: from settings)
+    streams: Any = None  # Redis (redis.asyncio) the live notification streams listen on
 
     def __post_init__(self) -> None:
         if self.uploads is None:

@@ -43,6 +43,7 @@ from services.notify.schemas import (
     NotificationOut,
     NotificationPage,
     NotificationQuery,
+    SinceOut,
 )
 
 log = logging.getLogger(__name__)
@@ -75,6 +76,7 @@ def on_task_event(
     now: dt.datetime | None = None,
     *,
     policy: outbound.Policy | None = None,
+    notified_users: list[uuid.UUID] | None = None,
 ) -> int:
     """Notify whoever holds the task of ``envelope`` (``session`` is scoped to its
     tenant). Returns how many notifications were delivered (0 when applied before)."""
@@ -133,6 +135,8 @@ def on_task_event(
     ]
     new = set(queries.add_notifications(session, rows))
     created = len(new)
+    if notified_users is not None:  # who has something new (their live streams are told)
+        notified_users.extend(person for person in people if person in new_people(rows, new))
     if policy is not None:  # the e-mails and texts of the new ones, in this transaction
         outbound.plan_messages(
             session,
@@ -147,6 +151,10 @@ def on_task_event(
     if not people and not delivered:
         log.debug("%s: event %s has nobody to notify (%s)", handler, envelope.id, held_by)
     return created + delivered
+
+
+def new_people(rows: list[dict[str, Any]], new: set[uuid.UUID]) -> set[uuid.UUID]:
+    return {uuid.UUID(str(r["user_id"])) for r in rows if r["id"] in new}
 
 
 def _subject_task(
@@ -179,6 +187,7 @@ def notification_out(row: Notification) -> NotificationOut:
         task_id=row.task_id,
         created_at=row.created_at,
         read_at=row.read_at,
+        seq=row.seq or 0,
     )
 
 
@@ -218,3 +227,22 @@ def mark_all_read(session: Session, ctx: CallContext) -> MarkAllReadOut:
     unread = queries.unread_count(session, tenant_id, user_id)
     session.commit()
     return MarkAllReadOut(marked=marked, unread_count=unread)
+
+
+def since(session: Session, ctx: CallContext, after: int | None, limit: int = 100) -> SinceOut:
+    """My notifications after stream position ``after`` (oldest first): what a live
+    stream sends, and resumes from after a dropped connection (none lost, none twice).
+    ``after`` None: no items, only where the stream stands now (a new stream starts
+    there)."""
+    tenant_id, user_id = _me(ctx)
+    if after is None:
+        after = queries.last_seq(session, tenant_id, user_id)
+        limit = 0
+    rows = queries.since(session, tenant_id, user_id, after, limit) if limit else []
+    unread = queries.unread_count(session, tenant_id, user_id)
+    session.rollback()
+    return SinceOut(
+        items=[notification_out(r) for r in rows],
+        unread_count=unread,
+        last_seq=rows[-1].seq if rows else after,
+    )

@@ -15,9 +15,11 @@ import datetime as dt
 import uuid
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     CheckConstraint,
     ForeignKey,
+    Identity,
     Index,
     Integer,
     String,
@@ -63,6 +65,7 @@ class Notification(Base):
         Index("ix_notifications_inbox", "tenant_id", "user_id", "created_at", "id"),
         # what a user was told about one task (a return and its to-do, see inbox)
         Index("ix_notifications_task", "task_id", "user_id"),
+        Index("ix_notifications_stream", "tenant_id", "user_id", "seq"),
         # the unread count and the unread-only inbox
         Index(
             "ix_notifications_unread",
@@ -85,6 +88,8 @@ class Notification(Base):
     event_id: Mapped[uuid.UUID]  # the routing event that caused it
     created_at: Mapped[dt.datetime]
     read_at: Mapped[dt.datetime | None]
+    #: the order notifications were written in: where a live stream resumes from
+    seq: Mapped[int] = mapped_column(BigInteger, Identity(always=True))
 
 
 class DocumentTitle(Base):

@@ -405,6 +405,7 @@ class Channels:
     policy: Policy
     sender: Sender
     take_token: Callable[[str], None]
+    poke: Callable[[Sequence[uuid.UUID]], None] = lambda people: None
 
 
 def messages_page(session: Session, q: MessageQuery) -> MessagePage:

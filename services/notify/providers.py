@@ -5,6 +5,9 @@ rate limit (a token bucket in Redis shared by every notify instance)."""
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import uuid
+from collections.abc import Sequence
 from typing import Any
 
 import redis
@@ -16,6 +19,9 @@ from services.notify.channels.email import EmailChannel
 from services.notify.channels.sms import provider_from_settings
 from services.notify.models import OutboundMessage
 from services.notify.outbound import Channels, Policy, TokenBucket
+from services.notify.schemas import stream_channel
+
+log = logging.getLogger(__name__)
 
 
 class ChannelsProvider(DependencyProvider):
@@ -41,6 +47,15 @@ class ChannelsProvider(DependencyProvider):
                 return email.send(row.address, row.subject, row.text, key=str(row.id))
             return sms.send(row.address, row.text, str(row.id)).message_id
 
+        def poke(people: Sequence[uuid.UUID]) -> None:
+            """Tell the users' live streams something changed (best effort: the streams
+            also look every few seconds)."""
+            try:
+                for person in dict.fromkeys(people):
+                    self.redis.publish(stream_channel(settings.redis_key_prefix, person), "1")
+            except redis.RedisError as exc:
+                log.warning("could not tell the live streams: %r", exc)
+
         self.channels = Channels(
             policy=Policy(
                 unread_delay=dt.timedelta(minutes=settings.notify_sms_unread_minutes),
@@ -48,6 +63,7 @@ class ChannelsProvider(DependencyProvider):
             ),
             sender=send,
             take_token=bucket.take,
+            poke=poke,
         )
 
     def stop(self) -> None:

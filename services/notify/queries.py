@@ -233,3 +233,31 @@ def mark_all_read(
         .returning(Notification.id)
     )
     return len(result.all())
+
+
+def since(
+    session: Session, tenant_id: uuid.UUID, user_id: uuid.UUID, after: int, limit: int
+) -> list[Notification]:
+    """A user's notifications after stream position ``after``, oldest first."""
+    return list(
+        session.scalars(
+            select(Notification)
+            .where(
+                Notification.tenant_id == tenant_id,
+                Notification.user_id == user_id,
+                Notification.seq > after,
+            )
+            .order_by(Notification.seq)
+            .limit(limit)
+        )
+    )
+
+
+def last_seq(session: Session, tenant_id: uuid.UUID, user_id: uuid.UUID) -> int:
+    """The stream position of a user's newest notification (0: none yet)."""
+    found = session.scalar(
+        select(func.max(Notification.seq)).where(
+            Notification.tenant_id == tenant_id, Notification.user_id == user_id
+        )
+    )
+    return int(found or 0)

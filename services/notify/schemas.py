@@ -52,6 +52,7 @@ class NotificationOut(BaseModel):
     task_id: uuid.UUID | None = None
     created_at: dt.datetime
     read_at: dt.datetime | None = None
+    seq: int = Field(default=0, description="the order written in: a live stream's event id")
 
 
 class NotificationPage(BaseModel):
@@ -116,3 +117,18 @@ class MessageOut(BaseModel):
 class MessagePage(BaseModel):
     items: list[MessageOut]
     counts: dict[str, int] = Field(description="messages per status (all, not only this page)")
+
+
+class SinceOut(BaseModel):
+    """My notifications written after a stream position, oldest first."""
+
+    items: list[NotificationOut]
+    unread_count: int
+    last_seq: int = Field(
+        description="the position to resume from (the last item's, or the one given)"
+    )
+
+
+def stream_channel(prefix: str, user_id: uuid.UUID | str) -> str:
+    """The Redis channel notify pokes and a user's live streams (the gateway's) listen on."""
+    return f"{prefix}notify:user:{user_id}"

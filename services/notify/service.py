@@ -82,9 +82,17 @@ class NotifyService(CommonEntrypoints):
         directory = self.directory_for(envelope.tenant_id, envelope.request_id)
         # identity away or a database error: retried with backoff, then parked; identity
         # refusing (a typed error): parked at once (services.common.consumers)
+        told: list[uuid.UUID] = []
         created = inbox.on_task_event(
-            self.db, directory, f"notify.{handler}", kind, envelope, policy=self.channels.policy
+            self.db,
+            directory,
+            f"notify.{handler}",
+            kind,
+            envelope,
+            policy=self.channels.policy,
+            notified_users=told,
         )
+        self.channels.poke(told)
         if created:
             NOTIFICATIONS_CREATED.labels(kind.value).inc(created)
 
@@ -191,11 +199,33 @@ class NotifyService(CommonEntrypoints):
     @rpc(expected_exceptions=EXPECTED_ERRORS)
     def mark_read(self, notification_id: Any) -> JSON:
         nid = parse_id(notification_id, "notification_id")
-        return inbox.mark_read(self.db, self.ctx, nid).model_dump(mode="json")
+        out = inbox.mark_read(self.db, self.ctx, nid).model_dump(mode="json")
+        self.channels.poke([self.ctx.require_user()])
+        return out
 
     @rpc(expected_exceptions=EXPECTED_ERRORS)
     def mark_all_read(self) -> JSON:
-        return inbox.mark_all_read(self.db, self.ctx).model_dump(mode="json")
+        out = inbox.mark_all_read(self.db, self.ctx).model_dump(mode="json")
+        self.channels.poke([self.ctx.require_user()])
+        return out
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def notifications_since(self, after: Any = None, limit: Any = 100) -> JSON:
+        """My notifications after a stream position, oldest first (the live stream);
+        ``after`` None: only the position now."""
+        position = None if after is None else _whole(after, "after", 0, 2**62)
+        count = _whole(limit, "limit", 1, 500)
+        return inbox.since(self.db, self.ctx, position, count).model_dump(mode="json")
+
+
+def _whole(value: Any, name: str, low: int, high: int) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise InvalidInput("invalid_input", f"{name} must be a whole number") from None
+    if isinstance(value, bool) or not low <= number <= high:
+        raise InvalidInput("invalid_input", f"{name} must be from {low} to {high}")
+    return number
 
 
 SERVICE = NotifyService
