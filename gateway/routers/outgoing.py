@@ -10,6 +10,7 @@ after documents said the document is ready for it.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Annotated, Any, Literal
 
@@ -25,6 +26,7 @@ from gateway.routers import API_PREFIX
 from gateway.routers.documents import _UPLOAD_BODY, receive_files
 from gateway.routers.reports import attachment
 from gateway.rpc import Caller
+from services.common.errors import Conflict
 from services.common.text import TEXT_CHECK
 from services.common.vocabulary import Strict
 from services.documents.schemas import (
@@ -202,10 +204,39 @@ async def check_outgoing_action(
     check: dict[str, Any] = {"action": action.value}
     if series_id is not None:
         check["series_id"] = str(series_id)
-    result: dict[str, Any] = await caller.documents(
-        "check_outgoing_step", document_id=str(document_id), check=check
+    for attempt in range(CATCH_UP_TRIES):
+        try:
+            result: dict[str, Any] = await caller.documents(
+                "check_outgoing_step", document_id=str(document_id), check=check
+            )
+            return result
+        except Conflict as exc:
+            # documents learns each step from routing's events, a moment after routing
+            # opened it: when routing already gives the caller this action on the
+            # document, documents is only behind — ask again shortly
+            if exc.code not in CATCHING_UP or attempt == CATCH_UP_TRIES - 1:
+                raise
+            if not await _offered(caller, document_id, action):
+                raise
+            await asyncio.sleep(CATCH_UP_PAUSE)
+    raise AssertionError("unreachable")
+
+
+#: refusals that may only mean documents has not applied routing's last event yet
+CATCHING_UP = frozenset(
+    {"not_checked", "not_issued", "not_numbered", "not_sealed", "step_not_open"}
+)
+CATCH_UP_TRIES = 20
+CATCH_UP_PAUSE = 0.15
+
+
+async def _offered(caller: Caller, document_id: uuid.UUID, action: Action) -> bool:
+    """routing gives the caller ``action`` on an open task of the document."""
+    tasks = await caller.routing("document_tasks", document_id=str(document_id))
+    return any(
+        t.get("status") == "open" and action.value in (t.get("allowed_actions") or [])
+        for t in tasks
     )
-    return result
 
 
 @router.post(
