@@ -14,6 +14,12 @@ const routes: RouteRecordRaw[] = [
       { path: "delegated", name: "delegated", component: () => import("./views/TaskListView.vue"), props: { kind: "delegated" }, meta: { title: "代录批示" } },
       { path: "reading", name: "reading", component: () => import("./views/ReadingView.vue"), meta: { title: "待阅" } },
       { path: "notifications", name: "notifications", component: () => import("./views/NotificationsView.vue"), meta: { title: "通知" } },
+      {
+        path: "notifications/preferences",
+        name: "notification-preferences",
+        component: () => import("./views/NotificationPreferencesView.vue"),
+        meta: { title: "通知设置" },
+      },
       { path: "register", name: "register", component: () => import("./views/RegisterView.vue"), meta: { title: "收文登记" } },
       { path: "documents/:id", name: "document", component: () => import("./views/DocumentView.vue"), props: true, meta: { title: "文件" } },
       { path: "outgoing", name: "outgoing-list", component: () => import("./views/OutgoingListView.vue"), meta: { title: "发文" } },
