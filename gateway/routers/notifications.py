@@ -109,7 +109,8 @@ def _position(value: str | None) -> int | None:
     summary="My notifications live (server-sent events), resumable with Last-Event-ID",
     description=(
         "`text/event-stream`. On connect and whenever my unread count changes: `event: "
-        'unread` with `{"unread_count"}`; each new notification: `event: notification`, '
+        'unread` with `{"unread_count"}` and the stream position as its `id`; each new '
+        "notification: `event: notification`, "
         '`id: <seq>`, data `{"notification", "unread_count"}`, within a second of it '
         "being written. Reconnect with the header `Last-Event-ID` (or `?after=`) to get "
         "exactly what was missed — nothing lost, nothing twice; without it the stream "
@@ -151,10 +152,11 @@ async def notification_stream(
                         {"notification": item, "unread_count": page["unread_count"]},
                         item["seq"],
                     )
+                cursor = page["last_seq"]
                 if page["unread_count"] != unread:
                     unread = page["unread_count"]
-                    yield _event("unread", {"unread_count": unread})
-                cursor = page["last_seq"]
+                    # with the position: a client that got no notification yet knows it
+                    yield _event("unread", {"unread_count": unread}, cursor)
                 waited = await _wait(pubsub, FALLBACK_POLL)
                 idle = 0.0 if waited else idle + FALLBACK_POLL
                 if await request.is_disconnected() or time.time() >= ends_at:

@@ -133,6 +133,13 @@ def add_notifications(session: Session, rows: Sequence[dict[str, Any]]) -> list[
     Returns the ids of the new ones."""
     if not rows:
         return []
+    # one writer per recipient until commit: a user's notifications then commit in the
+    # order of their ``seq``, so a live stream that moved past one never misses another
+    for user_id in sorted({str(r["user_id"]) for r in rows}):
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+            {"key": f"notify.user:{user_id}"},
+        )
     result = session.execute(
         pg_insert(Notification)
         .values(list(rows))
