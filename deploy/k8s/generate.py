@@ -51,6 +51,7 @@ SECRET_KEYS = {
         "PG_APP_PASSWORD",
         "MINIO_ACCESS_KEY",
         "MINIO_SECRET_KEY",
+        "RABBITMQ_AMQP_URI",  # amqp://user:password@rabbitmq:5672/ for KEDA's scaler
     ),
     INFRA_SECRETS: (
         "POSTGRES_PASSWORD",
@@ -247,6 +248,71 @@ def notify_hpa() -> dict[str, Any]:
             "behavior": {"scaleDown": {"stabilizationWindowSeconds": 300}},
         },
     }
+
+
+#: the queues notify consumes (nameko: evt-<source>-<event type>--<service>.<method>), each
+#: a trigger of the KEDA scaler: the busiest one sets the replica count
+NOTIFY_QUEUES = (
+    ("routing", "task.created", "on_task_created"),
+    ("routing", "task.urged", "on_task_urged"),
+    ("routing", "task.returned", "on_task_returned"),
+    ("routing", "task.reminded", "on_task_reminded"),
+    ("routing", "task.overdue", "on_task_overdue"),
+    ("notify", "message.email_queued", "on_email_queued"),
+    ("notify", "message.sms_queued", "on_sms_queued"),
+)
+#: messages waiting per notify replica before KEDA adds one
+NOTIFY_QUEUE_TARGET = "100"
+
+
+def notify_keda() -> list[dict[str, Any]]:
+    """KEDA scales notify on its queues' depth (DESIGN 5): applied INSTEAD of
+    notify-hpa.yaml where KEDA is installed (KEDA makes its own HPA from this; two
+    autoscalers on one Deployment fight). The CPU HPA stays the default of
+    kustomization.yaml, as a fallback for clusters without KEDA."""
+    auth = "gongwen-rabbitmq"
+    return [
+        {
+            "apiVersion": "keda.sh/v1alpha1",
+            "kind": "TriggerAuthentication",
+            "metadata": meta(auth, "service"),
+            "spec": {
+                "secretTargetRef": [
+                    {"parameter": "host", "name": SECRETS, "key": "RABBITMQ_AMQP_URI"}
+                ]
+            },
+        },
+        {
+            "apiVersion": "keda.sh/v1alpha1",
+            "kind": "ScaledObject",
+            "metadata": meta("gongwen-notify", "service"),
+            "spec": {
+                "scaleTargetRef": {
+                    "apiVersion": "apps/v1",
+                    "kind": "Deployment",
+                    "name": "gongwen-notify",
+                },
+                "minReplicaCount": 2,
+                "maxReplicaCount": 20,
+                "pollingInterval": 15,
+                "cooldownPeriod": 300,
+                "triggers": [
+                    {
+                        "type": "rabbitmq",
+                        "name": event.replace(".", "-").replace("_", "-"),
+                        "metadata": {
+                            "protocol": "amqp",
+                            "mode": "QueueLength",
+                            "value": NOTIFY_QUEUE_TARGET,
+                            "queueName": f"evt-{source}-{event}--notify.{method}",
+                        },
+                        "authenticationRef": {"name": auth},
+                    }
+                    for source, event, method in NOTIFY_QUEUES
+                ],
+            },
+        },
+    ]
 
 
 def gateway() -> list[dict[str, Any]]:
@@ -680,6 +746,7 @@ def files() -> dict[str, list[dict[str, Any]]]:
         "migrate-job.yaml": [migrate_job()],
         "services.yaml": [service_deployment(s) for s in SERVICES],
         "notify-hpa.yaml": [notify_hpa()],
+        "notify-keda.yaml": notify_keda(),
         "gateway.yaml": gateway(),
         "prometheus.yaml": prometheus(),
         "kustomization.yaml": [kustomization()],
@@ -687,6 +754,12 @@ def files() -> dict[str, list[dict[str, Any]]]:
 
 
 NOTES = {
+    "notify-keda.yaml": (
+        "# Not applied by kustomization.yaml. Where KEDA (keda.sh, v2) is installed, scale\n"
+        "# notify on its queues' depth instead of CPU: `kubectl delete -f notify-hpa.yaml`,\n"
+        "# then `kubectl apply -f notify-keda.yaml` (RABBITMQ_AMQP_URI in gongwen-secrets).\n"
+        "# Without KEDA the CPU autoscaler of notify-hpa.yaml is the fallback.\n"
+    ),
     "secrets.example.yaml": (
         "# Not applied by kustomization.yaml: fill in the values and apply it once\n"
         "# (or create the two Secrets another way). Passwords go into URLs: use URL-safe\n"
