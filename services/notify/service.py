@@ -19,7 +19,7 @@ from typing import Any
 
 from nameko.rpc import rpc
 from nameko.timer import timer
-from prometheus_client import Counter
+from prometheus_client import Counter, Histogram
 from sqlalchemy.orm import Session
 
 from services.common.consumers import consumer
@@ -58,6 +58,20 @@ NOTIFICATIONS_CREATED = Counter(
 for _kind in NotificationKind:  # every kind is exported from the start, at 0
     NOTIFICATIONS_CREATED.labels(_kind.value)
 
+QUEUE_LAG = Histogram(
+    "gongwen_notify_queue_lag_seconds",
+    "From an event's announcement to notify taking it from its queue, by queue (event type).",
+    ["event_type"],
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900),
+)
+
+
+def _lag(envelope: EventEnvelope) -> None:
+    QUEUE_LAG.labels(envelope.type).observe(
+        max(0.0, (utcnow() - envelope.occurred_at).total_seconds())
+    )
+
+
 #: seconds to wait before an event that could not be applied goes back on the queue
 #: (so that an outage of identity or of the database is not a busy loop)
 RETRY_PAUSE = 1.0
@@ -75,6 +89,7 @@ class NotifyService(CommonEntrypoints):
     # -- routing's task events ------------------------------------------------------------------
 
     def _notify(self, handler: str, envelope: EventEnvelope) -> None:
+        _lag(envelope)
         kind = inbox.KIND_OF_EVENT[envelope.type]
         if envelope.tenant_id is None:
             raise InvalidInput("invalid_event", f"event {envelope.id} has no tenant")
@@ -124,6 +139,7 @@ class NotifyService(CommonEntrypoints):
     # -- e-mail and SMS: one queue per channel, every instance competing ---------------------------
 
     def _send(self, envelope: EventEnvelope) -> None:
+        _lag(envelope)
         if envelope.tenant_id is None:
             raise InvalidInput("invalid_event", f"event {envelope.id} has no tenant")
         outbound.send_message(

@@ -7,6 +7,8 @@ switched off."""
 
 from __future__ import annotations
 
+import re
+import urllib.request
 import uuid
 from typing import Any
 
@@ -157,3 +159,29 @@ def test_the_inbox_cannot_be_switched_off(rpc: SyncRpc, org: Org):
     assert err.value.code == "in_app_required"
     mine = rpc.call("notify", "my_preferences", context=person.ctx())
     assert mine["kinds"]["urge"] == ["email", "in_app", "sms"]
+
+
+def test_notify_metrics_show_sends_by_channel_and_outcome_and_queue_lag(
+    rpc: SyncRpc, org: Org, publish: Publish, sink: SinkClient, stack: Stack
+):
+    person = reachable(org, rpc, org.division().id)
+    todo(org, rpc, publish, person, "extra_urgent")
+    eventually(
+        lambda: (m := messages_of(rpc, person)) and all(x["status"] == "sent" for x in m),
+        what="both sent",
+    )
+    port = stack.metrics_ports["notify"]
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
+        text = response.read().decode()
+
+    def value(pattern: str) -> float:
+        found = re.search(pattern, text, re.M)
+        assert found is not None, pattern
+        return float(found.group(1))
+
+    assert value(r'^gongwen_notify_sends_total\{channel="email",outcome="sent"\} (\S+)$') >= 1
+    assert value(r'^gongwen_notify_sends_total\{channel="sms",outcome="sent"\} (\S+)$') >= 1
+    assert value(r'^gongwen_notify_send_seconds_count\{channel="sms"\} (\S+)$') >= 1
+    lag = r'^gongwen_notify_queue_lag_seconds_count\{event_type="message.sms_queued"\} (\S+)$'
+    assert value(lag) >= 1
+    assert 'gongwen_notify_sends_total{channel="sms",outcome="retry"}' in text
