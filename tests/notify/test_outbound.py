@@ -7,12 +7,15 @@ switched off."""
 
 from __future__ import annotations
 
+import os
 import re
+import signal
 import urllib.request
 import uuid
 from typing import Any
 
 import pytest
+from kombu import Connection
 
 from devstack.sinks import SinkClient
 from devstack.stack import Stack
@@ -185,3 +188,48 @@ def test_notify_metrics_show_sends_by_channel_and_outcome_and_queue_lag(
     lag = r'^gongwen_notify_queue_lag_seconds_count\{event_type="message.sms_queued"\} (\S+)$'
     assert value(lag) >= 1
     assert 'gongwen_notify_sends_total{channel="sms",outcome="retry"}' in text
+
+
+def _consumers(stack: Stack, queue: str) -> int:
+    with Connection(stack.env["AMQP_URI"]) as conn:
+        _, _, consumers = conn.default_channel.queue_declare(queue=queue, passive=True)
+        return int(consumers)
+
+
+def test_a_burst_over_two_instances_one_killed_mid_burst_reaches_everyone_once_per_channel(
+    rpc: SyncRpc, org: Org, publish: Publish, sink: SinkClient, stack: Stack
+):
+    """40 特急 to-dos (80 messages) over two notify instances with the provider answering
+    slowly; one instance is killed with SIGKILL in the middle and started again: every
+    message is sent, and the provider holds each exactly once (the idempotency key)."""
+    people = [reachable(org, rpc, org.division().id) for _ in range(4)]
+    sink.control(delay_ms=50)
+    stack.start_service("notify", instance=1)
+    try:
+        queue = "evt-notify-message.sms_queued--notify.on_sms_queued"
+        eventually(lambda: _consumers(stack, queue) >= 2, timeout=60, what="two consumers")
+        for i in range(40):
+            todo(org, rpc, publish, people[i % 4], "extra_urgent")
+        eventually(lambda: sink.stats()["sms"] >= 10, timeout=30, what="the burst under way")
+        proc = stack.processes["notify-1"]
+        os.killpg(proc.pid, signal.SIGKILL)  # mid-burst, no goodbye
+        proc.wait(10)
+        stack.processes.pop("notify-1")
+        stack.start_service("notify", instance=1)
+
+        def all_sent() -> list[dict[str, Any]] | None:
+            rows = [m for p in people for m in messages_of(rpc, p)]
+            return rows if len(rows) == 80 and all(m["status"] == "sent" for m in rows) else None
+
+        rows = eventually(all_sent, timeout=90, what="every message sent")
+    finally:
+        sink.control(delay_ms=0)
+        stack.stop_process("notify-1")
+    texts = [m for m in sink.messages("sms") if m.get("message_key")]
+    keys = [m["message_key"] for m in texts]
+    sms_ids = {m["id"] for m in rows if m["channel"] == "sms"}
+    assert sms_ids <= set(keys) and len(keys) == len(set(keys))  # each once at the provider
+    mail_ids = [m["message_id"] for m in sink.messages("email") if m.get("message_id")]
+    for row in rows:
+        if row["channel"] == "email":
+            assert sum(1 for mid in mail_ids if mid.startswith(f"<{row['id']}@")) == 1
