@@ -17,10 +17,12 @@ as far as notify can tell, and with an idempotency key the provider can use beyo
   attempt counted, the provider's rate limit awaited (a token bucket in Redis shared
   by every instance), and the message handed over with the row's id as its key
   (``Message-ID`` of an e-mail, ``message_key`` of a text). A provider's refusal for
-  good marks the row ``failed`` with the reason; a transient failure puts it back to
-  ``queued`` with the error and raises :class:`ServiceUnavailable`, so that the
-  kernel's consumer tries again with backoff and jitter and, after its bounded
-  attempts, parks the event in ``failed_events`` for an operator to replay
+  good marks the row ``failed`` with the reason; a transient failure (the provider
+  away, throttling, a timeout) schedules it again with exponential backoff and jitter
+  (2 s, 4 s, … at most 10 minutes; :data:`MAX_SEND_ATTEMPTS` tries, about half an hour),
+  so that messages wait out an outage and go when the provider is back; after the last
+  try the row is ``queued`` again and :class:`ServiceUnavailable` raised, so that the
+  kernel's consumer parks the event in ``failed_events`` for an operator to replay
   (``python -m services.common.ops replay notify …``).
 
 A notify instance killed between handing a message over and recording it leaves the
@@ -33,6 +35,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import random
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -241,6 +244,19 @@ def release_due(session: Session, policy: Policy, now: dt.datetime, limit: int =
 # -- sending ---------------------------------------------------------------------------------------
 
 
+#: tries of a message by its provider before it is handed to the kernel to park
+MAX_SEND_ATTEMPTS = 10
+#: the longest wait between two tries (seconds)
+RETRY_CAP = 600.0
+
+
+def retry_delay(attempts: int, rand: Callable[[], float] = random.random) -> dt.timedelta:
+    """After ``attempts`` failed tries: 2, 4, 8 … seconds, at most 10 minutes, with half
+    of it random (full jitter on the upper half) so that instances do not retry in step."""
+    ceiling = min(RETRY_CAP, 2.0**attempts)
+    return dt.timedelta(seconds=ceiling / 2 + rand() * ceiling / 2)
+
+
 class Sender(Protocol):
     def __call__(self, row: OutboundMessage) -> str | None:
         """Hand the message over; its provider id (raises ChannelError)."""
@@ -292,9 +308,15 @@ def send_message(
             SENDS.labels(channel, "failed").inc()
             log.warning("%s %s refused for good: %s", channel, message_id, failure.reason)
             return "failed"
+        SENDS.labels(channel, "retry").inc()
+        if row.attempts < MAX_SEND_ATTEMPTS:
+            # the provider is away or busy: try again later (the release pass queues it
+            # when its time comes), with exponential backoff and jitter
+            row.status, row.not_before = "scheduled", now() + retry_delay(row.attempts)
+            session.commit()
+            return "retry"
         row.status = "queued"
         session.commit()
-        SENDS.labels(channel, "retry").inc()
         raise ServiceUnavailable(f"{channel}_unavailable", str(failure.reason)) from exc
     finally:
         SEND_SECONDS.labels(channel).observe(time.monotonic() - started)

@@ -139,11 +139,17 @@ def test_a_provider_failing_then_recovering_delivers_once(
     )
     sink.control(fail=2, status=503)
     todo(org, rpc, publish, person, "extra_urgent")
-    [sms] = eventually(
-        lambda: [m for m in messages_of(rpc, person) if m["status"] == "sent"],
-        timeout=30,
-        what="the text after the provider recovered",
+    waiting = eventually(
+        lambda: [m for m in messages_of(rpc, person) if m["status"] == "scheduled"],
+        what="the text waiting after the provider failed",
     )
+    assert "503" in (waiting[0]["last_error"] or "")
+
+    def sent() -> list[dict[str, Any]]:
+        rpc.call("notify", "release_now", context=OPS)  # the release pass of every instance
+        return [m for m in messages_of(rpc, person) if m["status"] == "sent"]
+
+    [sms] = eventually(sent, timeout=40, interval=0.5, what="the text after the provider recovered")
     assert sms["channel"] == "sms" and sms["attempts"] == 3
     assert len(messages_of(rpc, person)) == 1  # no e-mail: switched off for to-dos
     assert len(to(sink, "13800138000", "sms")) >= 1

@@ -153,3 +153,12 @@ def test_no_address_no_message():
         )
     )
     assert set(out) == {Channel.in_app}
+
+
+def test_a_failed_send_waits_longer_each_time_with_jitter_up_to_ten_minutes():
+    from services.notify.outbound import retry_delay
+
+    assert [retry_delay(n, rand=lambda: 0.0).total_seconds() for n in (1, 2, 3)] == [1, 2, 4]
+    assert [retry_delay(n, rand=lambda: 1.0).total_seconds() for n in (1, 2, 3)] == [2, 4, 8]
+    assert retry_delay(30, rand=lambda: 1.0).total_seconds() == 600
+    assert retry_delay(30, rand=lambda: 0.0).total_seconds() == 300
