@@ -41,7 +41,13 @@ class Person:
     def screenshot(self, name: str) -> Path:
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         path = SCREENSHOTS / f"{name}.png"
-        self.page.wait_for_load_state("networkidle")
+        # not "networkidle": the workbench keeps its live notification stream open
+        self.page.wait_for_load_state("load")
+        self.page.wait_for_function(
+            "() => ![...document.querySelectorAll('.el-loading-mask')]"
+            ".some((m) => m.offsetParent !== null)",
+            timeout=10_000,
+        )
         self.page.wait_for_timeout(300)  # transitions of Element Plus
         self.page.screenshot(path=str(path), full_page=True)
         return path
