@@ -35,7 +35,7 @@ from services.common.context import CallContext
 from services.common.db import scope_session
 from services.common.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.common.events import EventEnvelope, emit
-from services.common.inputs import optional_id
+from services.common.inputs import instant, optional_id
 from services.common.vocabulary import SHANGHAI, Direction, DocumentStatus, Role, utcnow
 from services.documents import drafts, numbering, queries, rules
 from services.documents.delivery import (
@@ -90,6 +90,8 @@ log = logging.getLogger(__name__)
 
 NameBook = Mapping[uuid.UUID, str | None]
 
+#: routing's actions whose record documents keeps (签发, 编号, 用印, 分发)
+RECORDED_ACTIONS = frozenset({"issue", "number", "seal", "dispatch"})
 STAGE_LABELS = {
     OutgoingStage.draft: "拟稿",
     OutgoingStage.check: "核稿",
@@ -663,14 +665,12 @@ def on_task_completed(
     """What 签发, 编号, 用印 and 分发 mean for the document (the slip has its opinion)."""
     data = env.data
     action = str(data.get("action") or "")
-    if action not in ("issue", "number", "seal", "dispatch"):
+    if action not in RECORDED_ACTIONS:
         return
     row = _outgoing_row(session, doc, lock=True)
     actor = optional_id(data.get("actor_id")) or env.actor_id
     on_behalf_of = optional_id(data.get("on_behalf_of_id"))
-    at = env.occurred_at
-    if data.get("completed_at"):
-        at = dt.datetime.fromisoformat(str(data["completed_at"]))
+    at = instant(data.get("completed_at"), env.occurred_at)
     acting = _event_ctx(ctx, env, actor)
     if action == "issue":
         signer = on_behalf_of or actor

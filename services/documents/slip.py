@@ -35,8 +35,6 @@ from services.documents.views import document_out, opinion_out, trace_out
 
 log = logging.getLogger(__name__)
 
-#: outgoing actions whose record names who took them
-OUTGOING_RECORDED = frozenset({"issue", "number", "seal", "dispatch"})
 #: names of people as identity gave them (None: identity could not say)
 NameBook = Mapping[uuid.UUID, str | None]
 #: asks identity for the names of people
@@ -103,7 +101,7 @@ def people_to_name(env: EventEnvelope) -> list[uuid.UUID]:
     """Whose names the opinion an event carries needs (fetched before it is applied)."""
     if env.type not in ACTED:
         return []
-    recorded = env.data.get("action") in OUTGOING_RECORDED  # 签发, 用印, 分发 keep names
+    recorded = env.data.get("action") in outgoing.RECORDED_ACTIONS  # 签发, 用印, 分发 keep names
     if _opinion_of(env) is None and not recorded:
         return []
     people = [_actor(env, *ACTED[env.type][1]), optional_id(env.data.get("on_behalf_of_id"))]

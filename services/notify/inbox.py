@@ -136,7 +136,7 @@ def on_task_event(
     new = set(queries.add_notifications(session, rows))
     created = len(new)
     if notified_users is not None:  # who has something new (their live streams are told)
-        notified_users.extend(person for person in people if person in new_people(rows, new))
+        notified_users.extend(new_people(rows, new))
     if policy is not None:  # the e-mails and texts of the new ones, in this transaction
         outbound.plan_messages(
             session,

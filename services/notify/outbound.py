@@ -58,6 +58,7 @@ from services.notify.channel_rules import (
     check_preference,
     plan,
 )
+from services.notify.channels import ChannelError
 from services.notify.events import EVENTS
 from services.notify.models import Notification, OutboundMessage, Preference
 from services.notify.schemas import MessageOut, MessagePage, MessageQuery
@@ -263,18 +264,12 @@ class Sender(Protocol):
         ...
 
 
-class ChannelFailure(Protocol):
-    permanent: bool
-    reason: str
-
-
 def send_message(
     session: Session,
     tenant_id: uuid.UUID,
     message_id: uuid.UUID,
     sender: Sender,
     *,
-    is_channel_error: Callable[[BaseException], bool],
     wait_for_token: Callable[[str], None],
     now: Callable[[], dt.datetime],
 ) -> str:
@@ -295,10 +290,7 @@ def send_message(
     try:
         wait_for_token(channel)
         provider_id = sender(row)
-    except Exception as exc:
-        if not is_channel_error(exc):
-            raise
-        failure: Any = exc
+    except ChannelError as failure:
         row = session.get(OutboundMessage, message_id, with_for_update=True)
         assert row is not None
         row.last_error, row.updated_at = str(failure.reason)[:2000], now()
@@ -317,7 +309,7 @@ def send_message(
             return "retry"
         row.status = "queued"
         session.commit()
-        raise ServiceUnavailable(f"{channel}_unavailable", str(failure.reason)) from exc
+        raise ServiceUnavailable(f"{channel}_unavailable", str(failure.reason)) from failure
     finally:
         SEND_SECONDS.labels(channel).observe(time.monotonic() - started)
     row = session.get(OutboundMessage, message_id, with_for_update=True)

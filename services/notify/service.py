@@ -35,7 +35,6 @@ from services.common.settings import get_settings
 from services.common.vocabulary import utcnow
 from services.notify import events as notify_events
 from services.notify import inbox, outbound
-from services.notify.channels import ChannelError
 from services.notify.providers import ChannelsProvider
 from services.notify.remote import DirectoryFor, IdentityAsNotify
 from services.notify.schemas import (
@@ -147,7 +146,6 @@ class NotifyService(CommonEntrypoints):
             envelope.tenant_id,
             uuid.UUID(str(envelope.data["message_id"])),
             self.channels.sender,
-            is_channel_error=lambda exc: isinstance(exc, ChannelError),
             wait_for_token=self.channels.take_token,
             now=utcnow,
         )
