@@ -36,6 +36,7 @@ from gateway.routers import (
     inbox,
     instructions,
     me,
+    notices,
     notifications,
     numbering,
     ops,
@@ -102,6 +103,13 @@ TAGS: list[dict[str, Any]] = [
         "name": "notifications",
         "description": (
             "My notifications (通知): 待办, 催办, 退回, 到期提醒, 超期提醒; unread count, 已读."
+        ),
+    },
+    {
+        "name": "notices",
+        "description": (
+            "Notices with receipts (通知 + 回执): compose, send to units and people, read, "
+            "reply with the receipt form, follow and remind, export."
         ),
     },
     {"name": "audit", "description": "Audit trail (全程留痕), hash-chained per tenant."},
@@ -239,6 +247,7 @@ def create_app(
         calendar,
         reports,
         notifications,
+        notices,
         audit,
         failures,
         ops,

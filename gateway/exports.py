@@ -14,6 +14,7 @@ from typing import Any
 from services.common import tabular
 from services.common.vocabulary import SHANGHAI
 from services.documents.schemas import InstructionExportOut, InstructionOut, RegisterOut
+from services.notify.schemas import NoticeOut, ReceiptPage
 from services.routing.schemas import OverdueItem, OverdueReport, TaskStatus
 
 XLSX_MEDIA_TYPE = tabular.XLSX_MEDIA_TYPE
@@ -209,3 +210,51 @@ def register_xlsx(register: RegisterOut) -> bytes:
             )
         ]
     )
+
+
+RECEIPT_HEADERS = ("序号", "单位", "姓名", "状态", "阅读时间", "回执时间", "修改次数")
+
+
+def receipts_xlsx(notice: NoticeOut, page: ReceiptPage) -> bytes:
+    """回执汇总 of a notice: one row per recipient (replied first, then read, then not
+    read), one column per field of its receipt form, times in Asia/Shanghai."""
+    order = {"replied": 0, "read": 1, "unread": 2}
+    receipts = sorted(
+        page.items, key=lambda r: (order[r.status.value], r.tenant_name, r.unit_name, r.user_name)
+    )
+    rows = [
+        (
+            n,
+            r.unit_name
+            if r.tenant_name == notice.sender_tenant_name
+            else f"{r.tenant_name} {r.unit_name}",
+            r.user_name,
+            r.status_label,
+            local(r.read_at) if r.read_at else "",
+            local(r.replied_at) if r.replied_at else "",
+            r.changes,
+            *(_cell(f.type, r.reply.get(f.key)) for f in page.form),
+        )
+        for n, r in enumerate(receipts, start=1)
+    ]
+    headers = (*RECEIPT_HEADERS, *(f.label for f in page.form))
+    return tabular.to_xlsx(
+        [
+            tabular.Sheet(
+                "回执汇总",
+                headers,
+                rows,
+                widths=(6, 30, 12, 12, 18, 18, 8, *(20 for _ in page.form)),
+            )
+        ]
+    )
+
+
+def _cell(kind: str, value: Any) -> Any:
+    if value is None:
+        return ""
+    if kind == "integer":
+        return int(value)
+    if kind == "number":
+        return float(value)
+    return str(value)

@@ -30,6 +30,7 @@ from typing import Any, Protocol
 from urllib.parse import quote
 
 from minio import Minio
+from minio.commonconfig import CopySource
 from minio.error import MinioException, S3Error
 from starlette.concurrency import iterate_in_threadpool
 from urllib3.exceptions import HTTPError as Urllib3Error
@@ -247,6 +248,10 @@ class ScanObjects(Protocol):
 
     async def remove(self, key: str) -> None: ...
 
+    async def copy(self, source_key: str, target_key: str) -> None:
+        """Server-side copy within the bucket (a staged upload kept for good)."""
+        ...
+
     async def open(self, bucket: str, key: str) -> ObjectBody: ...
 
 
@@ -289,6 +294,16 @@ class MinioObjects:
         await loop.run_in_executor(
             self.uploads.executor, objectstore.remove_quietly, self.client, self.bucket, key
         )
+
+    async def copy(self, source_key: str, target_key: str) -> None:
+        def run() -> None:
+            self.client.copy_object(self.bucket, target_key, CopySource(self.bucket, source_key))
+
+        try:
+            await asyncio.get_running_loop().run_in_executor(self.uploads.executor, run)
+        except STORE_ERRORS as exc:
+            log.warning("copying %s failed: %r", source_key, exc)
+            raise storage_unavailable() from None
 
     async def open(self, bucket: str, key: str) -> ObjectBody:
         try:

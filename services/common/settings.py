@@ -110,6 +110,12 @@ class Settings(BaseSettings):
     notify_quiet_hours: str = Field(
         default="22:00-07:00", pattern=r"^\d{2}:\d{2}-\d{2}:\d{2}$", description="no SMS (but 特急)"
     )
+    notify_notice_unread_minutes: int = Field(
+        default=120,
+        ge=1,
+        le=7 * 24 * 60,
+        description="a notice's recipients still not reading it after this get an SMS to sign in",
+    )
     notify_release_interval: float = Field(
         default=5.0, gt=0, description="seconds between passes over scheduled messages"
     )

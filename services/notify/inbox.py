@@ -185,6 +185,7 @@ def notification_out(row: Notification) -> NotificationOut:
         body=row.body,
         document_id=row.document_id,
         task_id=row.task_id,
+        notice_id=row.notice_id,
         created_at=row.created_at,
         read_at=row.read_at,
         seq=row.seq or 0,

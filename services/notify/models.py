@@ -2,7 +2,7 @@
 routing's documents, the outbox and the processed events.
 
 users' channel preferences and the outbound e-mails and texts (``outbound_messages``);
-notices with receipts (回执) arrive later.
+notices with receipts (``notices``, ``notice_recipients``: 通知 + 回执).
 
 Every tenant table has row-level security keyed on ``tenant_id`` (see the
 migration). A notification is unique per (event, recipient): an event delivered
@@ -27,7 +27,7 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.common.events import outbox_tables
@@ -47,6 +47,8 @@ TENANT_TABLES = (
     "document_titles",
     "notification_preferences",
     "outbound_messages",
+    "notices",
+    "notice_recipients",
 )
 
 KINDS = tuple(k.value for k in NotificationKind)
@@ -85,7 +87,9 @@ class Notification(Base):
     body: Mapped[str] = mapped_column(Text)
     document_id: Mapped[uuid.UUID | None]
     task_id: Mapped[uuid.UUID | None]
-    event_id: Mapped[uuid.UUID]  # the routing event that caused it
+    #: the notice it is about (通知公告, 回执提醒)
+    notice_id: Mapped[uuid.UUID | None]
+    event_id: Mapped[uuid.UUID]  # the event (or the notice's sending, its reminder) behind it
     created_at: Mapped[dt.datetime]
     read_at: Mapped[dt.datetime | None]
     #: the order notifications were written in: where a live stream resumes from
@@ -164,3 +168,75 @@ class OutboundMessage(Base):
     created_at: Mapped[dt.datetime]
     sent_at: Mapped[dt.datetime | None]
     updated_at: Mapped[dt.datetime]
+
+
+# -- notices with receipts (通知 + 回执) -----------------------------------------------------------
+
+
+class Notice(Base):
+    """A notice (通知) of its sender's tenant: a draft until sent. Its recipients — of
+    this tenant or of tenants below it — read it through their ``notice_recipients``
+    row (the row-level policy lets a tenant see a notice one of its people received)."""
+
+    __tablename__ = "notices"
+    __table_args__ = (
+        CheckConstraint("status IN ('draft', 'sent')", name="ck_notices_status"),
+        Index("ix_notices_sender", "tenant_id", "sender_id", "created_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    tenant_id: Mapped[uuid.UUID]
+    status: Mapped[str] = mapped_column(String(10))
+    sender_id: Mapped[uuid.UUID]
+    sender_name: Mapped[str] = mapped_column(String(100))
+    sender_unit_name: Mapped[str] = mapped_column(String(200))
+    sender_tenant_name: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    #: the receipt form: [{key, label, type, required, options}]
+    form: Mapped[list[dict[str, object]]] = mapped_column(JSONB)
+    reply_deadline: Mapped[dt.datetime | None]
+    sms_after_minutes: Mapped[int] = mapped_column(Integer)
+    #: as the sender named them: [{kind, id, name, tenant_id, tenant_code, tenant_name}]
+    recipients: Mapped[list[dict[str, object]]] = mapped_column(JSONB)
+    #: [{id, object_key, filename, size, sha256, content_type}]
+    attachments: Mapped[list[dict[str, object]]] = mapped_column(JSONB)
+    created_at: Mapped[dt.datetime]
+    sent_at: Mapped[dt.datetime | None]
+    updated_at: Mapped[dt.datetime]
+
+
+class NoticeRecipient(Base):
+    """One person a notice was sent to (a unit's people each get one), in their own
+    tenant, with what they did: read, replied (the reply's values), changed it."""
+
+    __tablename__ = "notice_recipients"
+    __table_args__ = (
+        Index("ix_notice_recipients_inbox", "tenant_id", "user_id", "created_at"),
+        Index("ix_notice_recipients_sender", "sender_tenant_id", "notice_id"),
+    )
+
+    notice_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("notices.id"), primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    tenant_id: Mapped[uuid.UUID]
+    sender_tenant_id: Mapped[uuid.UUID]
+    user_name: Mapped[str] = mapped_column(String(100))
+    unit_name: Mapped[str] = mapped_column(String(200))
+    tenant_name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime]
+    read_at: Mapped[dt.datetime | None]
+    replied_at: Mapped[dt.datetime | None]
+    reply: Mapped[dict[str, object]] = mapped_column(JSONB, default=dict)
+    changes: Mapped[int] = mapped_column(Integer, default=0)
+    reminded_at: Mapped[dt.datetime | None]
+    remind_count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class TestClock(Base):
+    """The instant a test stack froze notify's clock at (one row; test stacks only)."""
+
+    __tablename__ = "test_clock"
+    __test__ = False  # not a pytest test class
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    instant: Mapped[dt.datetime | None]

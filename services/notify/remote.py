@@ -97,6 +97,48 @@ class IdentityDirectory:
                 )
         return found
 
+    # -- what a notice's recipients need (a notice names units and people) --------------------
+
+    def tenants(self) -> list[dict[str, Any]]:
+        """This tenant and the tenants below it (TenantOut of identity)."""
+        return list(call("identity", self._identity.list_tenants) or [])
+
+    def user(self, user_id: uuid.UUID) -> dict[str, Any] | None:
+        return call("identity", self._identity.get_user, user_id=str(user_id))
+
+    def unit_tree(self, unit_id: uuid.UUID) -> list[dict[str, Any]]:
+        """The unit and the units below it (OrgUnitOut); none if it is not found."""
+        return list(call("identity", self._identity.list_org_units, root_id=str(unit_id)) or [])
+
+    def unit_people(self, unit_id: uuid.UUID) -> list[dict[str, Any]]:
+        """Active users of the unit and of the units below it (UserOut)."""
+        people: list[dict[str, Any]] = []
+        offset = 0
+        while True:
+            page = call(
+                "identity",
+                self._identity.search_users,
+                query={
+                    "org_unit_id": str(unit_id),
+                    "include_subtree": True,
+                    "active": True,
+                    "limit": PAGE,
+                    "offset": offset,
+                },
+            )
+            items = (page or {}).get("items") or []
+            people.extend(items)
+            offset += len(items)
+            if not items or offset >= int((page or {}).get("total") or 0):
+                return people
+
+    def unit_names(self) -> dict[uuid.UUID, str]:
+        """Every unit of the tenant by id (the names a recipient list shows)."""
+        return {
+            uuid.UUID(str(u["id"])): str(u["name"])
+            for u in call("identity", self._identity.list_org_units) or []
+        }
+
 
 class _CallingAs:
     """What nameko's proxies need of a worker context (its container and the context

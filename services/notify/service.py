@@ -2,8 +2,8 @@
 task events — a new to-do (待办), an urge (催办), a returned document (退回), a deadline
 approaching (到期提醒), an overdue task (超期提醒) — and the RPC methods a user reads
 their inbox with; the e-mails and texts of those notifications (one queue per channel,
-see :mod:`services.notify.outbound`) and each user's channel preferences. Notices
-with receipts (回执) and the live stream come later.
+see :mod:`services.notify.outbound`), each user's channel preferences, and notices
+with receipts (通知 + 回执, :mod:`services.notify.notices`).
 
 Every notify instance consumes from the same queue per event (nameko's default
 for a service), so each event is handled by one instance at a time; a handler
@@ -28,20 +28,26 @@ from services.common.db import DatabaseSession, scope_session
 from services.common.errors import EXPECTED_ERRORS, InvalidInput
 from services.common.events import EventEnvelope
 from services.common.health import CommonEntrypoints
-from services.common.inputs import parse, parse_id
+from services.common.inputs import parse, parse_id, parse_instant
 from services.common.observability import Observability
 from services.common.ops import require_ops
 from services.common.settings import get_settings
 from services.common.vocabulary import utcnow
+from services.notify import clock, inbox, notices, outbound
 from services.notify import events as notify_events
-from services.notify import inbox, outbound
 from services.notify.providers import ChannelsProvider
 from services.notify.remote import DirectoryFor, IdentityAsNotify
 from services.notify.schemas import (
     MessageQuery,
+    NoticeCreate,
+    NoticeFileIn,
+    NoticeQuery,
     NotificationKind,
     NotificationQuery,
     PreferencesIn,
+    ReceiptQuery,
+    RemindIn,
+    ReplyIn,
 )
 from services.routing import events as routing_events
 
@@ -165,15 +171,117 @@ class NotifyService(CommonEntrypoints):
         """Scheduled messages whose time came: queued, dropped (read by then) or held
         back (quiet hours). Instances share the rows (SKIP LOCKED)."""
         try:
-            outbound.release_due(self.db, self.channels.policy, utcnow())
+            at = clock.now(self.db)
+            self.db.rollback()
+            outbound.release_due(self.db, self.channels.policy, at)
         except Exception:
             self.db.rollback()
             log.exception("releasing scheduled messages failed; the next pass tries again")
 
     @rpc(expected_exceptions=EXPECTED_ERRORS)
     def release_now(self) -> JSON:
-        """Run a release pass at once (tests and operators)."""
-        return {"released": outbound.release_due(self.db, self.channels.policy, utcnow())}
+        """Run a release pass at once (tests and operators), at notify's clock."""
+        at = clock.now(self.db)
+        self.db.rollback()
+        return {"released": outbound.release_due(self.db, self.channels.policy, at)}
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def set_test_clock(self, now: Any = None) -> JSON:
+        """Freeze notify's clock at ``now`` (None: real time). Test stacks only."""
+        instant = parse_instant(now, "now") if now is not None else None
+        return {"now": clock.set_test_instant(self.db, instant).isoformat()}
+
+    # -- notices with receipts (通知 + 回执) ---------------------------------------------------------
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def create_notice(self, notice: Any) -> JSON:
+        req = parse(NoticeCreate, notice)
+        out = notices.create_notice(
+            self.db,
+            self.ctx,
+            self.directory_for,
+            req,
+            default_sms_minutes=get_settings().notify_notice_unread_minutes,
+        )
+        return out.model_dump(mode="json")
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def send_notice(self, notice_id: Any) -> JSON:
+        nid = parse_id(notice_id, "notice_id")
+        out, told = notices.send_notice(
+            self.db, self.ctx, self.directory_for, nid, self.channels.policy
+        )
+        self.channels.poke(told)
+        NOTIFICATIONS_CREATED.labels(NotificationKind.notice.value).inc(len(told))
+        return out.model_dump(mode="json")
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def list_notices(self, query: Any = None) -> JSON:
+        q = parse(NoticeQuery, query or {})
+        return notices.list_notices(self.db, self.ctx, q).model_dump(mode="json")
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def get_notice(self, notice_id: Any) -> JSON:
+        nid = parse_id(notice_id, "notice_id")
+        return notices.get_notice(self.db, self.ctx, nid).model_dump(mode="json")
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def delete_notice(self, notice_id: Any) -> JSON:
+        nid = parse_id(notice_id, "notice_id")
+        return {"object_keys": notices.delete_notice(self.db, self.ctx, nid)}
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def read_notice(self, notice_id: Any) -> JSON:
+        nid = parse_id(notice_id, "notice_id")
+        out, changed = notices.read_notice(self.db, self.ctx, nid)
+        if changed:
+            self.channels.poke([self.ctx.require_user()])
+        return out.model_dump(mode="json")
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def reply_notice(self, notice_id: Any, reply: Any) -> JSON:
+        nid = parse_id(notice_id, "notice_id")
+        req = parse(ReplyIn, reply)
+        return notices.reply_notice(self.db, self.ctx, nid, req).model_dump(mode="json")
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def notice_receipts(self, notice_id: Any, query: Any = None) -> JSON:
+        nid = parse_id(notice_id, "notice_id")
+        q = parse(ReceiptQuery, query or {})
+        return notices.receipts(self.db, self.ctx, nid, q).model_dump(mode="json")
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def remind_notice(self, notice_id: Any, remind: Any = None) -> JSON:
+        nid = parse_id(notice_id, "notice_id")
+        req = parse(RemindIn, remind or {})
+        out, told = notices.remind(
+            self.db, self.ctx, self.directory_for, nid, req, self.channels.policy
+        )
+        self.channels.poke(told)
+        NOTIFICATIONS_CREATED.labels(NotificationKind.notice_reminder.value).inc(len(told))
+        return out.model_dump(mode="json")
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def check_notice_upload(self, notice_id: Any) -> JSON:
+        nid = parse_id(notice_id, "notice_id")
+        notices.check_upload(self.db, self.ctx, nid)
+        return {"ok": True}
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def add_notice_files(self, notice_id: Any, files: Any) -> list[JSON]:
+        nid = parse_id(notice_id, "notice_id")
+        if not isinstance(files, list) or not files:
+            raise InvalidInput("no_files", "no files to attach")
+        parsed = [parse(NoticeFileIn, f) for f in files]
+        return [
+            a.model_dump(mode="json") for a in notices.add_files(self.db, self.ctx, nid, parsed)
+        ]
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def notice_file(self, notice_id: Any, file_id: Any) -> JSON:
+        nid = parse_id(notice_id, "notice_id")
+        fid = parse_id(file_id, "file_id")
+        return notices.file_download(self.db, self.ctx, nid, fid).model_dump(mode="json")
 
     @rpc(expected_exceptions=EXPECTED_ERRORS)
     def my_preferences(self) -> JSON:

@@ -59,6 +59,9 @@ class FakeObjects:
         self.removed.append(key)
         self.objects.pop(key, None)
 
+    async def copy(self, source_key: str, target_key: str) -> None:
+        self.objects[target_key] = self.objects[source_key]
+
     async def open(self, bucket: str, key: str) -> AsyncIterable[bytes]:
         if key not in self.objects:
             raise NotFound("file_content_missing", "gone")
