@@ -34,6 +34,7 @@ from tests.support.gateway import (
     fresh_address,
     ok,
     onboard,
+    real_pdf,
 )
 from tests.support.stacks import SyncRpc, unique
 from tests.support.waiting import eventually
@@ -379,3 +380,38 @@ def test_recipient_who_has_not_read_it_is_texted_once(
         for r in receipts
     }
     assert sms["吴电政"] == ["sent"] and sms["孙市办"] == ["sent"] and sms["李电政"] == ["dropped"]
+
+
+def test_attachments_of_a_draft_reach_the_recipients_only(province: Province) -> None:
+    p = province
+    clerk, cw, colleague = p.people["clerk"], p.people["cw"], p.people["colleague"]
+    draft = ok(
+        clerk.post("/notices", json=_compose(p, units=[{"unit_id": p.units["财务处"]}])), 201
+    )
+    nid = draft["id"]
+    pdf = real_pdf("meeting agenda")
+    files = [("files", ("会议议程.pdf", pdf, "application/pdf"))]
+    added = ok(clerk.post(f"/notices/{nid}/attachments", files=files), 201)
+    assert [(a["filename"], a["content_type"], a["size"]) for a in added] == [
+        ("会议议程.pdf", "application/pdf", len(pdf))
+    ]
+    bad = [("files", ("议程.exe", b"MZ\x90\x00" * 64, "application/octet-stream"))]
+    expect_error(clerk.post(f"/notices/{nid}/attachments", files=bad), 422, "file_type_not_allowed")
+    expect_error(cw.get(f"/notices/{nid}"), 404, "notice_not_found")  # a draft: the sender's
+
+    sent = ok(clerk.post(f"/notices/{nid}/send"))
+    assert [a["filename"] for a in sent["attachments"]] == ["会议议程.pdf"]
+    expect_error(clerk.post(f"/notices/{nid}/attachments", files=files), 409, "notice_sent")
+    expect_error(clerk.delete(f"/notices/{nid}"), 409, "notice_sent")
+
+    file_id = added[0]["id"]
+    got = cw.get(f"/notices/{nid}/attachments/{file_id}")
+    assert got.status_code == 200 and got.content == pdf
+    assert got.headers["content-type"] == "application/pdf"
+    expect_error(colleague.get(f"/notices/{nid}/attachments/{file_id}"), 404, "notice_not_found")
+
+    # a draft deleted is gone, its files with it
+    other = ok(clerk.post("/notices", json=_compose(p)), 201)
+    ok(clerk.post(f"/notices/{other['id']}/attachments", files=files), 201)
+    assert clerk.delete(f"/notices/{other['id']}").status_code == 204
+    expect_error(clerk.get(f"/notices/{other['id']}"), 404, "notice_not_found")

@@ -122,6 +122,9 @@ class User:
     def put(self, path: str, **kwargs: Any) -> httpx.Response:
         return self.http.put(path, **kwargs)
 
+    def delete(self, path: str, **kwargs: Any) -> httpx.Response:
+        return self.http.delete(path, **kwargs)
+
     def me(self) -> dict[str, Any]:
         return dict(ok(self.get("/me")))
 
