@@ -44,6 +44,39 @@ CONFIG_DATA = {
     "GATEWAY_RATE_LIMIT_PER_MINUTE": "600",
 }
 
+# notify's own settings (services/common/settings.py: SMTP_*, SMS_*, ALIYUN_*, NOTIFY_*, the
+# rate limits), in a ConfigMap of their own that only notify's pods read: SMS_PROVIDER=aliyun
+# and SMTP_USER make a process require the channel's secrets at start, and no other process
+# is given them. The two values left empty are the deployer's (like the Secrets): notify
+# refuses to start in production while they are.
+NOTIFY_CONFIG = "gongwen-notify-config"
+NOTIFY_CONFIG_DATA = {
+    # e-mail: authenticated submission (587, STARTTLS) to the government mail system's
+    # relay; the host and the account are placeholders, SMTP_PASSWORD is in the Secret
+    "SMTP_HOST": "smtp-relay.mail.gov.example",
+    "SMTP_PORT": "587",
+    "SMTP_STARTTLS": "true",
+    "SMTP_USER": "gongwen-noreply@mail.gov.example",
+    "SMTP_FROM": "公文系统 <gongwen-noreply@mail.gov.example>",
+    "SMTP_TIMEOUT": "10",
+    # SMS: Aliyun SMS (the AccessKey pair is in the Secret)
+    "SMS_PROVIDER": "aliyun",
+    "SMS_TIMEOUT": "5",
+    "ALIYUN_SMS_ENDPOINT": "https://dysmsapi.aliyuncs.com/",
+    "ALIYUN_SMS_SIGN_NAME": "",  # the deployer's: the 签名 Aliyun approved
+    "ALIYUN_SMS_TEMPLATE_CODE": "",  # the deployer's: the approved template's CODE (SMS_...)
+    "ALIYUN_SMS_TEMPLATE_PARAM": "content",
+    # which channel when (DESIGN 5) and the providers' rate limits
+    "NOTIFY_SMS_UNREAD_MINUTES": "30",
+    "NOTIFY_QUIET_HOURS": "22:00-07:00",
+    "NOTIFY_NOTICE_UNREAD_MINUTES": "120",
+    "NOTIFY_RELEASE_INTERVAL": "5",
+    "SMS_RATE_PER_SECOND": "10",
+    "EMAIL_RATE_PER_SECOND": "20",
+}
+#: notify's secrets (keys of gongwen-secrets, given to notify's pods only)
+NOTIFY_SECRET_KEYS = ("SMTP_PASSWORD", "ALIYUN_ACCESS_KEY_ID", "ALIYUN_ACCESS_KEY_SECRET")
+
 # Keys of the two Secrets (values are the deployer's; see secrets.example.yaml).
 SECRET_KEYS = {
     SECRETS: (
@@ -52,6 +85,7 @@ SECRET_KEYS = {
         "MINIO_ACCESS_KEY",
         "MINIO_SECRET_KEY",
         "RABBITMQ_AMQP_URI",  # amqp://user:password@rabbitmq:5672/ for KEDA's scaler
+        *NOTIFY_SECRET_KEYS,  # notify's channels: read by notify's pods only
     ),
     INFRA_SECRETS: (
         "POSTGRES_PASSWORD",
@@ -137,12 +171,13 @@ def gongwen_container(
     ports: list[dict[str, Any]],
     resources: dict[str, Any],
     probes: dict[str, Any],
+    configs: tuple[str, ...] = (CONFIG,),
 ) -> dict[str, Any]:
     container: dict[str, Any] = {
         "name": name,
         "image": IMAGE,
         "command": command,
-        "envFrom": [{"configMapRef": {"name": CONFIG}}],
+        "envFrom": [{"configMapRef": {"name": config}} for config in configs],
         "env": env,
     }
     if ports:
@@ -171,6 +206,10 @@ def service_deployment(service: str) -> dict[str, Any]:
     port = METRICS_PORTS[service]
     name = f"gongwen-{service}"
     env = [{"name": "METRICS_PORT", "value": str(port)}, *gongwen_env()]
+    configs: tuple[str, ...] = (CONFIG,)
+    if service == "notify":  # its channels: the settings and secrets no other pod gets
+        configs = (CONFIG, NOTIFY_CONFIG)
+        env += [secret_env(key, SECRETS, key) for key in NOTIFY_SECRET_KEYS]
     probes = {
         # /metrics answers once the nameko container has set up its dependencies
         "readinessProbe": {
@@ -196,6 +235,7 @@ def service_deployment(service: str) -> dict[str, Any]:
         [{"name": "metrics", "containerPort": port}],
         resources,
         probes,
+        configs,
     )
     spec: dict[str, Any] = {
         "selector": {"matchLabels": {"app.kubernetes.io/name": name}},
@@ -405,13 +445,16 @@ def migrate_job() -> dict[str, Any]:
     }
 
 
-def config_map() -> dict[str, Any]:
-    return {
-        "apiVersion": "v1",
-        "kind": "ConfigMap",
-        "metadata": meta(CONFIG, "config"),
-        "data": dict(CONFIG_DATA),
-    }
+def config_maps() -> list[dict[str, Any]]:
+    return [
+        {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": meta(name, "config"),
+            "data": dict(data),
+        }
+        for name, data in ((CONFIG, CONFIG_DATA), (NOTIFY_CONFIG, NOTIFY_CONFIG_DATA))
+    ]
 
 
 def secrets_example() -> list[dict[str, Any]]:
@@ -740,7 +783,7 @@ def kustomization() -> dict[str, Any]:
 def files() -> dict[str, list[dict[str, Any]]]:
     return {
         "namespace.yaml": [namespace()],
-        "config.yaml": [config_map()],
+        "config.yaml": config_maps(),
         "secrets.example.yaml": secrets_example(),
         "infrastructure.yaml": infrastructure(),
         "migrate-job.yaml": [migrate_job()],
@@ -763,7 +806,14 @@ NOTES = {
     "secrets.example.yaml": (
         "# Not applied by kustomization.yaml: fill in the values and apply it once\n"
         "# (or create the two Secrets another way). Passwords go into URLs: use URL-safe\n"
-        "# ones, e.g. `openssl rand -hex 24`.\n"
+        "# ones, e.g. `openssl rand -hex 24`. SMTP_PASSWORD (notify's account on the mail\n"
+        "# relay) and the ALIYUN_ACCESS_KEY_* pair (a RAM user allowed to send SMS only)\n"
+        "# are the providers' values, and only notify's pods are given them.\n"
+    ),
+    "config.yaml": (
+        "# gongwen-config: every Gongwen process. gongwen-notify-config: notify only (its\n"
+        "# e-mail and SMS channels); set ALIYUN_SMS_SIGN_NAME and ALIYUN_SMS_TEMPLATE_CODE\n"
+        "# and replace the placeholder mail relay before applying (see deploy/README.md).\n"
     ),
     "kustomization.yaml": (
         "# kubectl apply -k deploy/k8s   (after the Secrets of secrets.example.yaml exist)\n"

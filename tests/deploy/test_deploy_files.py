@@ -7,8 +7,9 @@ environment variable that no setting reads (a typo: the process silently runs
 on its default), a production secret with a default, Prometheus scraping ports
 nothing listens on, a command naming a module that does not exist.
 
-Schemas are vendored in ``schemas/`` (see ``schemas/vendor.py``). The real tools
-(``docker compose config``, ``promtool check config``) are run by
+Schemas are vendored in ``schemas/`` (see ``schemas/vendor.py``). The kustomization is
+built here with ``kustomize build`` (or ``kubectl kustomize``) where one is installed;
+the other real tools (``docker compose config``, ``promtool check config``) are run by
 ``make deploy-check`` on a machine that has them.
 """
 
@@ -19,6 +20,8 @@ import json
 import os
 import re
 import shlex
+import shutil
+import subprocess
 import sys
 from functools import cache
 from pathlib import Path
@@ -51,7 +54,23 @@ PRODUCTION_SECRETS = {
     "MINIO_ROOT_PASSWORD",
     "MINIO_ACCESS_KEY",
     "MINIO_SECRET_KEY",
+    # notify's channels: the mail relay's password, Aliyun SMS's AccessKey pair
+    "SMTP_PASSWORD",
+    "ALIYUN_ACCESS_KEY_ID",
+    "ALIYUN_ACCESS_KEY_SECRET",
 }
+# Not secrets but the deployer's own, which no default can stand for: Compose cannot be
+# resolved without them; Kubernetes leaves them empty in notify's ConfigMap, and notify
+# refuses to start in production until they are set.
+DEPLOYER_VALUES = {"ALIYUN_SMS_SIGN_NAME", "ALIYUN_SMS_TEMPLATE_CODE"}
+#: the settings of notify's channels and of when it uses them (any NOTIFY_* to come too)
+NOTIFY_SETTINGS = {
+    name
+    for name in SETTINGS_VARS
+    if name.startswith(("SMTP_", "SMS_", "ALIYUN_", "NOTIFY_", "EMAIL_RATE_"))
+}
+#: the generic HTTP SMS gateway's: production sends through Aliyun SMS (deploy/README.md)
+OTHER_SMS_PROVIDER = {"SMS_HTTP_URL", "SMS_HTTP_TOKEN"}
 
 
 # -- loading -----------------------------------------------------------------------------------
@@ -90,7 +109,7 @@ def interpolate(value: Any, env: dict[str, str]) -> Any:
 
 
 def dummy_secrets() -> dict[str, str]:
-    env = dict.fromkeys(PRODUCTION_SECRETS, "s3cret-value")
+    env = dict.fromkeys(PRODUCTION_SECRETS | DEPLOYER_VALUES, "s3cret-value")
     env.update(RABBITMQ_USER="gongwen", GONGWEN_IMAGE="registry.example/gongwen:1.0.0")
     return env
 
@@ -152,10 +171,17 @@ def k8s_deployment(name: str) -> dict[str, Any]:
     raise AssertionError(f"no Deployment {name} in deploy/k8s")
 
 
-def config_data() -> dict[str, str]:
-    (config,) = [d for d in k8s_docs()["config.yaml"] if d["kind"] == "ConfigMap"]
-    data: dict[str, str] = config["data"]
-    return data
+def config_maps() -> dict[str, dict[str, str]]:
+    """The ConfigMaps of config.yaml by name: their data."""
+    return {
+        d["metadata"]["name"]: d["data"]
+        for d in k8s_docs()["config.yaml"]
+        if d["kind"] == "ConfigMap"
+    }
+
+
+def config_data(name: str = "gongwen-config") -> dict[str, str]:
+    return config_maps()[name]
 
 
 def secret_keys() -> dict[str, set[str]]:
@@ -165,13 +191,20 @@ def secret_keys() -> dict[str, set[str]]:
     }
 
 
-def container_env(container: dict[str, Any], secret_value: str = "s3cret") -> dict[str, str]:
-    """What the process would see: the ConfigMap, then ``env`` with secrets filled
-    in and ``$(VAR)`` expanded as the kubelet does."""
+def container_env(
+    container: dict[str, Any], secret_value: str = "s3cret", deployer_value: str | None = "filled"
+) -> dict[str, str]:
+    """What the process would see: the ConfigMaps, then ``env`` with secrets filled
+    in and ``$(VAR)`` expanded as the kubelet does. The deployer's values left empty in a
+    ConfigMap (:data:`DEPLOYER_VALUES`) are filled in with ``deployer_value`` (None: as
+    the file has them)."""
     env: dict[str, str] = {}
     for source in container.get("envFrom", []):
         assert "configMapRef" in source, f"{container['name']}: unexpected envFrom {source}"
-        env.update(config_data())
+        data = config_data(source["configMapRef"]["name"])
+        env.update(data)
+        if deployer_value is not None:
+            env.update({k: deployer_value for k in DEPLOYER_VALUES if k in data and not data[k]})
     for item in container.get("env", []):
         if "value" in item:
             env[item["name"]] = re.sub(
@@ -284,10 +317,9 @@ def test_compose_production_secrets_have_no_default() -> None:
     used: dict[str, set[str]] = {}
     for match in re.finditer(r"\$\{(\w+)(:?[-?][^}]*)?\}", text):
         used.setdefault(match.group(1), set()).add(match.group(2) or "")
-    assert set(used) >= PRODUCTION_SECRETS, (
-        f"not taken from the environment: {PRODUCTION_SECRETS - set(used)}"
-    )
-    for name in PRODUCTION_SECRETS:
+    required = PRODUCTION_SECRETS | DEPLOYER_VALUES
+    assert set(used) >= required, f"not taken from the environment: {required - set(used)}"
+    for name in required:
         assert all(op.startswith(":?") for op in used[name]), (
             f"${{{name}}} has a default or may be empty"
         )
@@ -296,7 +328,7 @@ def test_compose_production_secrets_have_no_default() -> None:
             if key in PRODUCTION_SECRETS | {"POSTGRES_PASSWORD", "RABBITMQ_DEFAULT_PASS"}:
                 assert value.startswith("${"), f"{name}: {key} is written into the file"
     # and the file cannot be resolved with any one of them missing
-    for name in PRODUCTION_SECRETS:
+    for name in required:
         missing = {k: v for k, v in dummy_secrets().items() if k != name}
         with pytest.raises(KeyError, match=name):
             interpolate(compose(), missing)
@@ -339,6 +371,30 @@ def test_compose_containers_start_with_production_settings(monkeypatch: pytest.M
         assert "@rabbitmq:5672" in settings.amqp_uri and "127.0.0.1" not in settings.amqp_uri
         assert settings.pg_host == "postgres" and settings.redis_url.endswith("@redis:6379/0")
         assert settings.minio_endpoint == "minio:9000", name
+
+
+def test_compose_gives_notify_its_channels_and_no_other_container(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """notify gets every setting of its channels (but the other SMS provider's); no
+    other container gets any — not the providers' secrets, and not the SMS_PROVIDER /
+    SMTP_USER that would make it require them."""
+    services = gongwen_services()
+    given = set(compose_env(services["notify"]))
+    assert given >= NOTIFY_SETTINGS - OTHER_SMS_PROVIDER, sorted(
+        NOTIFY_SETTINGS - OTHER_SMS_PROVIDER - given
+    )
+    for name, service in services.items():
+        if name != "notify":
+            assert not set(compose_env(service)) & NOTIFY_SETTINGS, name
+    env = compose_env(interpolate(compose(), dummy_secrets())["services"]["notify"])
+    settings = settings_from(env, monkeypatch)
+    assert settings.sms_provider == "aliyun" and settings.aliyun_access_key_secret == "s3cret-value"
+    assert settings.aliyun_sms_template_code == "s3cret-value"
+    assert (settings.smtp_port, settings.smtp_starttls) == (587, True)
+    assert settings.smtp_user and settings.smtp_password == "s3cret-value"
+    assert settings.smtp_host != "127.0.0.1" and "@" in settings.smtp_from
+    assert settings.notify_quiet_hours == "22:00-07:00"
 
 
 def compose_metrics_ports() -> dict[str, int]:
@@ -552,7 +608,8 @@ def test_k8s_notify_is_scaled_by_its_own_autoscaler() -> None:
 
 
 def test_k8s_sets_only_variables_that_a_setting_reads() -> None:
-    assert set(config_data()) <= SETTINGS_VARS, set(config_data()) - SETTINGS_VARS
+    for name, data in config_maps().items():
+        assert set(data) <= SETTINGS_VARS, (name, set(data) - SETTINGS_VARS)
     for doc, container in gongwen_containers():
         names = [item["name"] for item in container.get("env", [])]
         values = " ".join(item.get("value", "") for item in container.get("env", []))
@@ -569,7 +626,7 @@ def test_k8s_config_and_secret_references_resolve() -> None:
     for doc in k8s_resources():
         for container in (pod_spec(doc) or {}).get("containers", []):
             for source in container.get("envFrom", []):
-                assert source["configMapRef"]["name"] == "gongwen-config"
+                assert source["configMapRef"]["name"] in config_maps()
             for item in container.get("env", []):
                 ref = item.get("valueFrom", {}).get("secretKeyRef")
                 if ref:
@@ -594,6 +651,100 @@ def test_k8s_containers_start_with_production_settings(monkeypatch: pytest.Monke
         assert settings.redis_url == "redis://:s3cret@redis:6379/0"
     migrate = next(c for d, c in gongwen_containers() if d["kind"] == "Job")
     assert settings_from(container_env(migrate), monkeypatch).pg_admin_password == "s3cret"
+
+
+def _notify_container() -> dict[str, Any]:
+    (container,) = k8s_deployment("gongwen-notify")["spec"]["template"]["spec"]["containers"]
+    return container
+
+
+def test_k8s_gives_notify_its_channels_and_no_other_pod(monkeypatch: pytest.MonkeyPatch) -> None:
+    """notify's pods get every setting of its channels (but the other SMS provider's),
+    the providers' secrets from the Secret and the rest from a ConfigMap of its own; no
+    other pod gets any of them."""
+    notify = _notify_container()
+    env = container_env(notify)
+    assert set(env) >= NOTIFY_SETTINGS - OTHER_SMS_PROVIDER, sorted(
+        NOTIFY_SETTINGS - OTHER_SMS_PROVIDER - set(env)
+    )
+    secrets = {
+        item["name"]: item["valueFrom"]["secretKeyRef"]["name"]
+        for item in notify["env"]
+        if "valueFrom" in item
+    }
+    for name in PRODUCTION_SECRETS & NOTIFY_SETTINGS:
+        assert secrets.get(name) == "gongwen-secrets", f"{name} is not taken from the Secret"
+    for name, data in config_maps().items():
+        assert not set(data) & PRODUCTION_SECRETS, f"a secret in the ConfigMap {name}"
+    for doc, container in gongwen_containers():
+        if container is not notify:
+            assert not set(container_env(container)) & NOTIFY_SETTINGS, doc["metadata"]["name"]
+    settings = settings_from(env, monkeypatch)
+    assert settings.sms_provider == "aliyun" and settings.aliyun_access_key_id == "s3cret"
+    assert (settings.aliyun_access_key_secret, settings.smtp_password) == ("s3cret", "s3cret")
+    assert (settings.smtp_port, settings.smtp_starttls) == (587, True)
+    assert settings.smtp_host != "127.0.0.1" and settings.smtp_user
+    assert settings.aliyun_sms_template_code == "filled"
+
+
+def test_k8s_notify_refuses_to_start_until_the_deployer_sets_the_sms_template(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    data = config_data("gongwen-notify-config")
+    assert all(data[name] == "" for name in DEPLOYER_VALUES), "the deployer's values are theirs"
+    with pytest.raises(ValueError) as refused:
+        settings_from(container_env(_notify_container(), deployer_value=None), monkeypatch)
+    for name in DEPLOYER_VALUES:
+        assert name in str(refused.value)
+    # and the channels' secrets left empty in the Secret are refused as well
+    with pytest.raises(ValueError) as refused:
+        settings_from(container_env(_notify_container(), secret_value=""), monkeypatch)
+    for name in PRODUCTION_SECRETS & NOTIFY_SETTINGS:
+        assert name in str(refused.value)
+
+
+def _kustomize() -> list[str] | None:
+    if shutil.which("kustomize"):
+        return ["kustomize", "build"]
+    if shutil.which("kubectl"):
+        return ["kubectl", "kustomize"]
+    return None
+
+
+def test_k8s_kustomize_builds_every_listed_resource_with_the_release_image() -> None:
+    command = _kustomize()
+    if command is None:
+        pytest.skip("neither kustomize nor kubectl is installed")
+    built = subprocess.run(
+        [*command, str(K8S)], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert built.returncode == 0, built.stderr
+    docs = [d for d in yaml.safe_load_all(built.stdout) if d]
+    (kustomization,) = k8s_docs()["kustomization.yaml"]
+    expected = {
+        (d["kind"], d["metadata"]["name"])
+        for name in kustomization["resources"]
+        for d in k8s_docs()[name]
+    }
+    assert {(d["kind"], d["metadata"]["name"]) for d in docs} == expected
+    (image,) = kustomization["images"]
+    release = f"{image['newName']}:{image['newTag']}"
+    gongwen = [
+        c["image"]
+        for d in docs
+        if d["kind"] in ("Deployment", "StatefulSet", "Job")
+        for c in d["spec"]["template"]["spec"]["containers"]
+        if c["image"].startswith(image["newName"]) or c["image"] == image["name"]
+    ]
+    assert gongwen and set(gongwen) == {release}
+    notify = next(
+        d for d in docs if (d["kind"], d["metadata"]["name"]) == ("Deployment", "gongwen-notify")
+    )
+    refs = [
+        s["configMapRef"]["name"]
+        for s in notify["spec"]["template"]["spec"]["containers"][0]["envFrom"]
+    ]
+    assert refs == ["gongwen-config", "gongwen-notify-config"]
 
 
 def test_k8s_gongwen_pods_run_unprivileged_as_the_image_user() -> None:
