@@ -35,6 +35,7 @@ from gateway.routers import (
     files,
     inbox,
     instructions,
+    ledger,
     me,
     notices,
     notifications,
@@ -110,6 +111,13 @@ TAGS: list[dict[str, Any]] = [
         "description": (
             "Notices with receipts (通知 + 回执): compose, send to units and people, read, "
             "reply with the receipt form, follow and remind, export."
+        ),
+    },
+    {
+        "name": "ledger",
+        "description": (
+            "Ledgers (台账): the supplier work ledger (专项工作台账) and the daily work "
+            "ledger (每日台账)."
         ),
     },
     {"name": "audit", "description": "Audit trail (全程留痕), hash-chained per tenant."},
@@ -248,6 +256,7 @@ def create_app(
         reports,
         notifications,
         notices,
+        ledger,
         audit,
         failures,
         ops,
