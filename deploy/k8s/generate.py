@@ -298,6 +298,7 @@ NOTIFY_QUEUES = (
     ("routing", "task.returned", "on_task_returned"),
     ("routing", "task.reminded", "on_task_reminded"),
     ("routing", "task.overdue", "on_task_overdue"),
+    ("documents", "inbox.item_urged", "on_inbox_item_urged"),
     ("notify", "message.email_queued", "on_email_queued"),
     ("notify", "message.sms_queued", "on_sms_queued"),
 )

@@ -184,6 +184,10 @@ class InboxItemUrged(EventData):
     sender_tenant_id: uuid.UUID
     message: str | None = None
     urged_at: dt.datetime
+    #: who urges and how often, for the recipient's notification (events of before lack them)
+    sender_tenant_name: str | None = None
+    sender_unit_name: str | None = None
+    urge_count: int | None = None
 
 
 EVENTS = EventCatalog(

@@ -1,5 +1,5 @@
-"""Use cases of the in-app inbox (站内通知): routing's task events become notifications,
-and a user reads their own.
+"""Use cases of the in-app inbox (站内通知): routing's task events — and documents'
+``inbox.item_urged`` (催签) — become notifications, and a user reads their own.
 
 An event is applied once per handler: :func:`services.common.events.consume_once`
 and the notifications go into one transaction, and a notification is unique per
@@ -33,7 +33,7 @@ from services.common.events import EventEnvelope, consume_once
 from services.common.inputs import optional_id
 from services.common.vocabulary import utcnow
 from services.notify import messages, outbound, queries, recipients
-from services.notify.messages import TaskFacts
+from services.notify.messages import InboxUrgeFacts, Message, TaskFacts
 from services.notify.models import Notification
 from services.notify.recipients import Directory
 from services.notify.schemas import (
@@ -118,6 +118,46 @@ def on_task_event(
             )
             delivered = len(told)
         people = [p for p in people if p not in told]
+    created = _deliver(
+        session,
+        tenant_id,
+        people,
+        kind,
+        message,
+        envelope.id,
+        at,
+        document_id=facts.document_id,
+        task_id=task_id,
+        urgency=facts.urgency,
+        contacts=contacts,
+        policy=policy,
+        notified_users=notified_users,
+    )
+    session.commit()
+    if not people and not delivered:
+        log.debug("%s: event %s has nobody to notify (%s)", handler, envelope.id, held_by)
+    return created + delivered
+
+
+def _deliver(
+    session: Session,
+    tenant_id: uuid.UUID,
+    people: list[uuid.UUID],
+    kind: NotificationKind,
+    message: Message,
+    event_id: uuid.UUID,
+    at: dt.datetime,
+    *,
+    document_id: uuid.UUID | None,
+    task_id: uuid.UUID | None,
+    urgency: str | None,
+    contacts: Mapping[uuid.UUID, Any],
+    policy: outbound.Policy | None,
+    notified_users: list[uuid.UUID] | None,
+) -> int:
+    """Write one notification per person (once per event and person: a person notified
+    of the event before is skipped) and plan its e-mail and text, in the caller's
+    transaction. Returns how many were new."""
     rows = [
         {
             "id": uuid.uuid4(),
@@ -126,15 +166,14 @@ def on_task_event(
             "kind": kind.value,
             "title": message.title,
             "body": message.body,
-            "document_id": facts.document_id,
+            "document_id": document_id,
             "task_id": task_id,
-            "event_id": envelope.id,
+            "event_id": event_id,
             "created_at": at,
         }
         for person in people
     ]
     new = set(queries.add_notifications(session, rows))
-    created = len(new)
     if notified_users is not None:  # who has something new (their live streams are told)
         notified_users.extend(new_people(rows, new))
     if policy is not None:  # the e-mails and texts of the new ones, in this transaction
@@ -142,15 +181,64 @@ def on_task_event(
             session,
             tenant_id=tenant_id,
             notifications=[r for r in rows if r["id"] in new],
-            urgency=facts.urgency,
+            urgency=urgency,
             contacts=contacts,
             policy=policy,
             now=at,
         )
+    return len(new)
+
+
+def on_inbox_urged(
+    session: Session,
+    directory: Directory,
+    handler: str,
+    envelope: EventEnvelope,
+    now: dt.datetime | None = None,
+    *,
+    policy: outbound.Policy | None = None,
+    notified_users: list[uuid.UUID] | None = None,
+) -> int:
+    """催签 (documents' ``inbox.item_urged``, in the recipient's tenant): an urge to the
+    registrars who may sign for the document in their registry's 收文箱 — by SMS at once
+    when it is 特急 (the channel rules of an urge). The notification is about no task and
+    no document of this tenant yet (it has not been signed for): the inbox names it.
+    Returns how many notifications were written (0 when applied before)."""
+    tenant_id = envelope.tenant_id
+    assert tenant_id is not None
+    if queries.processed(session, handler, envelope.id):
+        session.rollback()
+        return 0
+    session.rollback()  # nothing held open while identity is asked
+
+    facts = InboxUrgeFacts.from_event(envelope.data)
+    signers = recipients.inbox_signers(envelope.data)
+    people = recipients.resolve(signers, directory, exclude=[envelope.actor_id])
+    message = messages.compose_inbox_urge(facts)
+    contacts = directory.contacts(people) if policy is not None and people else {}
+
+    if not consume_once(session, handler, envelope):
+        session.rollback()
+        return 0
+    created = _deliver(
+        session,
+        tenant_id,
+        people,
+        NotificationKind.urge,
+        message,
+        envelope.id,
+        now or utcnow(),
+        document_id=None,
+        task_id=None,
+        urgency=facts.urgency,
+        contacts=contacts,
+        policy=policy,
+        notified_users=notified_users,
+    )
     session.commit()
-    if not people and not delivered:
-        log.debug("%s: event %s has nobody to notify (%s)", handler, envelope.id, held_by)
-    return created + delivered
+    if not people:
+        log.debug("%s: event %s has nobody to notify (%s)", handler, envelope.id, signers)
+    return created
 
 
 def new_people(rows: list[dict[str, Any]], new: set[uuid.UUID]) -> set[uuid.UUID]:

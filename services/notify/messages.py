@@ -4,6 +4,9 @@ Routing's task events carry the facts (the document's title and urgency, the
 step, the deadline, an urge's message, a return's reason); each kind of
 notification turns them into a short Chinese title and a body, e.g.
 「待办提醒：《关于做好年底政务数据报送工作的通知》将于2026年12月10日24:00到期」.
+documents' ``inbox.item_urged`` (催签: the sender of a document asks a recipient
+registry to sign for it) becomes an urge too, 「催收：《…》」, naming who urges and
+how often (:func:`compose_inbox_urge`).
 
 Deadlines are shown in Asia/Shanghai. A deadline is the end (24:00) of a working
 day, stored as midnight of the next day: it is shown as 24:00 of the day itself.
@@ -64,6 +67,46 @@ class TaskFacts:
     def with_document(self, title: str | None, urgency: str | None) -> TaskFacts:
         """Fill in the document's title and urgency where the event did not carry them."""
         return replace(self, title=self.title or title, urgency=self.urgency or urgency)
+
+
+@dataclass(frozen=True)
+class InboxUrgeFacts:
+    """What documents' ``inbox.item_urged`` says (lenient: a missing or malformed field
+    is None; events of before the sender's names and the count lack them)."""
+
+    inbox_item_id: uuid.UUID | None
+    recipient_unit_id: uuid.UUID | None
+    title: str | None  # the document's
+    doc_number: str | None
+    urgency: str | None
+    sender_tenant_name: str | None
+    sender_unit_name: str | None
+    urge_count: int | None  # this urge is the how-manyth
+    message: str | None  # 催签意见
+
+    @classmethod
+    def from_event(cls, data: Mapping[str, Any]) -> InboxUrgeFacts:
+        def field(name: str) -> Any:
+            return data.get(name) if name in data else None
+
+        count = field("urge_count")
+        return cls(
+            inbox_item_id=optional_id(field("inbox_item_id")),
+            recipient_unit_id=optional_id(field("recipient_unit_id")),
+            title=_text(field("title")),
+            doc_number=_text(field("doc_number")),
+            urgency=_text(field("urgency")),
+            sender_tenant_name=_text(field("sender_tenant_name")),
+            sender_unit_name=_text(field("sender_unit_name")),
+            urge_count=count if isinstance(count, int) and not isinstance(count, bool) else None,
+            message=_text(field("message")),
+        )
+
+    @property
+    def sender(self) -> str | None:
+        """The urging registry as the address book names it: 「贵阳市 · 文书处」."""
+        names = [n for n in (self.sender_tenant_name, self.sender_unit_name) if n]
+        return " · ".join(names) if names else None
 
 
 @dataclass(frozen=True)
@@ -136,3 +179,17 @@ def compose(kind: NotificationKind, facts: TaskFacts) -> Message:
             else f"{step}已超过办理期限，请尽快办理。"
         )
     return Message(title=title[:TITLE_MAX], body=body[:BODY_MAX])
+
+
+def compose_inbox_urge(facts: InboxUrgeFacts) -> Message:
+    """催签 to the registrars who may sign for the document: 「【特急】催收：《…》」 and
+    「「贵阳市 · 文书处」第2次催请签收（黔府办发〔2026〕3号），请到收文箱及时签收。催签意见：…」."""
+    doc = f"《{facts.title}》" if facts.title else "一件来文"
+    mark = URGENCY_MARKS.get(facts.urgency or "", "")
+    who = f"「{facts.sender}」" if facts.sender else "来文单位"
+    times = f"第{facts.urge_count}次" if facts.urge_count and facts.urge_count > 0 else ""
+    number = f"（{facts.doc_number}）" if facts.doc_number else ""
+    body = f"{who}{times}催请签收{number}，请到收文箱及时签收。"
+    if facts.message:
+        body += f"催签意见：{facts.message}"
+    return Message(title=f"{mark}催收：{doc}"[:TITLE_MAX], body=body[:BODY_MAX])

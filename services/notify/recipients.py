@@ -19,6 +19,11 @@ the task in their to-do list (待办).
   not carry the step's roles — but the pool is notified of the task it opened
   (``task.created``), as of every new to-do.
 
+documents' ``inbox.item_urged`` (催签) is about no task: it goes to whoever may sign for
+the document in the recipient registry's 收文箱 — the active registrars of exactly the
+recipient unit, in the recipient's tenant (the event's), as documents lets sign for it
+(:func:`inbox_signers`).
+
 Nobody is notified of their own action (the event's actor: who distributed,
 urged or returned it).
 """
@@ -31,7 +36,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from services.common.inputs import optional_id
-from services.common.vocabulary import TENANT_ROLES
+from services.common.vocabulary import TENANT_ROLES, Role
 from services.notify.schemas import NotificationKind
 
 
@@ -78,6 +83,20 @@ def holder(kind: NotificationKind, data: dict[str, Any]) -> Holder:
         user_id=optional_id(data.get("assignee_id")),
         unit_id=optional_id(data.get("unit_id")),
         roles=_roles(data.get("roles")) if "roles" in data else (),
+    )
+
+
+#: who signs for (签收) a document in a registry's 收文箱: a registrar of that very unit
+INBOX_SIGNING_ROLES = (Role.registrar.value,)
+
+
+def inbox_signers(data: dict[str, Any]) -> Holder:
+    """Who may sign for the inbox item of documents' ``inbox.item_urged``: the pool of
+    the recipient unit's registrars (none when the event names no unit)."""
+    return Holder(
+        user_id=None,
+        unit_id=optional_id(data.get("recipient_unit_id")),
+        roles=INBOX_SIGNING_ROLES,
     )
 
 

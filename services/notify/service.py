@@ -33,6 +33,7 @@ from services.common.observability import Observability
 from services.common.ops import require_ops
 from services.common.settings import get_settings
 from services.common.vocabulary import utcnow
+from services.documents import events as documents_events
 from services.notify import clock, inbox, notices, outbound
 from services.notify import events as notify_events
 from services.notify.providers import ChannelsProvider
@@ -140,6 +141,27 @@ class NotifyService(CommonEntrypoints):
     def on_task_overdue(self, envelope: EventEnvelope) -> None:
         """A deadline passed (超期提醒)."""
         self._notify("on_task_overdue", envelope)
+
+    @consumer("documents", documents_events.InboxItemUrged)
+    def on_inbox_item_urged(self, envelope: EventEnvelope) -> None:
+        """催签: an urge, at once, to the registrars who may sign for the document in the
+        recipient registry's 收文箱 (the event is in the recipient's tenant)."""
+        _lag(envelope)
+        if envelope.tenant_id is None:
+            raise InvalidInput("invalid_event", f"event {envelope.id} has no tenant")
+        scope_session(self.db, tenant_id=envelope.tenant_id)
+        told: list[uuid.UUID] = []
+        created = inbox.on_inbox_urged(
+            self.db,
+            self.directory_for(envelope.tenant_id, envelope.request_id),
+            "notify.on_inbox_item_urged",
+            envelope,
+            policy=self.channels.policy,
+            notified_users=told,
+        )
+        self.channels.poke(told)
+        if created:
+            NOTIFICATIONS_CREATED.labels(NotificationKind.urge.value).inc(created)
 
     # -- e-mail and SMS: one queue per channel, every instance competing ---------------------------
 

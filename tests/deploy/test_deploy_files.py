@@ -774,7 +774,7 @@ def test_keda_scales_notify_on_every_queue_notify_consumes() -> None:
     docs = {d["kind"]: d for d in k8s_docs()["notify-keda.yaml"]}
     scaled, auth = docs["ScaledObject"], docs["TriggerAuthentication"]
     triggers = scaled["spec"]["triggers"]
-    assert {t["metadata"]["queueName"] for t in triggers} == consumed and len(consumed) == 7
+    assert {t["metadata"]["queueName"] for t in triggers} == consumed and len(consumed) == 8
     assert all(t["type"] == "rabbitmq" and t["metadata"]["mode"] == "QueueLength" for t in triggers)
     assert {t["authenticationRef"]["name"] for t in triggers} == {auth["metadata"]["name"]}
     assert scaled["spec"]["scaleTargetRef"]["name"] == "gongwen-notify"

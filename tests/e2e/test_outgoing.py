@@ -306,6 +306,18 @@ def test_an_outgoing_document_goes_the_whole_route_to_two_tenants_with_receipts(
     assert item["doc_number"] == number and item["urge_count"] == 1
     assert [f["filename"] for f in item["files"]] == ["正文.docx"]
 
+    # and its registrar, who signs for it, is notified: an urge (催收), once; nobody else
+    def urges(person: Any) -> list[dict[str, Any]]:
+        page = ok(person.get("/notifications", params={"limit": 200}))
+        return [n for n in page["items"] if n["kind"] == "urge" and doc["title"] in n["title"]]
+
+    [note] = eventually(lambda: urges(signer_side["wenshu"]), what="the urge to sign")
+    assert note["title"] == "催收：《关于开展政务数据质量检查的通知》"
+    assert f"「{office.tenant['name']} · 文书处」第1次催请签收（{number}）" in note["body"]
+    assert note["body"].endswith("催签意见：请尽快签收") and note["task_id"] is None
+    for person in (signer_side["ban"], refuser_side["wenshu"], registrar, drafter):
+        assert urges(person) == [], person
+
     # one signs for it (it becomes an incoming document with its route), one refuses
     signed = ok(signer_side["wenshu"].post(f"/inbox/{to_sign['inbox_item_id']}/sign"), 201)
     open_task(signer_side["wenshu"], signed["id"], "registry_distribute")
@@ -351,6 +363,8 @@ def test_an_outgoing_document_goes_the_whole_route_to_two_tenants_with_receipts(
         409,
         "already_resent",
     )
+
+    assert len(urges(signer_side["wenshu"])) == 1  # still once, long after
 
     # the number went out: it cannot be voided
     expect_error(

@@ -132,6 +132,16 @@ def test_notify_reads_only_what_routing_declares(event_type: str):
     assert facts.document_id is not None
 
 
+def test_notify_reads_only_what_documents_declares_of_an_urge_to_sign():
+    from services.notify import messages, recipients
+
+    data = declared("inbox.item_urged", "documents")
+    facts = messages.InboxUrgeFacts.from_event(data)
+    assert facts.inbox_item_id is not None and facts.urge_count == 1
+    assert recipients.inbox_signers(data).unit_id is not None
+    messages.compose_inbox_urge(facts)
+
+
 def test_documents_address_book_reads_only_what_identity_declares():
     from services.documents import delivery
 

@@ -9,7 +9,13 @@ import uuid
 import pytest
 
 from services.common.vocabulary import SHANGHAI
-from services.notify.messages import TaskFacts, compose, deadline_text
+from services.notify.messages import (
+    InboxUrgeFacts,
+    TaskFacts,
+    compose,
+    compose_inbox_urge,
+    deadline_text,
+)
 from services.notify.schemas import NotificationKind
 
 
@@ -90,3 +96,39 @@ def test_a_very_long_title_is_cut_to_what_the_inbox_stores():
     message = compose(NotificationKind.todo, facts(title="长" * 600, message="催" * 5000))
     assert len(message.title) == 500
     assert len(compose(NotificationKind.urge, facts(message="催" * 5000)).body) == 4000
+
+
+def test_an_urge_to_sign_names_the_document_the_sender_and_the_count():
+    data = {
+        "inbox_item_id": str(uuid.uuid4()),
+        "recipient_unit_id": str(uuid.uuid4()),
+        "title": "关于开展政务数据质量检查的通知",
+        "doc_number": "黔府办发〔2026〕3号",
+        "urgency": "extra_urgent",
+        "sender_tenant_name": "贵州省人民政府办公厅",
+        "sender_unit_name": "文书处",
+        "urge_count": 2,
+        "message": "请尽快签收",
+    }
+    message = compose_inbox_urge(InboxUrgeFacts.from_event(data))
+    assert message.title == "【特急】催收：《关于开展政务数据质量检查的通知》"
+    assert message.body == (
+        "「贵州省人民政府办公厅 · 文书处」第2次催请签收（黔府办发〔2026〕3号），"
+        "请到收文箱及时签收。催签意见：请尽快签收"
+    )
+    # an event of before the names and the count, or with malformed ones
+    older = InboxUrgeFacts.from_event(
+        {
+            **data,
+            "sender_tenant_name": None,
+            "sender_unit_name": " ",
+            "urge_count": True,
+            "doc_number": None,
+            "message": None,
+            "urgency": "normal",
+            "title": None,
+        }
+    )
+    assert (older.sender, older.urge_count) == (None, None)
+    assert compose_inbox_urge(older).title == "催收：一件来文"
+    assert compose_inbox_urge(older).body == "来文单位催请签收，请到收文箱及时签收。"

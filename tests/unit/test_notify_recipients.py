@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from services.notify.recipients import Holder, holder, resolve, to_notify
+from services.notify.recipients import Holder, holder, inbox_signers, resolve, to_notify
 from services.notify.schemas import NotificationKind
 
 UNIT = uuid.uuid4()
@@ -87,3 +87,13 @@ def test_an_overdue_mark_made_as_the_task_was_closed_is_not_notified():
     # marked in the transaction that closed or cancelled it: nothing left to do
     assert not to_notify(NotificationKind.overdue, closer)
     assert all(to_notify(k, closer) for k in NotificationKind if k is not NotificationKind.overdue)
+
+
+def test_an_urge_to_sign_goes_to_the_registrars_of_exactly_the_recipient_unit():
+    directory = Directory()
+    directory.members["registrar"] = [HEAD]
+    held = inbox_signers({"recipient_unit_id": str(UNIT)})
+    assert held == Holder(None, UNIT, ("registrar",)) and held.pooled
+    assert resolve(held, directory, exclude=[uuid.uuid4()]) == [HEAD]
+    assert directory.asked == [(UNIT, ("registrar",))]
+    assert resolve(inbox_signers({"recipient_unit_id": None}), directory) == []
