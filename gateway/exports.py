@@ -14,7 +14,7 @@ from typing import Any
 from services.common import tabular
 from services.common.vocabulary import SHANGHAI
 from services.documents.schemas import InstructionExportOut, InstructionOut, RegisterOut
-from services.notify.schemas import NoticeOut, ReceiptPage
+from services.notify.schemas import NoticeOut, NoticeReceiptPage
 from services.routing.schemas import OverdueItem, OverdueReport, TaskStatus
 
 XLSX_MEDIA_TYPE = tabular.XLSX_MEDIA_TYPE
@@ -215,7 +215,7 @@ def register_xlsx(register: RegisterOut) -> bytes:
 RECEIPT_HEADERS = ("序号", "单位", "姓名", "状态", "阅读时间", "回执时间", "修改次数")
 
 
-def receipts_xlsx(notice: NoticeOut, page: ReceiptPage) -> bytes:
+def receipts_xlsx(notice: NoticeOut, page: NoticeReceiptPage) -> bytes:
     """回执汇总 of a notice: one row per recipient (replied first, then read, then not
     read), one column per field of its receipt form, times in Asia/Shanghai."""
     order = {"replied": 0, "read": 1, "unread": 2}

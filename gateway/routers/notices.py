@@ -43,8 +43,8 @@ from services.notify.schemas import (
     NoticeOut,
     NoticePage,
     NoticeQuery,
-    ReceiptPage,
-    ReceiptQuery,
+    NoticeReceiptPage,
+    NoticeReceiptQuery,
     RemindIn,
     RemindOut,
     ReplyIn,
@@ -169,13 +169,13 @@ async def reply_notice(notice_id: uuid.UUID, body: ReplyIn, caller: AuthCaller) 
 
 @router.get(
     "/{notice_id}/receipts",
-    response_model=ReceiptPage,
+    response_model=NoticeReceiptPage,
     summary="回执情况 (the sender): who replied, who read it but did not reply, who did not read it",
     description="Each recipient with their reply's fields and their e-mail and SMS delivery.",
     responses=error_responses(401, 403, 404, 422, 503, 504),
 )
 async def notice_receipts(
-    notice_id: uuid.UUID, query: Annotated[ReceiptQuery, Query()], caller: AuthCaller
+    notice_id: uuid.UUID, query: Annotated[NoticeReceiptQuery, Query()], caller: AuthCaller
 ) -> Any:
     return await caller.call(
         "notify",
@@ -203,7 +203,7 @@ async def notice_receipts_xlsx(notice_id: uuid.UUID, caller: AuthCaller) -> Resp
     notice = NoticeOut.model_validate(
         await caller.call("notify", "get_notice", notice_id=str(notice_id))
     )
-    page = ReceiptPage.model_validate(
+    page = NoticeReceiptPage.model_validate(
         await caller.call(
             "notify", "notice_receipts", notice_id=str(notice_id), query={"limit": 5000}
         )
@@ -256,7 +256,7 @@ async def remind_notice(
     responses=error_responses(401, 403, 404, 408, 409, 413, 415, 422, 503, 504),
     openapi_extra=_UPLOAD_BODY,
 )
-async def upload_attachments(
+async def upload_notice_attachments(
     notice_id: uuid.UUID,
     request: Request,
     state: State,

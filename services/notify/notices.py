@@ -52,22 +52,22 @@ from services.notify.remote import IdentityDirectory
 from services.notify.schemas import (
     RECEIPT_STATUS_LABELS,
     AttachmentOut,
-    DeliveryOut,
     MyReceipt,
     NoticeCreate,
+    NoticeDeliveryOut,
     NoticeFileDownload,
     NoticeFileIn,
     NoticeOut,
     NoticePage,
     NoticeQuery,
+    NoticeReceiptCounts,
+    NoticeReceiptOut,
+    NoticeReceiptPage,
+    NoticeReceiptQuery,
     NoticeStatus,
     NoticeSummary,
     NotificationKind,
-    ReceiptCounts,
     ReceiptFieldOut,
-    ReceiptOut,
-    ReceiptPage,
-    ReceiptQuery,
     ReceiptStatus,
     RecipientRef,
     RemindIn,
@@ -627,7 +627,9 @@ def _status(has_form: bool, read_at: Any, replied_at: Any) -> ReceiptStatus:
     return ReceiptStatus.read if read_at is not None else ReceiptStatus.unread
 
 
-def _counts(session: Session, notice_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, ReceiptCounts]:
+def _counts(
+    session: Session, notice_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, NoticeReceiptCounts]:
     if not notice_ids:
         return {}
     rows = session.execute(
@@ -642,7 +644,7 @@ def _counts(session: Session, notice_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID
     ).all()
     out = {}
     for notice_id, total, read, replied in rows:
-        out[notice_id] = ReceiptCounts(
+        out[notice_id] = NoticeReceiptCounts(
             total=total, unread=total - read, read=read - replied, replied=replied
         )
     return out
@@ -656,7 +658,7 @@ def notice_out(session: Session, ctx: CallContext, row: Notice) -> NoticeOut:
     mine = None
     counts = None
     if is_sender:
-        counts = _counts(session, [row.id]).get(row.id) or ReceiptCounts(
+        counts = _counts(session, [row.id]).get(row.id) or NoticeReceiptCounts(
             total=0, unread=0, read=0, replied=0
         )
     else:
@@ -745,7 +747,7 @@ def list_notices(session: Session, ctx: CallContext, q: NoticeQuery) -> NoticePa
 
 
 def _summary(
-    row: Notice, *, counts: ReceiptCounts | None = None, mine: ReceiptStatus | None = None
+    row: Notice, *, counts: NoticeReceiptCounts | None = None, mine: ReceiptStatus | None = None
 ) -> NoticeSummary:
     return NoticeSummary(
         id=row.id,
@@ -779,7 +781,7 @@ def _where_status(status: ReceiptStatus | None, has_form: bool) -> list[Any]:
 
 def _deliveries(
     session: Session, tenant_id: uuid.UUID, notice_id: uuid.UUID, people: Sequence[uuid.UUID]
-) -> dict[uuid.UUID, list[DeliveryOut]]:
+) -> dict[uuid.UUID, list[NoticeDeliveryOut]]:
     """The e-mails and texts of the notice's notifications to ``people`` (their tenants
     may be others than the sender's: read past the tenant policy, for this notice only),
     the latest per channel."""
@@ -800,10 +802,10 @@ def _deliveries(
         latest: dict[tuple[uuid.UUID, str], OutboundMessage] = {}
         for m in rows:
             latest[(m.user_id, m.channel)] = m
-        out: dict[uuid.UUID, list[DeliveryOut]] = {}
+        out: dict[uuid.UUID, list[NoticeDeliveryOut]] = {}
         for (user, _), m in sorted(latest.items(), key=lambda kv: (str(kv[0][0]), kv[0][1])):
             out.setdefault(user, []).append(
-                DeliveryOut(
+                NoticeDeliveryOut(
                     channel=m.channel,
                     status=m.status,
                     attempts=m.attempts,
@@ -819,8 +821,8 @@ def _deliveries(
 
 
 def receipts(
-    session: Session, ctx: CallContext, notice_id: uuid.UUID, q: ReceiptQuery
-) -> ReceiptPage:
+    session: Session, ctx: CallContext, notice_id: uuid.UUID, q: NoticeReceiptQuery
+) -> NoticeReceiptPage:
     tenant_id, _ = _me(ctx)
     row = _sender_notice(session, ctx, notice_id)
     has_form = bool(row.form)
@@ -833,7 +835,7 @@ def receipts(
         .limit(q.limit)
         .offset(q.offset)
     ).all()
-    counts = _counts(session, [row.id]).get(row.id) or ReceiptCounts(
+    counts = _counts(session, [row.id]).get(row.id) or NoticeReceiptCounts(
         total=0, unread=0, read=0, replied=0
     )
     form = _form_out(row.form)
@@ -843,7 +845,7 @@ def receipts(
     for r in rows:
         status = _status(has_form, r.read_at, r.replied_at)
         items.append(
-            ReceiptOut(
+            NoticeReceiptOut(
                 user_id=r.user_id,
                 user_name=r.user_name,
                 unit_name=r.unit_name,
@@ -861,7 +863,7 @@ def receipts(
                 delivery=delivery.get(r.user_id, []),
             )
         )
-    return ReceiptPage(items=items, total=total, counts=counts, form=form)
+    return NoticeReceiptPage(items=items, total=total, counts=counts, form=form)
 
 
 def remind(

@@ -243,7 +243,7 @@ RECEIPT_STATUS_LABELS = {
 }
 
 
-class ReceiptCounts(BaseModel):
+class NoticeReceiptCounts(BaseModel):
     total: int
     unread: int
     read: int = Field(description="read, not replied")
@@ -281,7 +281,7 @@ class NoticeOut(BaseModel):
     recipients: list[RecipientRef] = Field(
         default_factory=list, description="as the sender named them (the sender only)"
     )
-    counts: ReceiptCounts | None = Field(default=None, description="the sender only")
+    counts: NoticeReceiptCounts | None = Field(default=None, description="the sender only")
     mine: MyReceipt | None = Field(default=None, description="a recipient only")
 
 
@@ -296,7 +296,7 @@ class NoticeSummary(BaseModel):
     sent_at: dt.datetime | None
     reply_deadline: dt.datetime | None
     has_form: bool
-    counts: ReceiptCounts | None = None
+    counts: NoticeReceiptCounts | None = None
     my_status: ReceiptStatus | None = None
 
 
@@ -322,7 +322,7 @@ class ReplyIn(Strict):
     values: dict[str, Any] = Field(examples=[{"f1": "张三、李四", "f2": 2, "f3": "13800000000"}])
 
 
-class DeliveryOut(BaseModel):
+class NoticeDeliveryOut(BaseModel):
     """One message of a notice to one recipient by one channel, and how it went."""
 
     channel: str
@@ -333,7 +333,7 @@ class DeliveryOut(BaseModel):
     updated_at: dt.datetime
 
 
-class ReceiptOut(BaseModel):
+class NoticeReceiptOut(BaseModel):
     """One recipient of a notice, as its sender sees them."""
 
     user_id: uuid.UUID
@@ -348,19 +348,19 @@ class ReceiptOut(BaseModel):
     changes: int
     reminded_at: dt.datetime | None
     remind_count: int
-    delivery: list[DeliveryOut] = Field(description="e-mail and SMS to this recipient")
+    delivery: list[NoticeDeliveryOut] = Field(description="e-mail and SMS to this recipient")
 
 
-class ReceiptQuery(Strict):
+class NoticeReceiptQuery(Strict):
     status: ReceiptStatus | None = None
     limit: int = Field(default=500, ge=1, le=5000)
     offset: int = Field(default=0, ge=0)
 
 
-class ReceiptPage(BaseModel):
-    items: list[ReceiptOut]
+class NoticeReceiptPage(BaseModel):
+    items: list[NoticeReceiptOut]
     total: int
-    counts: ReceiptCounts
+    counts: NoticeReceiptCounts
     form: list[ReceiptFieldOut]
 
 

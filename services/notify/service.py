@@ -43,10 +43,10 @@ from services.notify.schemas import (
     NoticeCreate,
     NoticeFileIn,
     NoticeQuery,
+    NoticeReceiptQuery,
     NotificationKind,
     NotificationQuery,
     PreferencesIn,
-    ReceiptQuery,
     RemindIn,
     ReplyIn,
 )
@@ -269,7 +269,7 @@ class NotifyService(CommonEntrypoints):
     @rpc(expected_exceptions=EXPECTED_ERRORS)
     def notice_receipts(self, notice_id: Any, query: Any = None) -> JSON:
         nid = parse_id(notice_id, "notice_id")
-        q = parse(ReceiptQuery, query or {})
+        q = parse(NoticeReceiptQuery, query or {})
         return notices.receipts(self.db, self.ctx, nid, q).model_dump(mode="json")
 
     @rpc(expected_exceptions=EXPECTED_ERRORS)

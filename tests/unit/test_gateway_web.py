@@ -39,6 +39,15 @@ def test_every_operation_has_its_function_name_as_operation_id():
     assert spec["paths"]["/api/v1/tasks/todo"]["get"]["operationId"] == "list_todo"
 
 
+def test_every_schema_keeps_its_own_name_in_the_openapi():
+    """Two services' models of one name would be renamed ``services__x__schemas__Name``
+    and the web's generated types would lose the short name."""
+    spec = create_app(configure_logs=False).openapi()
+    names = list(spec["components"]["schemas"])
+    assert [n for n in names if "__" in n] == []
+    assert "NoticeReceiptOut" in names and "ReceiptOut" in names
+
+
 def test_the_app_is_served_with_history_fallback(built: Path):
     web = client()
     for path in ("/", "/todo", "/documents/3fa85f64/tasks/1"):
