@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | sha1sum | cut -c1-12)
 
-.PHONY: install infra run test bench lint migrate deploy-check clean help web web-test browser
+.PHONY: install infra run test bench lint migrate deploy-check clean help web web-test browser alert-rules
 
 help:
 	@echo "make run      install what is missing, start the whole suite, print the gateway address"
@@ -34,7 +34,7 @@ run: install web
 migrate: install infra
 	$(PY) -m services.common.migrate
 
-test: install lint web-test browser
+test: install lint alert-rules web-test browser
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 bench: install infra
@@ -81,6 +81,13 @@ web-test: web
 # Debian's Chromium for the browser tests (tests/browser)
 browser:
 	@bash scripts/ensure-browser.sh
+
+# the Prometheus alert rules of deploy/: checked and unit-tested with promtool (Debian's
+# `prometheus` package, installed with apt-get when promtool is missing)
+alert-rules:
+	@bash scripts/ensure-promtool.sh
+	promtool check rules deploy/prometheus/rules/*.yml
+	promtool test rules deploy/prometheus/tests/*.test.yml
 
 FORCE:
 

@@ -22,6 +22,7 @@ from typing import Any
 
 from kombu import Connection, Producer
 from nameko.standalone.events import get_event_exchange
+from prometheus_client import Counter
 from pydantic import BaseModel, Field
 from sqlalchemy import (
     Column,
@@ -54,6 +55,12 @@ log = logging.getLogger(__name__)
 
 PERSISTENT_DELIVERY_MODE = 2  # events survive a broker restart (as nameko sends them)
 RELAY_BATCH = 1000  # events per broker transaction
+
+OUTBOX_PUBLISHED = Counter(
+    "gongwen_outbox_published_total",
+    "Events the outbox relay published to the broker (the relay's publish rate).",
+    ["service"],
+)
 
 
 class EventEnvelope(BaseModel):
@@ -232,6 +239,7 @@ class EventPublisher:
 
     def __init__(self, amqp_uri: str, source: str) -> None:
         self.amqp_uri = amqp_uri
+        self.source = source
         self.exchange = get_event_exchange(source, {})
         self._connection: Connection | None = None
         self._producer: Producer | None = None
@@ -376,6 +384,7 @@ def relay_pending(
             session.execute(
                 update(_OUTBOX).where(_OUTBOX.c.id.in_(published)).values(published_at=func.now())
             )
+    OUTBOX_PUBLISHED.labels(publisher.source).inc(sum(len(built[i]) for i in published))
     log.debug("outbox: published %d rows to %s", len(published), publisher.exchange.name)
     return len(published)
 

@@ -12,11 +12,18 @@ import contextvars
 import json
 import logging
 import sys
+import threading
 import time
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from nameko.extensions import DependencyProvider
-from prometheus_client import Counter, Gauge, Histogram, start_http_server
+from prometheus_client import REGISTRY, Counter, Gauge, Histogram, start_http_server
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.metrics_core import Metric
+from prometheus_client.registry import Collector
+from sqlalchemy import text
+from sqlalchemy.engine import Connection, Engine
 
 from services.common.errors import GongwenError
 from services.common.settings import get_settings
@@ -158,3 +165,151 @@ class Observability(DependencyProvider):
 
     def worker_teardown(self, worker_ctx: Any) -> None:
         set_request_id(None)
+
+
+# -- gauges read from the database when Prometheus scrapes -------------------------------------------
+
+#: a source of gauges: reads the service's database (every tenant: row-level security is
+#: bypassed) and returns metric families
+GaugeSource = Callable[[Connection], Iterable[Metric]]
+
+GAUGES_TTL = 30.0  # seconds a scrape's database gauges are reused by the next scrapes
+GAUGES_STATEMENT_TIMEOUT_MS = 2000  # one source's SQL; a slower one is left out
+GAUGES_CONNECT_TIMEOUT = 2  # seconds; a database that does not answer: gauges left out
+
+
+class DatabaseGauges(Collector):
+    """Gauges computed with cheap SQL when Prometheus scrapes, and reused for ``ttl``
+    seconds (several Prometheus servers, or a scrape every few seconds, cost one set of
+    queries per ``ttl``). The scrape holds at most one connection of its own, for at
+    most about two seconds per source (connect and statement timeouts), and never fails:
+    a source that cannot be computed (the database away, a query too slow) is left out
+    of the scrape — its series vanish rather than showing a stale value — and is tried
+    again after ``ttl``."""
+
+    def __init__(
+        self,
+        service: str,
+        sources: Sequence[GaugeSource],
+        url: str | Callable[[], str],
+        ttl: float = GAUGES_TTL,
+    ) -> None:
+        self.service = service
+        self.sources = list(sources)
+        self._url = url
+        self.ttl = ttl
+        self._engine: Engine | None = None
+        self._lock = threading.Lock()
+        self._families: list[Metric] = []
+        self._computed_at: float | None = None
+
+    def describe(self) -> list[Metric]:
+        return []  # registering must not read the database (nor check names)
+
+    def collect(self) -> Iterable[Metric]:
+        with self._lock:
+            now = time.monotonic()
+            if self._computed_at is None or now - self._computed_at >= self.ttl:
+                self._families = self.compute()
+                self._computed_at = time.monotonic()
+            return list(self._families)
+
+    def _engine_for_scrapes(self) -> Engine:
+        if self._engine is None:
+            import eventlet.patcher
+            from sqlalchemy import create_engine
+
+            from services.common.db import make_green
+
+            if eventlet.patcher.is_monkey_patched("socket"):  # a service process
+                make_green()  # the scrape's queries let the service's workers run
+            from sqlalchemy.pool import NullPool
+
+            url = self._url() if callable(self._url) else self._url
+            self._engine = create_engine(
+                url,
+                poolclass=NullPool,  # a connection for the scrape only, closed after it
+                connect_args={
+                    "connect_timeout": GAUGES_CONNECT_TIMEOUT,
+                    "options": f"-c statement_timeout={GAUGES_STATEMENT_TIMEOUT_MS}",
+                    "application_name": f"{self.service}-gauges",
+                },
+            )
+        return self._engine
+
+    def compute(self) -> list[Metric]:
+        """Every source's families; a source that fails is left out (logged)."""
+        from services.common.db import apply_rls_settings
+
+        log = logging.getLogger(__name__)
+        out: list[Metric] = []
+        try:
+            with self._engine_for_scrapes().connect() as connection:
+                for source in self.sources:
+                    try:
+                        with connection.begin():
+                            apply_rls_settings(connection, None, True)
+                            out.extend(source(connection))
+                    except Exception as exc:
+                        log.warning(
+                            "gauges: %s left out of the scrape (%s)",
+                            getattr(source, "__name__", source),
+                            type(exc).__name__,
+                        )
+                        if connection.invalidated or connection.closed:
+                            break
+        except Exception as exc:  # no connection: every database gauge left out
+            log.warning("gauges: database unreachable, left out of the scrape (%s)", exc.__class__)
+        return out
+
+
+def outbox_gauges(service: str) -> GaugeSource:
+    """The kernel's health of a service's outbox: rows waiting for the relay (not set
+    aside) and the age of the oldest (0 when none waits) — read through the partial
+    index of unpublished rows."""
+
+    def outbox(connection: Connection) -> list[Metric]:
+        waiting, oldest = connection.execute(
+            text(
+                "SELECT count(*), coalesce(extract(epoch FROM now() - min(created_at)), 0)"
+                " FROM outbox WHERE published_at IS NULL AND set_aside_at IS NULL"
+            )
+        ).one()
+        backlog = GaugeMetricFamily(
+            "gongwen_outbox_backlog",
+            "Outbox rows waiting for the relay to publish them (set-aside rows not counted).",
+            labels=["service"],
+        )
+        backlog.add_metric([service], float(waiting))
+        age = GaugeMetricFamily(
+            "gongwen_outbox_oldest_age_seconds",
+            "Age of the oldest outbox row waiting for the relay (0: none waits).",
+            labels=["service"],
+        )
+        age.add_metric([service], max(0.0, float(oldest)))
+        return [backlog, age]
+
+    return outbox
+
+
+def register_service_gauges(service: str) -> DatabaseGauges:
+    """Register the database gauges of ``service``'s process: the kernel's outbox health,
+    and the business gauges of ``services.<service>.gauges.SOURCES`` when the service has
+    that module. Called once by the runner (nothing is read before the first scrape)."""
+    import importlib
+
+    from services.common.events import OUTBOX_PUBLISHED
+    from services.common.settings import get_settings
+
+    sources: list[GaugeSource] = [outbox_gauges(service)]
+    try:
+        module = importlib.import_module(f"services.{service}.gauges")
+    except ModuleNotFoundError as exc:
+        if exc.name != f"services.{service}.gauges":
+            raise
+    else:
+        sources.extend(module.SOURCES)
+    OUTBOX_PUBLISHED.labels(service)  # exported from the start, at 0
+    collector = DatabaseGauges(service, sources, lambda: get_settings().app_database_url(service))
+    REGISTRY.register(collector)
+    return collector

@@ -66,13 +66,14 @@ def main(argv: list[str]) -> int:
     from nameko.cli.run import run
 
     from services.common.database_errors import answer_database_outages_as_503
-    from services.common.observability import configure_logging
+    from services.common.observability import configure_logging, register_service_gauges
     from services.common.settings import get_settings
 
     configure_logging(name, get_settings().log_level)
     reply_without_publisher_confirms()
     answer_database_outages_as_503()
     cls = service_class(name)
+    register_service_gauges(name)
     # Move everything start-up created out of the collector's reach: full
     # collections then walk only what requests allocate (bench todo: 60-70 ms
     # pauses every few seconds became 2-6 ms).

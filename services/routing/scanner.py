@@ -31,9 +31,11 @@ import contextlib
 import datetime as dt
 import os
 import socket
+import time
 import uuid
 from typing import Any
 
+from prometheus_client import Counter, Histogram
 from sqlalchemy.orm import Session
 
 from services.common.context import CallContext
@@ -51,12 +53,26 @@ SOURCE = "routing"
 
 EXPANDER = "routing.task_events"  # the outbox expander of the scanner's batches
 
+PASS_SECONDS = Histogram(
+    "gongwen_scanner_pass_duration_seconds",
+    "Time of one pass of the overdue and reminder scanner (every batch of it).",
+    buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120),
+)
+MARKED = Counter(
+    "gongwen_scanner_marked_total",
+    "Tasks a scanner pass marked, by kind (overdue, reminded).",
+    ["kind"],
+)
+for _kind in ("overdue", "reminded"):
+    MARKED.labels(_kind)
+
 
 def scan(session: Session, now: dt.datetime | None = None, batch: int | None = None) -> ScanCounts:
     """One pass: overdue marks first, then reminders; a transaction per batch, whose
     events go to the outbox as one deferred row (:func:`expand_task_events` builds
     them when the relay publishes). The outbox relay of this process waits for the
     pass to end (publishing, and the consumers taking the events, would compete)."""
+    started = time.perf_counter()
     scope_session(session, bypass_rls=True)  # every tenant's tasks
     at = now or clock.now(session)
     size = batch or routing_settings().scan_batch
@@ -81,6 +97,9 @@ def scan(session: Session, now: dt.datetime | None = None, batch: int | None = N
                 session.commit()
                 if len(marked) < size:
                     break
+    PASS_SECONDS.observe(time.perf_counter() - started)
+    for kind, n in counts.items():
+        MARKED.labels(kind).inc(n)
     instance = f"{socket.gethostname()}:{os.getpid()}"
     return ScanCounts(at=at, instance=instance, **counts)
 
