@@ -35,6 +35,7 @@ BENCHMARKS: dict[str, str] = {
     "todo": "bench.todo",
     "overdue": "bench.overdue",
     "events": "bench.events",
+    "notify": "bench.notify",
     "instructions": "bench.instructions",
     "numbering": "bench.numbering",
 }
