@@ -54,3 +54,9 @@ export function shanghaiToday(now: Date = new Date()): string {
 export function shanghaiMonth(now: Date = new Date()): string {
   return shanghaiDate(now).slice(0, 7);
 }
+
+/** The bar of an item's progress: green when done, red when delayed. */
+export function progressColor(item: { shown_status: ItemStatus; delayed: boolean }): string {
+  if (item.shown_status === "done") return "#67c23a";
+  return item.delayed ? "#f56c6c" : "#409eff";
+}
