@@ -56,3 +56,20 @@ export function recipientsBody(picked: readonly PickedRecipient[]): { tenant_cod
   }
   return out;
 }
+
+/** One's own tenant and the tenants below it (a province's cities), own first: where a
+ * notice may go (a tenant above or beside is refused with `unknown_tenant`). */
+export function ownAndBelow<T extends AddressTenant>(tenants: readonly T[], ownCode: string | null | undefined): T[] {
+  const own = tenants.find((t) => t.code === ownCode);
+  if (!own) return [];
+  const byId = new Map(tenants.map((t) => [t.id, t]));
+  const below = (t: T) => {
+    const seen = new Set<string>();
+    for (let p = t.parent_id ? byId.get(t.parent_id) : undefined; p && !seen.has(p.id); p = p.parent_id ? byId.get(p.parent_id) : undefined) {
+      if (p.id === own.id) return true;
+      seen.add(p.id);
+    }
+    return false;
+  };
+  return [own, ...tenants.filter((t) => t.id !== own.id && below(t))];
+}
