@@ -97,6 +97,7 @@ deploy-check:
 	  MINIO_ROOT_PASSWORD=x PG_ADMIN_PASSWORD=x PG_APP_PASSWORD=x RABBITMQ_USER=x \
 	  RABBITMQ_PASSWORD=x REDIS_PASSWORD=x SMTP_PASSWORD=x ALIYUN_ACCESS_KEY_ID=x \
 	  ALIYUN_ACCESS_KEY_SECRET=x ALIYUN_SMS_SIGN_NAME=x ALIYUN_SMS_TEMPLATE_CODE=x \
+	  GRAFANA_ADMIN_PASSWORD=x \
 	  docker compose -f deploy/docker-compose.yml config --quiet
 	promtool check config --syntax-only deploy/prometheus/prometheus.yml
 

@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 HERE = Path(__file__).resolve().parent
+DEPLOY = HERE.parent
 NAMESPACE = "gongwen"
 IMAGE = "gongwen"  # set to the registry image by kustomization.yaml (images:)
 CONFIG = "gongwen-config"
@@ -94,6 +95,7 @@ SECRET_KEYS = {
         "REDIS_PASSWORD",
         "MINIO_ROOT_USER",
         "MINIO_ROOT_PASSWORD",
+        "GRAFANA_ADMIN_PASSWORD",  # Grafana's admin (monitoring)
     ),
 }
 
@@ -634,13 +636,20 @@ def infrastructure() -> list[dict[str, Any]]:
 # -- Prometheus ---------------------------------------------------------------------------------------
 
 
+#: the alert rules (deploy/prometheus/rules, tested with promtool), in prometheus-config
+PROMETHEUS_RULE_FILES = sorted((DEPLOY / "prometheus" / "rules").glob("*.yml"))
+
 PROMETHEUS_CONFIG = {
     "global": {"scrape_interval": "15s", "scrape_timeout": "10s", "evaluation_interval": "30s"},
+    "rule_files": ["/etc/prometheus/rules/*.yml"],
     "scrape_configs": [
         {
             # every Gongwen pod that asks for it: the services' METRICS_PORT and the
             # gateway's port, each pod (so each notify replica) on its own
             "job_name": "gongwen",
+            # a metric's own `service` label (the gateway's RPC metrics name the service
+            # called) wins over the pod's; a service's metrics carry its own name anyway
+            "honor_labels": True,
             "kubernetes_sd_configs": [{"role": "pod", "namespaces": {"names": [NAMESPACE]}}],
             "relabel_configs": [
                 {
@@ -707,7 +716,10 @@ def prometheus() -> list[dict[str, Any]]:
             "apiVersion": "v1",
             "kind": "ConfigMap",
             "metadata": meta("prometheus-config", "monitoring"),
-            "data": {"prometheus.yml": yaml.safe_dump(PROMETHEUS_CONFIG, sort_keys=False)},
+            "data": {
+                "prometheus.yml": yaml.safe_dump(PROMETHEUS_CONFIG, sort_keys=False),
+                **{p.name: p.read_text() for p in PROMETHEUS_RULE_FILES},
+            },
         },
         {
             "apiVersion": "apps/v1",
@@ -741,7 +753,20 @@ def prometheus() -> list[dict[str, Any]]:
                             }
                         ],
                         "volumes": [
-                            {"name": "config", "configMap": {"name": "prometheus-config"}},
+                            {
+                                "name": "config",
+                                "configMap": {
+                                    "name": "prometheus-config",
+                                    # the rules in rules/, as rule_files reads them
+                                    "items": [
+                                        {"key": "prometheus.yml", "path": "prometheus.yml"},
+                                        *(
+                                            {"key": p.name, "path": f"rules/{p.name}"}
+                                            for p in PROMETHEUS_RULE_FILES
+                                        ),
+                                    ],
+                                },
+                            },
                             {"name": "data", "emptyDir": {}},
                         ],
                     },
@@ -755,6 +780,121 @@ def prometheus() -> list[dict[str, Any]]:
             "spec": {
                 "selector": {"app.kubernetes.io/name": name},
                 "ports": [{"name": "web", "port": 9090, "targetPort": "web"}],
+            },
+        },
+    ]
+
+
+# -- Grafana ------------------------------------------------------------------------------------------
+
+GRAFANA = DEPLOY / "grafana"  # the provisioning files and dashboards Compose mounts too
+GRAFANA_UID = 472  # the grafana user of the grafana/grafana image
+GRAFANA_DASHBOARDS = "/etc/grafana/dashboards/gongwen"  # provisioning/dashboards/gongwen.yml
+
+
+def grafana() -> list[dict[str, Any]]:
+    name = "grafana"
+    provisioning = GRAFANA / "provisioning"
+    env = {
+        "GF_SECURITY_ADMIN_USER": "admin",
+        "GF_USERS_ALLOW_SIGN_UP": "false",
+        "GF_USERS_DEFAULT_LANGUAGE": "zh-Hans",
+        "GF_AUTH_ANONYMOUS_ENABLED": "false",
+        "GF_ANALYTICS_REPORTING_ENABLED": "false",
+        "GF_ANALYTICS_CHECK_FOR_UPDATES": "false",
+        "GF_ANALYTICS_CHECK_FOR_PLUGIN_UPDATES": "false",
+        "GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH": f"{GRAFANA_DASHBOARDS}/platform.json",
+    }
+    return [
+        {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": meta("grafana-provisioning", "monitoring"),
+            "data": {
+                "datasources.yml": (provisioning / "datasources" / "prometheus.yml").read_text(),
+                "dashboards.yml": (provisioning / "dashboards" / "gongwen.yml").read_text(),
+            },
+        },
+        {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": meta("grafana-dashboards", "monitoring"),
+            "data": {
+                p.name: p.read_text() for p in sorted((GRAFANA / "dashboards").glob("*.json"))
+            },
+        },
+        {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": meta(name, "monitoring"),
+            "spec": {
+                "replicas": 1,
+                "selector": {"matchLabels": {"app.kubernetes.io/name": name}},
+                "template": {
+                    "metadata": {"labels": labels(name, "monitoring")},
+                    "spec": {
+                        "securityContext": {
+                            "runAsNonRoot": True,
+                            "runAsUser": GRAFANA_UID,
+                            "runAsGroup": GRAFANA_UID,
+                            "fsGroup": GRAFANA_UID,
+                        },
+                        "containers": [
+                            {
+                                "name": name,
+                                "image": "grafana/grafana:10.4.5",
+                                "env": [
+                                    *({"name": k, "value": v} for k, v in env.items()),
+                                    secret_env(
+                                        "GF_SECURITY_ADMIN_PASSWORD",
+                                        INFRA_SECRETS,
+                                        "GRAFANA_ADMIN_PASSWORD",
+                                    ),
+                                ],
+                                "ports": [{"name": "web", "containerPort": 3000}],
+                                "readinessProbe": {
+                                    "httpGet": {"path": "/api/health", "port": "web"},
+                                    "periodSeconds": 10,
+                                },
+                                "volumeMounts": [
+                                    {
+                                        "name": "provisioning",
+                                        "mountPath": "/etc/grafana/provisioning",
+                                    },
+                                    {"name": "dashboards", "mountPath": GRAFANA_DASHBOARDS},
+                                    {"name": "data", "mountPath": "/var/lib/grafana"},
+                                ],
+                            }
+                        ],
+                        "volumes": [
+                            {
+                                "name": "provisioning",
+                                "configMap": {
+                                    "name": "grafana-provisioning",
+                                    "items": [
+                                        {
+                                            "key": "datasources.yml",
+                                            "path": "datasources/prometheus.yml",
+                                        },
+                                        {"key": "dashboards.yml", "path": "dashboards/gongwen.yml"},
+                                    ],
+                                },
+                            },
+                            {"name": "dashboards", "configMap": {"name": "grafana-dashboards"}},
+                            # users and preferences only: the dashboards come from the files
+                            {"name": "data", "emptyDir": {}},
+                        ],
+                    },
+                },
+            },
+        },
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": meta(name, "monitoring"),
+            "spec": {
+                "selector": {"app.kubernetes.io/name": name},
+                "ports": [{"name": "web", "port": 3000, "targetPort": "web"}],
             },
         },
     ]
@@ -776,6 +916,7 @@ def kustomization() -> dict[str, Any]:
             "notify-hpa.yaml",
             "gateway.yaml",
             "prometheus.yaml",
+            "grafana.yaml",
         ],
         "images": [{"name": IMAGE, "newName": "registry.example/gongwen", "newTag": "1.0.0"}],
     }
@@ -793,6 +934,7 @@ def files() -> dict[str, list[dict[str, Any]]]:
         "notify-keda.yaml": notify_keda(),
         "gateway.yaml": gateway(),
         "prometheus.yaml": prometheus(),
+        "grafana.yaml": grafana(),
         "kustomization.yaml": [kustomization()],
     }
 
@@ -819,6 +961,12 @@ NOTES = {
     "kustomization.yaml": (
         "# kubectl apply -k deploy/k8s   (after the Secrets of secrets.example.yaml exist)\n"
         "# Set the image below to the one built from deploy/Dockerfile.\n"
+    ),
+    "grafana.yaml": (
+        "# Grafana with the data source and dashboards of deploy/grafana (the same files as\n"
+        "# Compose; regenerate after changing them). Reach it with\n"
+        "# `kubectl -n gongwen port-forward svc/grafana 3000`; admin's password is\n"
+        "# GRAFANA_ADMIN_PASSWORD of gongwen-infra-secrets.\n"
     ),
     "infrastructure.yaml": (
         "# Single-replica PostgreSQL, RabbitMQ, Redis and MinIO for a self-contained\n"

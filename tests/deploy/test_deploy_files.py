@@ -58,6 +58,8 @@ PRODUCTION_SECRETS = {
     "SMTP_PASSWORD",
     "ALIYUN_ACCESS_KEY_ID",
     "ALIYUN_ACCESS_KEY_SECRET",
+    # Grafana's admin (deploy/grafana)
+    "GRAFANA_ADMIN_PASSWORD",
 }
 # Not secrets but the deployer's own, which no default can stand for: Compose cannot be
 # resolved without them; Kubernetes leaves them empty in notify's ConfigMap, and notify
