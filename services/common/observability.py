@@ -173,7 +173,7 @@ class Observability(DependencyProvider):
 #: bypassed) and returns metric families
 GaugeSource = Callable[[Connection], Iterable[Metric]]
 
-GAUGES_TTL = 30.0  # seconds a scrape's database gauges are reused by the next scrapes
+GAUGES_TTL = 30.0  # seconds a scrape's database gauges are reused (METRICS_GAUGES_TTL)
 GAUGES_STATEMENT_TIMEOUT_MS = 2000  # one source's SQL; a slower one is left out
 GAUGES_CONNECT_TIMEOUT = 2  # seconds; a database that does not answer: gauges left out
 
@@ -310,6 +310,9 @@ def register_service_gauges(service: str) -> DatabaseGauges:
     else:
         sources.extend(module.SOURCES)
     OUTBOX_PUBLISHED.labels(service)  # exported from the start, at 0
-    collector = DatabaseGauges(service, sources, lambda: get_settings().app_database_url(service))
+    settings = get_settings()
+    collector = DatabaseGauges(
+        service, sources, lambda: settings.app_database_url(service), settings.metrics_gauges_ttl
+    )
     REGISTRY.register(collector)
     return collector

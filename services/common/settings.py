@@ -152,6 +152,9 @@ class Settings(BaseSettings):
     # Prometheus: each service process serves /metrics on its own port (0 = off)
     metrics_port: int = 0
     metrics_host: str = "127.0.0.1"
+    metrics_gauges_ttl: float = Field(
+        default=30.0, ge=0, description="seconds a scrape's database gauges are reused"
+    )
 
     log_level: str = "INFO"
 
