@@ -10,19 +10,31 @@ the workbooks (:mod:`gateway.ledger_exports`)."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
-from starlette.responses import Response
+from starlette.requests import ClientDisconnect
+from starlette.responses import Response, StreamingResponse
 
 from gateway import ledger_exports
-from gateway.deps import AuthCaller
-from gateway.errors import error_responses
+from gateway.deps import AuthCaller, CurrentPrincipal, State
+from gateway.errors import UnsupportedMediaType, error_responses
+from gateway.multipart import MultipartReader, boundary_of
+from gateway.objects import content_disposition, storage_unavailable, within_budget
 from gateway.routers import API_PREFIX
+from gateway.routers.documents import (
+    _UPLOAD_BODY,
+    BUSY_DRAIN_SECONDS,
+    DRAIN_LIMIT,
+    _read_on,
+    _stage_all,
+)
 from gateway.routers.reports import attachment
+from services.common.errors import InvalidInput
 from services.ledger.schemas import (
     DivisionDay,
     DivisionMonth,
@@ -36,9 +48,11 @@ from services.ledger.schemas import (
     ItemPage,
     ItemQuery,
     ItemUpdate,
+    LedgerFileDownload,
     MonthlySummary,
     MyDays,
     MyDaysQuery,
+    ProgressFileOut,
     ProgressIn,
     StatusIn,
     Suggestion,
@@ -49,6 +63,9 @@ from services.ledger.schemas import (
 )
 
 router = APIRouter(prefix=API_PREFIX + "/ledger", tags=["ledger"])
+
+#: the object-store prefix of progress attachments: ledger/<tenant>/<item>/<file>
+LEDGER_PREFIX = "ledger"
 
 XLSX_RESPONSE: dict[int | str, dict[str, Any]] = {
     200: {
@@ -204,6 +221,121 @@ async def update_item(item_id: uuid.UUID, body: ItemUpdate, caller: AuthCaller) 
 async def post_progress(item_id: uuid.UUID, body: ProgressIn, caller: AuthCaller) -> Any:
     return await caller.call(
         "ledger", "post_progress", item_id=str(item_id), progress=body.model_dump(mode="json")
+    )
+
+
+@router.post(
+    "/items/{item_id}/progress/{entry_id}/attachments",
+    status_code=201,
+    response_model=list[ProgressFileOut],
+    summary="进度附件: attach files to one's own progress update (multipart, field `files`)",
+    description=(
+        "Documents and pictures (PDF, OFD, DOCX, JPEG, PNG, TIFF: sniffed from the bytes, "
+        "else 422 `file_type_not_allowed`), at most 10 per update. Refusals before a byte is "
+        "read: 403 `suppliers_only`, `not_progress_author`; 404 `progress_not_found`; 409 "
+        "`item_done`, `item_suspended`; 422 `too_many_files`."
+    ),
+    responses=error_responses(401, 403, 404, 408, 409, 413, 415, 422, 503, 504),
+    openapi_extra=_UPLOAD_BODY,
+)
+async def upload_progress_attachments(
+    item_id: uuid.UUID,
+    entry_id: uuid.UUID,
+    request: Request,
+    state: State,
+    principal: CurrentPrincipal,
+    caller: AuthCaller,
+) -> Any:
+    objects = state.objects
+    if objects is None:
+        raise storage_unavailable("no object store is configured")
+    boundary = boundary_of(request.headers.get("content-type"))
+    if boundary is None:
+        raise UnsupportedMediaType(
+            "unsupported_media_type", "send the files as multipart/form-data"
+        )
+    await caller.call(
+        "ledger", "check_progress_upload", item_id=str(item_id), entry_id=str(entry_id)
+    )
+    gate = state.uploads
+    assert gate is not None
+    budget = gate.try_take()
+    if budget is None:
+        await _read_on(request, BUSY_DRAIN_SECONDS)
+        raise gate.busy()
+    tenant_id = principal.tenant_id
+    assert tenant_id is not None
+    reader = MultipartReader(within_budget(request.stream(), budget), boundary)
+    staged: list[str] = []
+    kept: list[str] = []
+    try:
+        files = await _stage_all(objects, tenant_id, reader, staged, "attachment")
+        records = []
+        for f in files:
+            file_id = uuid.uuid4()
+            key = f"{LEDGER_PREFIX}/{tenant_id}/{item_id}/{file_id}"
+            await objects.copy(f.staging_key, key)
+            kept.append(key)
+            records.append(
+                {
+                    "id": str(file_id),
+                    "object_key": key,
+                    "filename": f.filename,
+                    "size": f.size,
+                    "sha256": f.sha256,
+                    "content_type": f.content_type,
+                }
+            )
+        out = await caller.call(
+            "ledger",
+            "add_progress_files",
+            item_id=str(item_id),
+            entry_id=str(entry_id),
+            files=records,
+        )
+        kept.clear()  # recorded: kept for good
+        return out
+    except ClientDisconnect:
+        raise InvalidInput("upload_aborted", "the upload ended before it was complete") from None
+    except Exception:
+        if not reader.finished:
+            with contextlib.suppress(Exception):
+                await reader.drain(DRAIN_LIMIT)
+        raise
+    finally:
+        gate.give_back()
+        for key in staged + kept:  # staging always; copies nobody recorded
+            await objects.remove(key)
+
+
+@router.get(
+    "/items/{item_id}/attachments/{file_id}",
+    response_class=Response,
+    summary="Download a progress attachment (whoever may see the item)",
+    responses={
+        200: {"description": "the file", "content": {"application/octet-stream": {}}},
+        **error_responses(401, 404, 503, 504),
+    },
+)
+async def progress_attachment(
+    item_id: uuid.UUID, file_id: uuid.UUID, state: State, caller: AuthCaller
+) -> Response:
+    info = LedgerFileDownload.model_validate(
+        await caller.call("ledger", "progress_file", item_id=str(item_id), file_id=str(file_id))
+    )
+    if state.objects is None:
+        raise storage_unavailable("no object store is configured")
+    body = await state.objects.open(info.bucket, info.object_key)
+    return StreamingResponse(
+        body,
+        media_type=info.content_type,
+        headers={
+            "Content-Length": str(info.size),
+            "Content-Disposition": content_disposition(info.filename),
+            "ETag": f'"{info.sha256}"',
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "private, no-store",
+        },
     )
 
 

@@ -16,7 +16,16 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -38,9 +47,10 @@ TENANT_TABLES = (
     "ledger_items",
     "ledger_history",
     "daily_entries",
+    "ledger_attachments",
 )
 #: rows never changed nor removed once written (the app role gets INSERT and SELECT)
-APPEND_ONLY_TABLES = ("ledger_history",)
+APPEND_ONLY_TABLES = ("ledger_history", "ledger_attachments")
 
 
 class Supplier(Base):
@@ -127,6 +137,26 @@ class History(Base):
     text: Mapped[str] = mapped_column(Text)
     status_from: Mapped[str | None] = mapped_column(String(20))
     status_to: Mapped[str | None] = mapped_column(String(20))
+    created_at: Mapped[dt.datetime]
+
+
+class Attachment(Base):
+    """A file attached to a progress update (进度附件), stored in the object store under
+    ``ledger/<tenant>/<item>/<file>``. Append-only."""
+
+    __tablename__ = "ledger_attachments"
+    __table_args__ = (Index("ix_ledger_attachments_item", "item_id", "history_id"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    tenant_id: Mapped[uuid.UUID]
+    item_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("ledger_items.id"))
+    history_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("ledger_history.id"))
+    object_key: Mapped[str] = mapped_column(String(300))
+    filename: Mapped[str] = mapped_column(String(255))
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    content_type: Mapped[str] = mapped_column(String(100))
+    uploaded_by: Mapped[uuid.UUID]
     created_at: Mapped[dt.datetime]
 
 

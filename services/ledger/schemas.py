@@ -160,6 +160,38 @@ class HistoryKind(StrEnum):
     edited = "edited"  # 修改
 
 
+class ProgressFileOut(BaseModel):
+    """A file attached to a progress update (进度附件)."""
+
+    id: uuid.UUID
+    filename: str
+    content_type: str
+    size: int
+
+
+class LedgerFileIn(Strict):
+    """A file the gateway stored for a progress update (moved out of staging)."""
+
+    id: uuid.UUID
+    object_key: Annotated[str, StringConstraints(max_length=300), TEXT_CHECK]
+    filename: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255), TEXT_CHECK
+    ]
+    size: int = Field(ge=1)
+    sha256: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$"), TEXT_CHECK]
+    content_type: Annotated[str, StringConstraints(max_length=100), TEXT_CHECK]
+
+
+class LedgerFileDownload(BaseModel):
+    id: uuid.UUID
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    bucket: str
+    object_key: str
+
+
 class HistoryOut(BaseModel):
     id: uuid.UUID
     kind: HistoryKind
@@ -170,6 +202,9 @@ class HistoryOut(BaseModel):
     status_from: ItemStatus | None
     status_to: ItemStatus | None
     created_at: dt.datetime
+    attachments: list[ProgressFileOut] = Field(
+        default_factory=list, description="files attached to a progress update"
+    )
 
 
 class ItemOut(BaseModel):

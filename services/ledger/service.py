@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from services.common.context import CallContext, Caller
 from services.common.db import DatabaseSession
-from services.common.errors import EXPECTED_ERRORS
+from services.common.errors import EXPECTED_ERRORS, InvalidInput
 from services.common.health import CommonEntrypoints
 from services.common.inputs import parse, parse_id
 from services.common.observability import Observability
@@ -28,6 +28,7 @@ from services.ledger.schemas import (
     ItemCreate,
     ItemQuery,
     ItemUpdate,
+    LedgerFileIn,
     ProgressIn,
     StatusIn,
     SummaryQuery,
@@ -99,6 +100,34 @@ class LedgerService(CommonEntrypoints):
         iid = parse_id(item_id, "item_id")
         req = parse(ProgressIn, progress)
         out = work.post_progress(self.db, self.ctx, self._directory(), iid, req)
+        return out.model_dump(mode="json")
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def check_progress_upload(self, item_id: Any, entry_id: Any) -> JSON:
+        work.check_upload(
+            self.db, self.ctx, parse_id(item_id, "item_id"), parse_id(entry_id, "entry_id")
+        )
+        return {"ok": True}
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def add_progress_files(self, item_id: Any, entry_id: Any, files: Any) -> list[JSON]:
+        if not isinstance(files, list) or not files:
+            raise InvalidInput("no_files", "no files to attach")
+        parsed = [parse(LedgerFileIn, f) for f in files]
+        out = work.add_files(
+            self.db,
+            self.ctx,
+            parse_id(item_id, "item_id"),
+            parse_id(entry_id, "entry_id"),
+            parsed,
+        )
+        return [a.model_dump(mode="json") for a in out]
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def progress_file(self, item_id: Any, file_id: Any) -> JSON:
+        out = work.file_download(
+            self.db, self.ctx, parse_id(item_id, "item_id"), parse_id(file_id, "file_id")
+        )
         return out.model_dump(mode="json")
 
     @rpc(expected_exceptions=EXPECTED_ERRORS)

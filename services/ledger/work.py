@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import and_, delete, func, or_, select
@@ -27,9 +27,10 @@ from sqlalchemy.orm import Session
 
 from services.common.context import CallContext
 from services.common.errors import Conflict, Forbidden, InvalidInput, NotFound
+from services.common.objectstore import bucket_name
 from services.common.vocabulary import Role, utcnow
 from services.ledger import rules
-from services.ledger.models import History, Item, Supplier, SupplierMember
+from services.ledger.models import Attachment, History, Item, Supplier, SupplierMember
 from services.ledger.remote import Directory
 from services.ledger.schemas import (
     PRIORITY_LABELS,
@@ -42,8 +43,11 @@ from services.ledger.schemas import (
     ItemQuery,
     ItemStatus,
     ItemUpdate,
+    LedgerFileDownload,
+    LedgerFileIn,
     MonthlySummary,
     Priority,
+    ProgressFileOut,
     ProgressIn,
     StatusIn,
     SupplierCreate,
@@ -224,8 +228,12 @@ def list_suppliers(session: Session, ctx: CallContext) -> list[SupplierOut]:
 # -- items ------------------------------------------------------------------------------------------
 
 
-def _history_out(row: History) -> HistoryOut:
+def _history_out(row: History, files: Sequence[Attachment] = ()) -> HistoryOut:
     return HistoryOut(
+        attachments=[
+            ProgressFileOut(id=f.id, filename=f.filename, content_type=f.content_type, size=f.size)
+            for f in files
+        ],
         id=row.id,
         kind=HistoryKind(row.kind),
         author_id=row.author_id,
@@ -245,7 +253,9 @@ def item_out(
     mine: uuid.UUID | None,
     on: dt.date,
     history: Sequence[History] = (),
+    files: Mapping[uuid.UUID, Sequence[Attachment]] | None = None,
 ) -> ItemOut:
+    files = files or {}
     shown = rules.shown_status(item.status, item.planned_end, on)
     status = ItemStatus(item.status)
     supplier_side = rules.is_supplier(ctx.roles)
@@ -280,7 +290,7 @@ def item_out(
             and status not in (ItemStatus.done, ItemStatus.suspended)
         ),
         can_manage=rules.can_manage(ctx.roles),
-        history=[_history_out(h) for h in history],
+        history=[_history_out(h, files.get(h.id, ())) for h in history],
     )
 
 
@@ -308,8 +318,21 @@ def _history(session: Session, item_id: uuid.UUID) -> Sequence[History]:
 
 def _full(session: Session, ctx: CallContext, item: Item, mine: uuid.UUID | None) -> ItemOut:
     supplier = session.get(Supplier, item.supplier_id)
+    files: dict[uuid.UUID, list[Attachment]] = {}
+    for f in session.scalars(
+        select(Attachment)
+        .where(Attachment.item_id == item.id)
+        .order_by(Attachment.created_at, Attachment.filename)
+    ).all():
+        files.setdefault(f.history_id, []).append(f)
     return item_out(
-        item, supplier.name if supplier else "", ctx, mine, today(), _history(session, item.id)
+        item,
+        supplier.name if supplier else "",
+        ctx,
+        mine,
+        today(),
+        _history(session, item.id),
+        files,
     )
 
 
@@ -549,6 +572,115 @@ def change_status(
     out = _full(session, ctx, item, mine)
     session.commit()
     return out
+
+
+# -- progress attachments (进度附件) -----------------------------------------------------------
+
+#: files one progress update may carry
+MAX_ATTACHMENTS = 10
+
+
+def attachment_prefix(tenant_id: uuid.UUID, item_id: uuid.UUID) -> str:
+    """Where the gateway keeps an item's progress files in the object store."""
+    return f"ledger/{tenant_id}/{item_id}/"
+
+
+def _own_progress(
+    session: Session, ctx: CallContext, item_id: uuid.UUID, entry_id: uuid.UUID
+) -> tuple[Item, History]:
+    """A progress update the caller posted on an item of their company, still open."""
+    _, user_id = _me(ctx)
+    if not rules.is_supplier(ctx.roles):
+        raise Forbidden("suppliers_only", "进度附件由供应商上传")
+    item, _ = _visible_item(session, ctx, item_id)
+    entry = session.get(History, entry_id)
+    if entry is None or entry.item_id != item.id or entry.kind != HistoryKind.progress.value:
+        raise NotFound("progress_not_found", "no such progress update of this item")
+    if entry.author_id != user_id:
+        raise Forbidden("not_progress_author", "只能给自己提交的进度上传附件")
+    rules.check_progress_allowed(item.status)
+    return item, entry
+
+
+def _attached(session: Session, entry_id: uuid.UUID) -> int:
+    return int(
+        session.scalar(
+            select(func.count()).select_from(Attachment).where(Attachment.history_id == entry_id)
+        )
+        or 0
+    )
+
+
+def check_upload(
+    session: Session, ctx: CallContext, item_id: uuid.UUID, entry_id: uuid.UUID
+) -> None:
+    """Refused before the gateway reads a byte: not the author's, the item closed, full."""
+    _, entry = _own_progress(session, ctx, item_id, entry_id)
+    full = _attached(session, entry.id) >= MAX_ATTACHMENTS
+    session.rollback()
+    if full:
+        raise InvalidInput("too_many_files", f"一次进度最多 {MAX_ATTACHMENTS} 个附件")
+
+
+def add_files(
+    session: Session,
+    ctx: CallContext,
+    item_id: uuid.UUID,
+    entry_id: uuid.UUID,
+    files: Sequence[LedgerFileIn],
+) -> list[ProgressFileOut]:
+    _, user_id = _me(ctx)
+    item, entry = _own_progress(session, ctx, item_id, entry_id)
+    prefix = attachment_prefix(item.tenant_id, item.id)
+    if any(not f.object_key.startswith(prefix) for f in files):
+        raise InvalidInput("invalid_input", "a file is not stored under this item")
+    if _attached(session, entry.id) + len(files) > MAX_ATTACHMENTS:
+        raise InvalidInput("too_many_files", f"一次进度最多 {MAX_ATTACHMENTS} 个附件")
+    now = utcnow()
+    rows = [
+        Attachment(
+            id=f.id,
+            tenant_id=item.tenant_id,
+            item_id=item.id,
+            history_id=entry.id,
+            object_key=f.object_key,
+            filename=f.filename,
+            size=f.size,
+            sha256=f.sha256,
+            content_type=f.content_type,
+            uploaded_by=user_id,
+            created_at=now,
+        )
+        for f in files
+    ]
+    session.add_all(rows)
+    session.flush()
+    out = [
+        ProgressFileOut(id=r.id, filename=r.filename, content_type=r.content_type, size=r.size)
+        for r in rows
+    ]
+    session.commit()
+    return out
+
+
+def file_download(
+    session: Session, ctx: CallContext, item_id: uuid.UUID, file_id: uuid.UUID
+) -> LedgerFileDownload:
+    """An attachment, for whoever may see its item."""
+    item, _ = _visible_item(session, ctx, item_id)
+    row = session.get(Attachment, file_id)
+    session.rollback()
+    if row is None or row.item_id != item.id:
+        raise NotFound("file_not_found", "no such attachment")
+    return LedgerFileDownload(
+        id=row.id,
+        filename=row.filename,
+        content_type=row.content_type,
+        size=row.size,
+        sha256=row.sha256,
+        bucket=bucket_name(),
+        object_key=row.object_key,
+    )
 
 
 # -- queries ------------------------------------------------------------------------------------------

@@ -30,6 +30,7 @@ from tests.support.gateway import (
     incoming_office,
     ok,
     open_task,
+    real_pdf,
     register,
 )
 from tests.support.waiting import eventually
@@ -200,12 +201,23 @@ def test_the_supplier_ledger_in_the_browser(people: People, office: Office, tmp_
     number.fill("60")
     number.press("Enter")
     progress.locator("[data-test=progress-text]").fill("完成 3 个机房的巡检")
+    report = tmp_path / "巡检报告.pdf"
+    report.write_bytes(real_pdf("inspection report"))
+    progress.locator("input[type=file]").set_input_files(str(report))
+    expect(progress).to_contain_text("巡检报告.pdf")
     progress.locator("[data-test=progress-save]").click()
     history = epage.locator("[data-test=item-history]")
     expect(history.locator("[data-test=history-entry]").first).to_contain_text(
         "陈工 更新进度为 60%"
     )
     expect(history).to_contain_text("完成 3 个机房的巡检")
+    expect(history.locator("[data-test=history-file]")).to_contain_text("巡检报告.pdf")
+    with epage.expect_download() as got:
+        history.locator("[data-test=history-file]").click()
+    assert got.value.suggested_filename == "巡检报告.pdf"
+    saved = tmp_path / "downloaded.pdf"
+    got.value.save_as(saved)
+    assert saved.read_bytes() == report.read_bytes()
     expect(epage.locator("[data-test=status-form]")).to_have_count(0)
     engineer.screenshot("ledger-item-supplier-desktop")
 

@@ -32,6 +32,7 @@ from tests.support.gateway import (
     incoming_office,
     ok,
     open_task,
+    real_pdf,
     register,
 )
 from tests.support.waiting import eventually
@@ -250,7 +251,35 @@ def test_the_supplier_work_ledger(office: Office) -> None:
     )
     assert (progressed["percent"], progressed["shown_status_label"]) == (40, "进行中")
     assert progressed["last_progress_text"] == "完成设备到货验收"
-    ok(a1.post(f"/ledger/items/{switch['id']}/progress", json={"percent": 80, "text": "完成上架"}))
+    racked = ok(
+        a1.post(f"/ledger/items/{switch['id']}/progress", json={"percent": 80, "text": "完成上架"})
+    )
+
+    # 进度附件: the author attaches a report to their update; nobody else can
+    entry_id = racked["history"][0]["id"]
+    attach = f"/ledger/items/{switch['id']}/progress/{entry_id}/attachments"
+    report = real_pdf("rack report")
+    pdf = [("files", ("上架记录.pdf", report, "application/pdf"))]
+    [stored] = ok(a1.post(attach, files=pdf), 201)
+    assert (stored["filename"], stored["content_type"], stored["size"]) == (
+        "上架记录.pdf",
+        "application/pdf",
+        len(report),
+    )
+    expect_error(a2.post(attach, files=pdf), 403, "not_progress_author")
+    expect_error(b1.post(attach, files=pdf), 404, "item_not_found")
+    expect_error(clerk.post(attach, files=pdf), 403, "suppliers_only")
+    exe = [("files", ("报告.exe", b"MZ\x90\x00" * 64, "application/octet-stream"))]
+    expect_error(a1.post(attach, files=exe), 422, "file_type_not_allowed")
+    download = f"/ledger/items/{switch['id']}/attachments/{stored['id']}"
+    got = clerk.get(download)
+    assert got.status_code == 200 and got.content == report
+    assert got.headers["content-type"] == "application/pdf"
+    expect_error(b1.get(download), 404, "item_not_found")
+    [entry] = [
+        h for h in ok(clerk.get(f"/ledger/items/{switch['id']}"))["history"] if h["id"] == entry_id
+    ]
+    assert [a["filename"] for a in entry["attachments"]] == ["上架记录.pdf"]
 
     # the division changes the status; no progress on a done item
     expect_error(
@@ -272,6 +301,7 @@ def test_the_supplier_work_ledger(office: Office) -> None:
     expect_error(
         a1.post(f"/ledger/items/{switch['id']}/progress", json={"percent": 90}), 409, "item_done"
     )
+    expect_error(a1.post(attach, files=pdf), 409, "item_done")
     history = ok(a1.get(f"/ledger/items/{switch['id']}"))["history"]
     assert [(h["kind"], h["author_name"], h["percent"], h["text"]) for h in history] == [
         ("status", "王处长", None, "验收通过"),
