@@ -11,7 +11,7 @@ import subprocess
 
 import pytest
 
-from tests.deploy.promql import DEPLOY, load_rules
+from tests.support.prometheus import DEPLOY, load_rules
 
 RULES = DEPLOY / "prometheus" / "rules"
 TESTS = DEPLOY / "prometheus" / "tests"

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.deploy.promql import (
+from tests.support.prometheus import (
     DASHBOARDS,
     DEPLOY,
     dashboard_exprs,

@@ -20,10 +20,8 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
-import httpx
 import pytest
 from prometheus_client.core import GaugeMetricFamily
-from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
@@ -31,38 +29,17 @@ from devstack.stack import Stack
 from services.common.catalog import SERVICES
 from services.common.observability import DatabaseGauges, outbox_gauges
 from services.common.settings import Settings
-from tests.deploy.promql import dashboard_exprs, metric_names, rule_exprs
 from tests.support.gateway import Gateway, Office, User, ok
 from tests.support.overdue import SetClock, build_office, new_document, shanghai
+from tests.support.prometheus import dashboard_exprs, metric_names, rule_exprs, scrape, value
 from tests.support.stacks import SyncRpc
 from tests.support.waiting import eventually
-
-Samples = dict[str, list[tuple[dict[str, str], float]]]
 
 GAUGE_WAIT = 45.0  # the database gauges are reused for 30 s after a scrape
 
 
-def scrape(url: str) -> tuple[Samples, dict[str, str]]:
-    """Samples by name, and each family's type by its name."""
-    body = httpx.get(url, timeout=10).text
-    samples: Samples = {}
-    types: dict[str, str] = {}
-    for family in text_string_to_metric_families(body):
-        types[family.name] = family.type
-        for sample in family.samples:
-            samples.setdefault(sample.name, []).append((sample.labels, sample.value))
-    return samples, types
-
-
 def service_url(stack: Stack, service: str) -> str:
     return f"http://127.0.0.1:{stack.metrics_ports[service]}/metrics"
-
-
-def value(samples: Samples, name: str, **labels: str) -> float | None:
-    for have, v in samples.get(name, []):
-        if all(have.get(k) == want for k, want in labels.items()):
-            return v
-    return None
 
 
 @pytest.fixture(scope="module")

@@ -15,8 +15,8 @@ from collections.abc import Iterator
 import pytest
 
 from devstack.stack import Stack
-from tests.e2e.test_metrics_scrape import scrape
 from tests.support.faults import TcpProxy
+from tests.support.prometheus import scrape
 from tests.support.stacks import partial_stack, settings_for
 from tests.support.waiting import eventually
 

@@ -1,5 +1,7 @@
-"""The PromQL expressions of deploy/ — every query of a Grafana dashboard panel (and of
-its template variables) and every alert rule — and the metric names each one reads."""
+"""Prometheus in the tests: a scrape of a process's ``/metrics`` parsed with
+``prometheus_client.parser``; the PromQL expressions of deploy/ — every query of a Grafana
+dashboard panel (and of its template variables) and every alert rule — and the metric
+names each one reads."""
 
 from __future__ import annotations
 
@@ -9,11 +11,36 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import yaml
+from prometheus_client.parser import text_string_to_metric_families
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 DASHBOARDS = DEPLOY / "grafana" / "dashboards"
 RULES = DEPLOY / "prometheus" / "rules"
+
+Samples = dict[str, list[tuple[dict[str, str], float]]]
+
+
+def scrape(url: str) -> tuple[Samples, dict[str, str]]:
+    """Samples by name, and each family's type by its name."""
+    body = httpx.get(url, timeout=10, trust_env=False).text
+    samples: Samples = {}
+    types: dict[str, str] = {}
+    for family in text_string_to_metric_families(body):
+        types[family.name] = family.type
+        for sample in family.samples:
+            samples.setdefault(sample.name, []).append((sample.labels, sample.value))
+    return samples, types
+
+
+def value(samples: Samples, name: str, **labels: str) -> float | None:
+    """The value of the first sample of ``name`` with these labels (None: none)."""
+    for have, v in samples.get(name, []):
+        if all(have.get(k) == want for k, want in labels.items()):
+            return v
+    return None
+
 
 _KEYWORDS = {
     "by",
