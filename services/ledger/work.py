@@ -16,9 +16,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import and_, delete, func, or_, select
@@ -157,18 +158,22 @@ def create_supplier(
         created_at=now,
         updated_at=now,
     )
-    session.add(supplier)
-    session.flush()
-    _set_members(session, tenant_id, supplier.id, people)
-    out = _supplier_out(session, supplier)
-    _commit(session)
+    with _unique_guard(session):
+        session.add(supplier)
+        session.flush()
+        _set_members(session, tenant_id, supplier.id, people)
+        out = _supplier_out(session, supplier)
+        session.commit()
     return out
 
 
-def _commit(session: Session) -> None:
+@contextlib.contextmanager
+def _unique_guard(session: Session) -> Iterator[None]:
+    """A concurrent request took the name or the person first (a unique index refused
+    the row): 409, nothing written."""
     try:
-        session.commit()
-    except IntegrityError:  # a concurrent request took the name or the person first
+        yield
+    except IntegrityError:
         session.rollback()
         raise Conflict("ledger_conflict", "数据已被他人修改，请刷新后重试") from None
 
@@ -194,11 +199,12 @@ def update_supplier(
     if req.active is not None:
         supplier.active = req.active
     supplier.updated_at = utcnow()
-    if people is not None:
-        _set_members(session, tenant_id, supplier.id, people)
-    session.flush()
-    out = _supplier_out(session, supplier)
-    _commit(session)
+    with _unique_guard(session):
+        if people is not None:
+            _set_members(session, tenant_id, supplier.id, people)
+        session.flush()
+        out = _supplier_out(session, supplier)
+        session.commit()
     return out
 
 

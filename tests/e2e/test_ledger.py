@@ -71,7 +71,7 @@ def workbook(response: Any) -> Any:
     return openpyxl.load_workbook(io.BytesIO(response.content))
 
 
-def test_the_supplier_work_ledger(office: Office) -> None:
+def test_the_supplier_work_ledger(office: Office, other_office: Office) -> None:
     clerk, head, auditor = office["dz_ban1"], office["dz_chu"], office["shenji"]
     a1, a2, b1 = office["sup_a1"], office["sup_a2"], office["sup_b1"]
     today = shanghai_today()
@@ -205,6 +205,11 @@ def test_the_supplier_work_ledger(office: Office) -> None:
         "ledger_manager_required",
     )
     assert len(items(clerk)) == before == 3
+
+    # another tenant sees none of it (row-level security as well as the code)
+    outsider = other_office["ban"]
+    expect_error(outsider.get(f"/ledger/items/{switch['id']}"), 404, "item_not_found")
+    assert titles(outsider) == [] and ok(outsider.get("/ledger/suppliers")) == []
 
     # -- the delayed rule: past its planned end, not done → 已延期, whatever is stored -------------
     late_now = ok(clerk.get(f"/ledger/items/{late['id']}"))
