@@ -461,12 +461,12 @@ def update_item(
     rules.check_period(start, end)
     changed: list[str] = []
     fields = req.model_fields_set
-    if "supplier_person_id" in fields:
+    if "supplier_person_id" in fields and req.supplier_person_id != item.supplier_person_id:
         item.supplier_person_id, item.supplier_person_name = _supplier_person(
             session, item.supplier_id, req.supplier_person_id
         )
         changed.append("供应商负责人")
-    if "owner_id" in fields:
+    if "owner_id" in fields and req.owner_id != item.owner_id:
         item.owner_id, item.owner_name = _owner(directory, req.owner_id)
         changed.append("处室负责人")
     for name, label in (

@@ -110,6 +110,13 @@ def test_the_supplier_ledger_in_the_browser(people: People, office: Office, tmp_
     dialog.locator("[data-test=supplier-save]").click()
     expect(dialog.locator("[data-test=supplier-table]")).to_contain_text("黔云科技有限公司")
     expect(dialog.locator("[data-test=supplier-table]")).to_contain_text("陈工")
+    # a name taken: the server's message, what was typed kept
+    dialog.locator("[data-test=supplier-name]").fill("筑网公司")
+    dialog.locator("[data-test=supplier-save]").click()
+    expect(dialog.locator("[data-test=supplier-error]")).to_have_text(
+        "已有名为「筑网公司」的供应商"
+    )
+    expect(dialog.locator("[data-test=supplier-name]")).to_have_value("筑网公司")
     dialog.get_by_role("button", name="关闭", exact=True).click()
     expect(page.locator(".el-dialog:visible")).to_have_count(0)
 
@@ -226,6 +233,15 @@ def test_the_supplier_ledger_in_the_browser(people: People, office: Office, tmp_
     hpage = head.page
     menu(hpage, "ledger-items")
     hpage.locator("[data-test=row-title]", has_text="机房巡检").click()
+    hpage.locator("[data-test=item-edit]").click()
+    edit = hpage.locator(".el-dialog:visible", has_text="修改台账事项")
+    expect(edit.locator("[data-test=item-title]")).to_have_value("机房巡检")
+    edit.locator("[data-test=item-project]").fill("电子政务网巡检专项")
+    edit.locator("[data-test=item-save]").click()
+    expect(hpage.locator(".el-dialog:visible")).to_have_count(0)
+    expect(hpage.locator(".el-descriptions")).to_contain_text("电子政务网巡检专项")
+    expect(hpage.locator("[data-test=history-entry]").first).to_contain_text("王处长 修改了事项")
+    expect(hpage.locator("[data-test=history-entry]").first).to_contain_text("修改了项目")
     status = hpage.locator("[data-test=status-form]")
     status.locator("[data-test=status-select]").click()
     pick(hpage, "已完成")
