@@ -418,6 +418,42 @@ def test_the_supplier_work_ledger(office: Office, other_office: Office) -> None:
     ]
     expect_error(clerk.get("/ledger/summary", params={"month": "2026-13"}), 422, "invalid_month")
 
+    # -- changing a supplier: its name, its people, inactive ---------------------------------------
+    free = office["sup_free"]
+    supplier_path = f"/ledger/suppliers/{zhuwang['id']}"
+    renamed = ok(
+        clerk.patch(supplier_path, json={"name": "筑网信息公司", "user_ids": [b1.id, free.id]})
+    )
+    assert {m["name"] for m in renamed["members"]} == {"杨工", "何工"}
+    assert titles(free) == ["门户网站改版（二期）"]  # 何工 now sees the company's items
+    assert items(clerk, supplier_id=zhuwang["id"])[0]["supplier_name"] == "筑网信息公司"
+    expect_error(
+        clerk.patch(supplier_path, json={"name": "黔云科技有限公司"}), 409, "supplier_name_taken"
+    )
+    expect_error(
+        clerk.patch(supplier_path, json={"user_ids": [b1.id, a1.id]}), 409, "user_in_other_supplier"
+    )
+    expect_error(b1.patch(supplier_path, json={"name": "自己改名"}), 403, "ledger_manager_required")
+    kept = next(s for s in ok(clerk.get("/ledger/suppliers")) if s["id"] == zhuwang["id"])
+    assert (kept["name"], {m["name"] for m in kept["members"]}) == (
+        "筑网信息公司",
+        {"杨工", "何工"},
+    )
+    assert ok(clerk.patch(supplier_path, json={"active": False}))["active"] is False
+    expect_error(
+        clerk.post(
+            "/ledger/items",
+            json={
+                "title": "停用后的事项",
+                "supplier_id": zhuwang["id"],
+                "planned_start": today.isoformat(),
+                "planned_end": today.isoformat(),
+            },
+        ),
+        409,
+        "supplier_inactive",
+    )
+
 
 def previous_working_day(person: Person, today: dt.date) -> dt.date:
     """From the tenant's calendar as the calendar page shows it."""
