@@ -454,6 +454,15 @@ def test_the_supplier_work_ledger(office: Office, other_office: Office) -> None:
         "supplier_inactive",
     )
 
+    # the division may set 已延期 itself, before the planned end
+    flagged = ok(clerk.post(f"/ledger/items/{portal['id']}/status", json={"status": "delayed"}))
+    assert (flagged["shown_status_label"], flagged["delayed"]) == ("已延期", True)
+    assert titles(clerk, delayed="true") == ["门户网站改版（二期）"]
+    assert titles(clerk, status="delayed") == ["门户网站改版（二期）"]
+    # a supplier's summary is their company's
+    own = ok(b1.get("/ledger/summary", params={"month": month}))["suppliers"]
+    assert [(s["supplier_name"], s["total"], s["delayed"]) for s in own] == [("筑网信息公司", 1, 1)]
+
 
 def previous_working_day(person: Person, today: dt.date) -> dt.date:
     """From the tenant's calendar as the calendar page shows it."""
