@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, StringConstraints
 
+from services.common.text import TEXT_CHECK
 from services.common.vocabulary import Strict
 
 
@@ -143,9 +144,15 @@ def stream_channel(prefix: str, user_id: uuid.UUID | str) -> str:
 
 # -- notices with receipts (通知 + 回执) ------------------------------------------------------
 
-Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Label = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
-Code = Annotated[str, StringConstraints(strip_whitespace=True, max_length=64)]
+Title = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), TEXT_CHECK
+]
+Label = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40), TEXT_CHECK
+]
+Code = Annotated[str, StringConstraints(strip_whitespace=True, max_length=64), TEXT_CHECK]
+Short = Annotated[str, StringConstraints(max_length=40), TEXT_CHECK]
+Value = Annotated[str, StringConstraints(max_length=2000), TEXT_CHECK]
 
 
 class ReceiptFieldIn(Strict):
@@ -153,11 +160,11 @@ class ReceiptFieldIn(Strict):
     ``integer`` (整数), ``number`` (数字), ``phone`` (电话), ``date`` (日期), ``select``
     (单选, with ``options``); another is 422 ``unknown_field_type``."""
 
-    key: str | None = Field(
+    key: Short | None = Field(
         default=None, max_length=40, description="left out: f1, f2… in the form's order"
     )
     label: Label = Field(examples=["参会人员"])
-    type: str = Field(max_length=20, examples=["text"])
+    type: Short = Field(examples=["text"])
     required: bool = False
     options: list[Label] = Field(default_factory=list, max_length=30)
 
@@ -189,7 +196,7 @@ class NoticeCreate(Strict):
     ``POST /notices/{id}/send``."""
 
     title: Title = Field(examples=["关于召开全省电子政务工作推进会的通知"])
-    body: str = Field(default="", max_length=20000)
+    body: Annotated[str, StringConstraints(max_length=20000), TEXT_CHECK] = ""
     units: list[UnitRecipientIn] = Field(default_factory=list, max_length=500)
     users: list[UserRecipientIn] = Field(default_factory=list, max_length=2000)
     form: list[ReceiptFieldIn] = Field(
@@ -304,7 +311,9 @@ class NoticeQuery(Strict):
     box: Literal["received", "sent"] = Field(
         default="received", description="received: sent to me; sent: mine (drafts too)"
     )
-    q: str | None = Field(default=None, max_length=100, description="words of the title")
+    q: Annotated[str, StringConstraints(max_length=100), TEXT_CHECK] | None = Field(
+        default=None, description="words of the title"
+    )
     limit: int = Field(default=20, ge=1, le=200)
     offset: int = Field(default=0, ge=0)
 
@@ -319,7 +328,9 @@ class NoticePage(BaseModel):
 class ReplyIn(Strict):
     """A reply (回执): the form's field keys and their values."""
 
-    values: dict[str, Any] = Field(examples=[{"f1": "张三、李四", "f2": 2, "f3": "13800000000"}])
+    values: dict[Short, Value | int | float | bool | None] = Field(
+        examples=[{"f1": "张三、李四", "f2": 2, "f3": "13800000000"}]
+    )
 
 
 class NoticeDeliveryOut(BaseModel):
@@ -379,11 +390,13 @@ class NoticeFileIn(Strict):
     """A file the gateway stored for a draft notice (moved out of staging)."""
 
     id: uuid.UUID
-    object_key: str = Field(max_length=300)
-    filename: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
+    object_key: Annotated[str, StringConstraints(max_length=300), TEXT_CHECK]
+    filename: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255), TEXT_CHECK
+    ]
     size: int = Field(ge=1)
-    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
-    content_type: str = Field(max_length=100)
+    sha256: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$"), TEXT_CHECK]
+    content_type: Annotated[str, StringConstraints(max_length=100), TEXT_CHECK]
 
 
 class NoticeFileDownload(BaseModel):
