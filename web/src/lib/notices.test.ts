@@ -9,6 +9,7 @@ import {
   noticeMessage,
   receiptStatusLabel,
   shanghaiInstant,
+  shortTime,
 } from "./notices";
 import { ownAndBelow } from "./recipients";
 
@@ -38,6 +39,14 @@ describe("notices", () => {
     expect(shanghaiInstant("tomorrow")).toBeNull();
   });
 
+  it("writes a time short, in Shanghai", () => {
+    const now = new Date("2026-12-03T04:00:00Z");
+    expect(shortTime("2026-12-03T01:30:00Z", now)).toBe("12-03 09:30");
+    expect(shortTime("2025-12-31T20:00:00Z", now)).toBe("01-01 04:00");
+    expect(shortTime("2024-05-01T00:00:00Z", now)).toBe("2024-05-01 08:00");
+    expect(shortTime(null, now)).toBe("—");
+  });
+
   it("says how long before the unread SMS", () => {
     expect(minutesText(120)).toBe("2 小时");
     expect(minutesText(90)).toBe("90 分钟");
@@ -53,6 +62,9 @@ describe("notices", () => {
     expect(deliveryTag({ channel: "sms", status: "scheduled", attempts: 0 }).text).toBe("短信等待中");
     expect(deliveryTag({ channel: "sms", status: "queued", attempts: 2, last_error: "timeout" })).toMatchObject({ text: "短信等待中", type: "warning" });
     expect(deliveryTag({ channel: "sms", status: "dropped", attempts: 0 }).text).toBe("短信未发送");
+    // read already: the waiting text will not go
+    expect(deliveryTag({ channel: "sms", status: "scheduled", attempts: 0 }, true).text).toBe("短信无需发送");
+    expect(deliveryTag({ channel: "sms", status: "sent", attempts: 1 }, true).text).toBe("短信已发送");
   });
 
   it("puts a refusal next to what it is about, in Chinese", () => {

@@ -30,6 +30,15 @@ export interface Counts {
   replied: number;
 }
 
+/** 「12-03 09:30」 in Shanghai time (the year too when it is not this year's). */
+export function shortTime(value: string | null | undefined, now: Date = new Date()): string {
+  if (!value) return "—";
+  const local = new Date(Date.parse(value) + 8 * 3600 * 1000).toISOString();
+  const year = new Date(now.getTime() + 8 * 3600 * 1000).toISOString().slice(0, 4);
+  const day = local.slice(0, 4) === year ? local.slice(5, 10) : local.slice(0, 10);
+  return `${day} ${local.slice(11, 16)}`;
+}
+
 /** 「已回执 2/5」 (a notice asking for no reply: 「已读 3/5」). */
 export function countsShort(counts: Counts | null | undefined, hasForm: boolean): string {
   if (!counts) return "—";
@@ -56,9 +65,15 @@ export interface Delivery {
 
 /** A message's status as a tag: 已发送, 发送失败 (the provider's reason on hover), 等待中
  * (an SMS waiting for the unread time, or queued / being retried), 未发送 (read before its
- * time came: the waiting SMS was dropped). */
-export function deliveryTag(d: Delivery): { text: string; type: "success" | "danger" | "info" | "warning"; hint: string } {
+ * time came: the waiting SMS was dropped) — 无需发送 already while it waits, once read. */
+export function deliveryTag(
+  d: Delivery,
+  seen = false,
+): { text: string; type: "success" | "danger" | "info" | "warning"; hint: string } {
   const channel = CHANNEL_LABELS[d.channel] ?? d.channel;
+  // ``seen``: the recipient has read every notification of the notice (they opened it and
+  // were not reminded since): a text still waiting for the unread time will be dropped
+  if (d.status === "scheduled" && seen) return { text: `${channel}无需发送`, type: "info", hint: "接收人已阅读，不再发送短信提醒" };
   const tries = d.attempts > 1 ? `，已尝试 ${d.attempts} 次` : "";
   switch (d.status) {
     case "sent":
