@@ -37,6 +37,7 @@ from gateway.routers import (
     instructions,
     ledger,
     me,
+    metrics,
     notices,
     notifications,
     numbering,
@@ -111,6 +112,13 @@ TAGS: list[dict[str, Any]] = [
         "description": (
             "Notices with receipts (通知 + 回执): compose, send to units and people, read, "
             "reply with the receipt form, follow and remind, export."
+        ),
+    },
+    {
+        "name": "metrics",
+        "description": (
+            "Operations indicators (运维指标数据): the monthly application indicators "
+            "(应用情况) per department, city and unit, ranked, with trend and XLSX."
         ),
     },
     {
@@ -257,6 +265,7 @@ def create_app(
         notifications,
         notices,
         ledger,
+        metrics,
         audit,
         failures,
         ops,

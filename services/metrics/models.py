@@ -1,9 +1,17 @@
-"""Tables of the metrics service: monthly operations indicators (运维指标数据) and Prometheus business gauges.
+"""Tables of the metrics service: the facts it keeps from the other services' events
+(运维指标数据 — 应用情况), from which the monthly indicators are computed, and the
+outbox of its own events.
 
-Its features arrive in later issues; for now it owns the outbox of its events.
-"""
+Every fact row is keyed by the id of the event that brought it, so a redelivered
+event counts once; the directory (tenants, org units) is the latest state identity
+announced. Every table has a ``tenant_id`` under row-level security."""
 
-from sqlalchemy.orm import DeclarativeBase
+import datetime as dt
+import uuid
+
+from sqlalchemy import Boolean, DateTime, Integer, String
+from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.common.events import outbox_tables
 from services.common.orm import service_registry
@@ -14,3 +22,83 @@ class Base(DeclarativeBase):
 
 
 OUTBOX, PROCESSED_EVENTS = outbox_tables(Base.metadata)
+
+
+class DirTenant(Base):
+    """A tenant as identity announced it (``tenant_id`` = its own id)."""
+
+    __tablename__ = "dir_tenants"
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    parent_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), nullable=True)
+    code: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    path: Mapped[str] = mapped_column(String(300))
+
+
+class DirUnit(Base):
+    """An org unit as identity last announced it."""
+
+    __tablename__ = "dir_units"
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(16))
+    path: Mapped[str] = mapped_column(String(2000))
+    depth: Mapped[int] = mapped_column(Integer)
+    active: Mapped[bool] = mapped_column(Boolean)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class UserFact(Base):
+    """A user's account as of an event (created, updated, deactivated)."""
+
+    __tablename__ = "user_facts"
+    event_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    user_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    org_unit_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), nullable=True)
+    active: Mapped[bool] = mapped_column(Boolean)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class SigninFact(Base):
+    __tablename__ = "signin_facts"
+    event_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    user_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    org_unit_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), nullable=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class DocumentUnit(Base):
+    """The unit a document belongs to (its registry, or its drafting unit)."""
+
+    __tablename__ = "document_units"
+    document_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    unit_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+
+
+class DocumentFact(Base):
+    """received (收文登记), sent (分发), processed (办结)."""
+
+    __tablename__ = "document_facts"
+    event_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    kind: Mapped[str] = mapped_column(String(16))
+    document_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    unit_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), nullable=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class TaskFact(Base):
+    """created (a to-do: an item started) or overdue (超期)."""
+
+    __tablename__ = "task_facts"
+    event_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    kind: Mapped[str] = mapped_column(String(16))
+    document_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    unit_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), nullable=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
