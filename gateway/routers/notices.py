@@ -247,7 +247,7 @@ async def remind_notice(
     "/{notice_id}/attachments",
     status_code=201,
     response_model=list[AttachmentOut],
-    summary="Attach files to a draft notice (its sender): DOCX, PDF, OFD, XLSX, images…",
+    summary="Attach files to a draft notice (its sender): DOCX, PDF, OFD, JPEG, PNG, TIFF",
     description=(
         "Streamed like scans (never held whole; type sniffed from the bytes). "
         "Refusals: 409 `notice_sent`, 403 `not_notice_sender`, 422 "
