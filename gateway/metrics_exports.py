@@ -7,7 +7,12 @@ from __future__ import annotations
 from typing import Any
 
 from services.common import tabular
-from services.metrics.schemas import IndicatorFigures, IndicatorLevel, IndicatorTable
+from services.metrics.schemas import (
+    IndicatorFigures,
+    IndicatorLevel,
+    IndicatorTable,
+    SiteReportBoard,
+)
 
 XLSX_MEDIA_TYPE = tabular.XLSX_MEDIA_TYPE
 PERCENT_FORMAT = "0.00%"
@@ -68,6 +73,74 @@ def indicators_xlsx(report: IndicatorTable) -> bytes:
                 rows + total,
                 widths=widths,
                 formats=formats,
+            )
+        ]
+    )
+
+
+SITE_HEADERS = (
+    "市州",
+    "状态",
+    "站点可用率",
+    "故障数",
+    "工单受理数",
+    "工单办结数",
+    "平均响应时间(分钟)",
+    "版本",
+    "更正原因",
+    "备注",
+)
+
+
+def site_reports_filename(board: SiteReportBoard) -> str:
+    return f"运维指标数据-服务站点运维-{board.month}.xlsx"
+
+
+def site_reports_xlsx(board: SiteReportBoard) -> bytes:
+    """Every city's report in force (or 未报送), then the province summary."""
+    rows: list[list[Any]] = []
+    for line in board.lines:
+        r = line.report
+        if r is None:
+            rows.append([line.tenant_name, "未报送", None, None, None, None, None, None, "", ""])
+        else:
+            rows.append(
+                [
+                    line.tenant_name,
+                    "已报送" if r.version == 1 else "已更正",
+                    round(r.availability / 100, 4),
+                    r.incidents,
+                    r.tickets_opened,
+                    r.tickets_closed,
+                    r.mean_response_minutes,
+                    r.version,
+                    r.correction_reason or "",
+                    r.note or "",
+                ]
+            )
+    s = board.summary
+    rows.append(
+        [
+            "合计",
+            f"已报送 {s.reported}，未报送 {s.missing}",
+            None if s.availability is None else round(s.availability / 100, 4),
+            s.incidents,
+            s.tickets_opened,
+            s.tickets_closed,
+            s.mean_response_minutes,
+            None,
+            "",
+            "",
+        ]
+    )
+    return tabular.to_xlsx(
+        [
+            tabular.Sheet(
+                f"{board.month} 服务站点运维",
+                SITE_HEADERS,
+                rows,
+                widths=(16, 20, 12, 8, 10, 10, 16, 6, 24, 24),
+                formats={3: PERCENT_FORMAT},
             )
         ]
     )

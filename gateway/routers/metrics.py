@@ -15,7 +15,18 @@ from gateway.deps import AuthCaller
 from gateway.errors import error_responses
 from gateway.routers import API_PREFIX
 from gateway.routers.reports import attachment
-from services.metrics.schemas import IndicatorQuery, IndicatorTable, IndicatorTrend, TrendQuery
+from services.metrics.schemas import (
+    IndicatorQuery,
+    IndicatorTable,
+    IndicatorTrend,
+    SiteReportBoard,
+    SiteReportHistory,
+    SiteReportHistoryQuery,
+    SiteReportIn,
+    SiteReportOut,
+    SiteReportQuery,
+    TrendQuery,
+)
 
 router = APIRouter(prefix=API_PREFIX + "/metrics", tags=["metrics"])
 
@@ -78,6 +89,84 @@ async def indicator_table_xlsx(
         headers={
             "Content-Disposition": attachment(
                 metrics_exports.indicators_filename(report), "indicators.xlsx"
+            )
+        },
+    )
+
+
+# -- 服务站点运维 ------------------------------------------------------------------------------------
+
+
+@router.post(
+    "/site-reports",
+    status_code=201,
+    response_model=SiteReportOut,
+    summary="服务站点运维: a city's operations team reports a month that has ended",
+    description=(
+        "`ops` of the tenant only (403 `role_required`). Refusals: 422 `month_not_ended`, "
+        "`correction_reason_required`; 409 `site_report_exists` (the month is reported: "
+        "send `correction: true` with `correction_reason` to replace it — the earlier "
+        "version is kept in history), 409 `nothing_to_correct`."
+    ),
+    responses=error_responses(401, 403, 404, 409, 422, 503, 504),
+)
+async def submit_site_report(body: SiteReportIn, caller: AuthCaller) -> Any:
+    return await caller.call("metrics", "submit_site_report", report=body.model_dump(mode="json"))
+
+
+@router.get(
+    "/site-reports",
+    response_model=SiteReportBoard,
+    summary="The month's site reports: every city (reported or missing) and the summary",
+    description=(
+        "The province's `ops` and `tenant_admin` see every city; a city's, their own. "
+        "Others: 403 `site_reports_forbidden`."
+    ),
+    responses=error_responses(401, 403, 404, 422, 503, 504),
+)
+async def site_report_board(query: Annotated[SiteReportQuery, Query()], caller: AuthCaller) -> Any:
+    return await caller.call("metrics", "site_report_board", query=query.model_dump(mode="json"))
+
+
+@router.get(
+    "/site-reports/history",
+    response_model=SiteReportHistory,
+    summary="A city's report of a month with its corrections, oldest first",
+    responses=error_responses(401, 403, 404, 422, 503, 504),
+)
+async def site_report_history(
+    query: Annotated[SiteReportHistoryQuery, Query()], caller: AuthCaller
+) -> Any:
+    return await caller.call("metrics", "site_report_history", query=query.model_dump(mode="json"))
+
+
+@router.get(
+    "/site-reports.xlsx",
+    response_class=Response,
+    summary="The month's site reports as an XLSX workbook (every city, then 合计)",
+    responses={
+        200: {
+            "description": "the workbook",
+            "content": {
+                metrics_exports.XLSX_MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}}
+            },
+        },
+        **error_responses(401, 403, 404, 422, 503, 504),
+    },
+)
+async def site_reports_xlsx(
+    query: Annotated[SiteReportQuery, Query()], caller: AuthCaller
+) -> Response:
+    board = SiteReportBoard.model_validate(
+        await caller.call("metrics", "site_report_board", query=query.model_dump(mode="json"))
+    )
+    content = await run_in_threadpool(metrics_exports.site_reports_xlsx, board)
+    return Response(
+        content,
+        media_type=metrics_exports.XLSX_MEDIA_TYPE,
+        headers={
+            "Content-Disposition": attachment(
+                metrics_exports.site_reports_filename(board), "site-reports.xlsx"
             )
         },
     )

@@ -67,3 +67,9 @@ def ranks(rates: Sequence[float | None]) -> list[int]:
     for index, value in enumerate(ordered, start=1):
         first.setdefault(value, index)
     return [first[key(r)] for r in rates]
+
+
+def half_up(value: float, places: int) -> float:
+    """``value`` rounded half up (16.25 → 16.3, not Python's 16.2)."""
+    step = Decimal(1).scaleb(-places)
+    return float(Decimal(str(value)).quantize(step, ROUND_HALF_UP))

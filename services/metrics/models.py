@@ -9,7 +9,7 @@ announced. Every table has a ``tenant_id`` under row-level security."""
 import datetime as dt
 import uuid
 
-from sqlalchemy import Boolean, DateTime, Integer, String
+from sqlalchemy import Boolean, DateTime, Integer, Numeric, String
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -102,3 +102,27 @@ class TaskFact(Base):
     document_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
     unit_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), nullable=True)
     at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class SiteReport(Base):
+    """服务站点运维: one version of a tenant's report of a month (append-only: a
+    correction is a new version; the highest is in force)."""
+
+    __tablename__ = "site_reports"
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    month: Mapped[str] = mapped_column(String(7))
+    version: Mapped[int] = mapped_column(Integer)
+    availability: Mapped[float] = mapped_column(Numeric(5, 2))
+    incidents: Mapped[int] = mapped_column(Integer)
+    tickets_opened: Mapped[int] = mapped_column(Integer)
+    tickets_closed: Mapped[int] = mapped_column(Integer)
+    mean_response_minutes: Mapped[float] = mapped_column(Numeric(10, 1))
+    note: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    correction_reason: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    reported_by: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    reported_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+#: rows never updated nor deleted (the app role loses UPDATE, DELETE, TRUNCATE on them)
+APPEND_ONLY_TABLES = ("site_reports",)

@@ -77,3 +77,80 @@ class IndicatorTrend(BaseModel):
     name: str
     level: IndicatorLevel
     points: list[TrendPoint]  # 12 months, oldest first
+
+
+# -- 服务站点运维: each city's operations report of a month --------------------------------------
+
+
+class SiteReportIn(BaseModel):
+    """A city's operations team reports a month that has ended (its `ops` role)."""
+
+    month: str = Field(pattern=MONTH_PATTERN)
+    availability: float = Field(ge=0, le=100, description="站点可用率 in percent")
+    incidents: int = Field(ge=0, le=100_000, description="故障数")
+    tickets_opened: int = Field(ge=0, le=1_000_000, description="工单受理数")
+    tickets_closed: int = Field(ge=0, le=1_000_000, description="工单办结数")
+    mean_response_minutes: float = Field(ge=0, le=100_000, description="平均响应时间 (分钟)")
+    note: str | None = Field(default=None, max_length=500)
+    #: replace the month's report: only with this set and a reason (kept in history)
+    correction: bool = False
+    correction_reason: str | None = Field(default=None, max_length=500)
+
+
+class SiteReportOut(BaseModel):
+    tenant_id: uuid.UUID
+    tenant_name: str
+    month: str
+    version: int  # 1 = the first report; each correction adds one
+    availability: float
+    incidents: int
+    tickets_opened: int
+    tickets_closed: int
+    mean_response_minutes: float
+    note: str | None = None
+    correction_reason: str | None = None
+    reported_by: uuid.UUID
+    reported_at: str  # ISO instant (UTC)
+
+
+class SiteReportQuery(BaseModel):
+    month: str = Field(pattern=MONTH_PATTERN)
+
+
+class SiteReportHistoryQuery(BaseModel):
+    month: str = Field(pattern=MONTH_PATTERN)
+    tenant_id: uuid.UUID
+
+
+class SiteReportLine(BaseModel):
+    tenant_id: uuid.UUID
+    tenant_name: str
+    reported: bool
+    report: SiteReportOut | None = None
+
+
+class SiteSummary(BaseModel):
+    """The province summary of the reports in: availability and response time averaged
+    over the cities that reported, counts added up."""
+
+    reported: int
+    missing: int
+    availability: float | None
+    incidents: int
+    tickets_opened: int
+    tickets_closed: int
+    mean_response_minutes: float | None
+
+
+class SiteReportBoard(BaseModel):
+    month: str
+    scope_name: str
+    lines: list[SiteReportLine]  # every city, reported or missing
+    missing: list[str]  # the names of the cities that have not reported
+    summary: SiteSummary
+
+
+class SiteReportHistory(BaseModel):
+    tenant_id: uuid.UUID
+    month: str
+    versions: list[SiteReportOut]  # oldest first; the last one is in force

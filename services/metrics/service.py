@@ -20,8 +20,14 @@ from services.common.inputs import parse
 from services.common.observability import Observability
 from services.documents import events as documents_events
 from services.identity import events as identity_events
-from services.metrics import indicators
-from services.metrics.schemas import IndicatorQuery, TrendQuery
+from services.metrics import indicators, site_reports
+from services.metrics.schemas import (
+    IndicatorQuery,
+    SiteReportHistoryQuery,
+    SiteReportIn,
+    SiteReportQuery,
+    TrendQuery,
+)
 from services.routing import events as routing_events
 
 JSON = dict[str, Any]
@@ -106,6 +112,23 @@ class MetricsService(CommonEntrypoints):
     def indicator_trend(self, query: Any) -> JSON:
         q = parse(TrendQuery, query, "invalid_month")
         return indicators.trend(self.db, self.ctx, q.month, q.level, q.key).model_dump(mode="json")
+
+    # -- 服务站点运维 ---------------------------------------------------------------------------
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def submit_site_report(self, report: Any) -> JSON:
+        req = parse(SiteReportIn, report)
+        return site_reports.submit(self.db, self.ctx, req).model_dump(mode="json")
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def site_report_board(self, query: Any) -> JSON:
+        q = parse(SiteReportQuery, query, "invalid_month")
+        return site_reports.board(self.db, self.ctx, q.month).model_dump(mode="json")
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def site_report_history(self, query: Any) -> JSON:
+        q = parse(SiteReportHistoryQuery, query)
+        return site_reports.history(self.db, self.ctx, q.month, q.tenant_id).model_dump(mode="json")
 
 
 SERVICE = MetricsService

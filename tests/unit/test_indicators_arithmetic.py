@@ -9,7 +9,15 @@ import pytest
 
 from gateway.metrics_exports import figure_cells
 from services.common.errors import InvalidInput
-from services.metrics.arithmetic import month_bounds, month_of, percent, percent_label, ranks, shift
+from services.metrics.arithmetic import (
+    half_up,
+    month_bounds,
+    month_of,
+    percent,
+    percent_label,
+    ranks,
+    shift,
+)
 from services.metrics.indicators import figures
 
 
@@ -57,3 +65,8 @@ def test_months_are_shanghai_calendar_months() -> None:
 def test_ties_share_a_rank_and_no_rate_ranks_last() -> None:
     assert ranks([50.0, 100.0, 50.0, None, 0.0]) == [2, 1, 2, 5, 4]
     assert ranks([]) == []
+
+
+def test_site_summary_rounds_half_up() -> None:
+    assert half_up(16.25, 1) == 16.3 and half_up(99.245, 2) == 99.25
+    assert half_up(12.0, 1) == 12.0
