@@ -38,6 +38,7 @@ BENCHMARKS: dict[str, str] = {
     "notify": "bench.notify",
     "instructions": "bench.instructions",
     "numbering": "bench.numbering",
+    "indicators": "bench.indicators",
 }
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import uuid
 from typing import Any
 
 from kombu import Connection, Exchange, Producer
@@ -145,3 +146,62 @@ def test_stopped_mid_month_and_started_again_gives_the_same_figures(
     assert third["id"] not in (first["id"], second["id"])
     # a recompute gives the same numbers
     assert figures(department(rpc, ops, "省审计厅")) == figures(settled)
+
+
+def test_overdue_marks_give_the_overdue_share(
+    rpc: SyncRpc, stack: Stack, settings: Settings
+) -> None:
+    """An overdue mark (routing's scanner's ``task.overdue``, published here in its shape
+    for the document's real to-do) makes the document overdue: 1 of 2 documents with a
+    to-do this month is 50.00%; the mark delivered twice still counts one document."""
+    org = Org(rpc, unique("mo"), label="超期测试").setup()
+    dept = org.unit("省水利厅", "unit")
+    office = org.unit("办公室", "division", dept)
+    registrar = org.person(office, "registrar")
+    ops = org.person(org.root_id, "ops")
+    first = register(rpc, registrar)
+    register(rpc, registrar)
+    created = eventually(
+        lambda: routing_envelopes(settings, "task.created", first["id"]),
+        timeout=30,
+        what="routing's to-do",
+    )[0]
+    task = created["data"]
+    now = dt.datetime.now(dt.UTC).isoformat()
+    overdue = {
+        "id": str(uuid.uuid4()),
+        "type": "task.overdue",
+        "source": "routing",
+        "occurred_at": now,
+        "tenant_id": created["tenant_id"],
+        "version": 1,
+        "data": {
+            "task_id": task["task_id"],
+            "document_id": task["document_id"],
+            "instance_id": task["instance_id"],
+            "step": task["step"],
+            "step_name": task["step_name"],
+            "roles": task["roles"],
+            "due_at": now,
+            "title": task["title"],
+            "urgency": task["urgency"],
+            "unit_id": task["unit_id"],
+            "assignee_id": None,
+            "overdue_at": now,
+        },
+    }
+    with Connection(stack.env["AMQP_URI"]) as conn:
+        exchange = Exchange("routing.events", type="topic", durable=True)
+        producer = Producer(conn.default_channel, exchange=exchange, serializer="json")
+        for _ in range(2):
+            producer.publish(overdue, routing_key="task.overdue", delivery_mode=2)
+    row = eventually(
+        lambda: (r := department(rpc, ops, "省水利厅"))
+        and r["documents_overdue"] == 1
+        and r["items_started"] == 2
+        and r,
+        timeout=30,
+        what="the overdue mark",
+    )
+    assert (row["documents_received"], row["documents_overdue"]) == (2, 1)
+    assert row["overdue_share"] == 50.0 and row["overdue_share_label"] == "50.00%"
