@@ -92,6 +92,9 @@ def test_the_province_reads_ranks_charts_trend_and_exports(
     drawer = page.locator(".el-drawer")
     expect(drawer).to_contain_text("甲市 · 近12个月趋势")
     expect(drawer.locator("canvas")).to_be_visible()
+    first = drawer.locator("[data-test=indicator-trend-table] tbody tr").first
+    expect(first).to_contain_text(this_month())
+    expect(first).to_contain_text("66.67%")
     person.screenshot("indicators-trend-desktop")
     page.keyboard.press("Escape")
 
