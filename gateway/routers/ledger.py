@@ -10,31 +10,23 @@ the workbooks (:mod:`gateway.ledger_exports`)."""
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import ClientDisconnect
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import Response
 
 from gateway import ledger_exports
 from gateway.deps import AuthCaller, CurrentPrincipal, State
-from gateway.errors import UnsupportedMediaType, error_responses
-from gateway.multipart import MultipartReader, boundary_of
-from gateway.objects import content_disposition, storage_unavailable, within_budget
+from gateway.errors import error_responses
+from gateway.kept_files import keep_uploads, stream_kept
 from gateway.routers import API_PREFIX
 from gateway.routers.documents import (
     _UPLOAD_BODY,
-    BUSY_DRAIN_SECONDS,
-    DRAIN_LIMIT,
-    _read_on,
-    _stage_all,
 )
 from gateway.routers.reports import attachment
-from services.common.errors import InvalidInput
 from services.ledger.schemas import (
     DivisionDay,
     DivisionMonth,
@@ -246,66 +238,31 @@ async def upload_progress_attachments(
     principal: CurrentPrincipal,
     caller: AuthCaller,
 ) -> Any:
-    objects = state.objects
-    if objects is None:
-        raise storage_unavailable("no object store is configured")
-    boundary = boundary_of(request.headers.get("content-type"))
-    if boundary is None:
-        raise UnsupportedMediaType(
-            "unsupported_media_type", "send the files as multipart/form-data"
-        )
-    await caller.call(
-        "ledger", "check_progress_upload", item_id=str(item_id), entry_id=str(entry_id)
-    )
-    gate = state.uploads
-    assert gate is not None
-    budget = gate.try_take()
-    if budget is None:
-        await _read_on(request, BUSY_DRAIN_SECONDS)
-        raise gate.busy()
     tenant_id = principal.tenant_id
     assert tenant_id is not None
-    reader = MultipartReader(within_budget(request.stream(), budget), boundary)
-    staged: list[str] = []
-    kept: list[str] = []
-    try:
-        files = await _stage_all(objects, tenant_id, reader, staged, "attachment")
-        records = []
-        for f in files:
-            file_id = uuid.uuid4()
-            key = f"{LEDGER_PREFIX}/{tenant_id}/{item_id}/{file_id}"
-            await objects.copy(f.staging_key, key)
-            kept.append(key)
-            records.append(
-                {
-                    "id": str(file_id),
-                    "object_key": key,
-                    "filename": f.filename,
-                    "size": f.size,
-                    "sha256": f.sha256,
-                    "content_type": f.content_type,
-                }
-            )
-        out = await caller.call(
+
+    async def check() -> None:
+        await caller.call(
+            "ledger", "check_progress_upload", item_id=str(item_id), entry_id=str(entry_id)
+        )
+
+    async def record(files: list[dict[str, Any]]) -> Any:
+        return await caller.call(
             "ledger",
             "add_progress_files",
             item_id=str(item_id),
             entry_id=str(entry_id),
-            files=records,
+            files=files,
         )
-        kept.clear()  # recorded: kept for good
-        return out
-    except ClientDisconnect:
-        raise InvalidInput("upload_aborted", "the upload ended before it was complete") from None
-    except Exception:
-        if not reader.finished:
-            with contextlib.suppress(Exception):
-                await reader.drain(DRAIN_LIMIT)
-        raise
-    finally:
-        gate.give_back()
-        for key in staged + kept:  # staging always; copies nobody recorded
-            await objects.remove(key)
+
+    return await keep_uploads(
+        request,
+        state,
+        tenant_id,
+        check=check,
+        prefix=f"{LEDGER_PREFIX}/{tenant_id}/{item_id}",
+        record=record,
+    )
 
 
 @router.get(
@@ -323,20 +280,7 @@ async def progress_attachment(
     info = LedgerFileDownload.model_validate(
         await caller.call("ledger", "progress_file", item_id=str(item_id), file_id=str(file_id))
     )
-    if state.objects is None:
-        raise storage_unavailable("no object store is configured")
-    body = await state.objects.open(info.bucket, info.object_key)
-    return StreamingResponse(
-        body,
-        media_type=info.content_type,
-        headers={
-            "Content-Length": str(info.size),
-            "Content-Disposition": content_disposition(info.filename),
-            "ETag": f'"{info.sha256}"',
-            "X-Content-Type-Options": "nosniff",
-            "Cache-Control": "private, no-store",
-        },
-    )
+    return await stream_kept(state, info)
 
 
 @router.post(

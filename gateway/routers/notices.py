@@ -11,31 +11,23 @@ do its recipients see it. The workbench does the three in a row on 发送.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Request
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import ClientDisconnect
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import Response
 
 from gateway import exports
 from gateway.deps import AuthCaller, CurrentPrincipal, State
-from gateway.errors import UnsupportedMediaType, error_responses
-from gateway.multipart import MultipartReader, boundary_of
-from gateway.objects import content_disposition, storage_unavailable, within_budget
+from gateway.errors import error_responses
+from gateway.kept_files import keep_uploads, stream_kept
 from gateway.routers import API_PREFIX
 from gateway.routers.documents import (
     _UPLOAD_BODY,
-    BUSY_DRAIN_SECONDS,
-    DRAIN_LIMIT,
-    _read_on,
-    _stage_all,
 )
 from gateway.routers.reports import attachment
-from services.common.errors import InvalidInput
 from services.notify.schemas import (
     AttachmentOut,
     NoticeCreate,
@@ -55,10 +47,6 @@ log = logging.getLogger(__name__)
 router = APIRouter(prefix=API_PREFIX + "/notices", tags=["notices"])
 
 NOTICES_PREFIX = "notices"
-
-
-def notice_file_key(tenant_id: uuid.UUID, notice_id: uuid.UUID, file_id: uuid.UUID) -> str:
-    return f"{NOTICES_PREFIX}/{tenant_id}/{notice_id}/{file_id}"
 
 
 @router.post(
@@ -263,61 +251,25 @@ async def upload_notice_attachments(
     principal: CurrentPrincipal,
     caller: AuthCaller,
 ) -> Any:
-    objects = state.objects
-    if objects is None:
-        raise storage_unavailable("no object store is configured")
-    boundary = boundary_of(request.headers.get("content-type"))
-    if boundary is None:
-        raise UnsupportedMediaType(
-            "unsupported_media_type", "send the files as multipart/form-data"
-        )
-    # refused before a byte is read: not the sender's, sent already, unknown
-    await caller.call("notify", "check_notice_upload", notice_id=str(notice_id))
-    gate = state.uploads
-    assert gate is not None
-    budget = gate.try_take()
-    if budget is None:
-        await _read_on(request, BUSY_DRAIN_SECONDS)
-        raise gate.busy()
     tenant_id = principal.tenant_id
     assert tenant_id is not None
-    reader = MultipartReader(within_budget(request.stream(), budget), boundary)
-    staged: list[str] = []
-    kept: list[str] = []
-    try:
-        files = await _stage_all(objects, tenant_id, reader, staged, "attachment")
-        records = []
-        for f in files:
-            file_id = uuid.uuid4()
-            key = notice_file_key(tenant_id, notice_id, file_id)
-            await objects.copy(f.staging_key, key)
-            kept.append(key)
-            records.append(
-                {
-                    "id": str(file_id),
-                    "object_key": key,
-                    "filename": f.filename,
-                    "size": f.size,
-                    "sha256": f.sha256,
-                    "content_type": f.content_type,
-                }
-            )
-        out = await caller.call(
-            "notify", "add_notice_files", notice_id=str(notice_id), files=records
+
+    async def check() -> None:  # not the sender's, sent already, unknown
+        await caller.call("notify", "check_notice_upload", notice_id=str(notice_id))
+
+    async def record(files: list[dict[str, Any]]) -> Any:
+        return await caller.call(
+            "notify", "add_notice_files", notice_id=str(notice_id), files=files
         )
-        kept.clear()  # recorded: kept for good
-        return out
-    except ClientDisconnect:
-        raise InvalidInput("upload_aborted", "the upload ended before it was complete") from None
-    except Exception:
-        if not reader.finished:
-            with contextlib.suppress(Exception):
-                await reader.drain(DRAIN_LIMIT)
-        raise
-    finally:
-        gate.give_back()
-        for key in staged + kept:  # staging always; copies nobody recorded
-            await objects.remove(key)
+
+    return await keep_uploads(
+        request,
+        state,
+        tenant_id,
+        check=check,
+        prefix=f"{NOTICES_PREFIX}/{tenant_id}/{notice_id}",
+        record=record,
+    )
 
 
 @router.get(
@@ -335,17 +287,4 @@ async def notice_attachment(
     info = NoticeFileDownload.model_validate(
         await caller.call("notify", "notice_file", notice_id=str(notice_id), file_id=str(file_id))
     )
-    if state.objects is None:
-        raise storage_unavailable("no object store is configured")
-    body = await state.objects.open(info.bucket, info.object_key)
-    return StreamingResponse(
-        body,
-        media_type=info.content_type,
-        headers={
-            "Content-Length": str(info.size),
-            "Content-Disposition": content_disposition(info.filename),
-            "ETag": f'"{info.sha256}"',
-            "X-Content-Type-Options": "nosniff",
-            "Cache-Control": "private, no-store",
-        },
-    )
+    return await stream_kept(state, info)
