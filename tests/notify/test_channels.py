@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from devstack.sinks import SinkClient
-from devstack.stack import ROOT, free_port, wait_for
+from devstack.stack import ROOT, free_port, port_open, wait_for
 from services.common.settings import Settings
 from services.notify.channels import ChannelError, ProviderResult
 from services.notify.channels.email import EmailChannel
@@ -63,7 +63,8 @@ def sinks(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSinks]:
     )
     client = SinkClient(f"http://127.0.0.1:{http_port}")
     try:
-        wait_for(client.healthy, 20, "the sinks")
+        # the HTTP side answers before aiosmtpd listens: wait for both, as the stack does
+        wait_for(lambda: client.healthy() and port_open("127.0.0.1", smtp_port), 20, "the sinks")
         yield RunningSinks(client, smtp_port)
     finally:
         proc.terminate()
