@@ -43,12 +43,19 @@ def _admin_connect(database: str = "postgres") -> psycopg2.extensions.connection
     return conn
 
 
+_ROLE_LOCK = 0x67_6F6E_6777  # "gongw": the advisory lock key of the app role's creation
+
+
 def ensure_database(service: str) -> None:
     s = get_settings()
     dbname = s.database_name(service)
     conn = _admin_connect()
     try:
         with conn.cursor() as cur:
+            # Two migrations may start together (services deployed side by side, stacks of
+            # parallel test workers): the role is cluster-wide, so its check-then-create
+            # runs under a cluster-wide advisory lock, released with the session.
+            cur.execute("SELECT pg_advisory_lock(%s)", (_ROLE_LOCK,))
             cur.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (s.pg_app_user,))
             if cur.fetchone() is None:
                 if s.pg_app_password:
