@@ -16,11 +16,11 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
 from devstack.stack import Stack
 from services.common.settings import LOCAL_PLATFORM_ADMIN_PASSWORD, Settings
-from tests.support.browser import DESKTOP, PHONE, Person
+from tests.support.browser import DESKTOP, PHONE, Person, pick
 from tests.support.gateway import PASSWORD, Gateway, Office, User, ok, register, setup_office
 from tests.support.stacks import unique
 
@@ -53,14 +53,6 @@ def signed_in(
     page = person.sign_in(office.code, username)
     expect(page.get_by_text(f"您好，{office[username].full_name}")).to_be_visible()
     return person
-
-
-def pick(page: Page, text: str) -> None:
-    """Click an option of the open select / tree-select dropdown."""
-    page.locator(
-        ".el-select-dropdown__item:visible, .el-select-dropdown .el-tree-node__content:visible",
-        has_text=text,
-    ).first.click()
 
 
 def units_named(office: Office) -> dict[str, dict[str, Any]]:

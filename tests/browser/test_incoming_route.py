@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.support.browser import DESKTOP, PHONE, Person
+from tests.support.browser import DESKTOP, PHONE, Person, pick
 from tests.support.gateway import Gateway, Office, User, ok, real_pdf, setup_office
 from tests.support.stacks import unique
 from tests.support.waiting import eventually
@@ -75,7 +75,7 @@ def test_from_registration_to_archive_by_five_people(people: People, office: Off
     doc_id = page.url.split("/documents/")[1].split("?")[0]
     # 分办 to 电子政务处
     page.locator("[data-test=lead-unit]").click()
-    page.locator(".el-select-dropdown__item:visible", has_text="电子政务处").click()
+    pick(page, "电子政务处")
     act(page, "distribute", "已分办")
 
     # 签收 and 拟办, by the handler (on a phone)
@@ -93,7 +93,7 @@ def test_from_registration_to_archive_by_five_people(people: People, office: Off
     page = head.page
     open_from_todo(page)
     page.locator("[data-test=leaders]").click()
-    page.locator(".el-select-dropdown__item:visible", has_text="赵厅长").click()
+    pick(page, "赵厅长")
     page.keyboard.press("Escape")
     act(page, "approve", "已审核通过", "同意拟办意见，请赵厅长批示。")
 

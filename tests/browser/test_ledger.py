@@ -21,7 +21,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from services.common.vocabulary import SHANGHAI
-from tests.support.browser import DESKTOP, PHONE, Person
+from tests.support.browser import DESKTOP, PHONE, Person, pick
 from tests.support.gateway import (
     Gateway,
     Office,
@@ -59,10 +59,6 @@ def signed_in(
     page = person.sign_in(office.code, username)
     expect(page.get_by_text(f"您好，{office[username].full_name}")).to_be_visible()
     return person
-
-
-def pick(page: Page, text: str) -> None:
-    page.locator(".el-select-dropdown__item:visible", has_text=text).first.click()
 
 
 def menu(page: Page, name: str, phone: bool = False) -> None:

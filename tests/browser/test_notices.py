@@ -24,7 +24,7 @@ import openpyxl
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from tests.support.browser import DESKTOP, PHONE, Person
+from tests.support.browser import DESKTOP, PHONE, Person, pick
 from tests.support.gateway import Gateway, Office, User, ok, real_pdf
 from tests.support.notices import SHANGHAI, notice_offices, send_notice, sent_total
 from tests.support.stacks import SyncRpc
@@ -63,11 +63,6 @@ def signed_in(
     page = person.sign_in(office.code, username)
     expect(page.get_by_text(f"您好，{office[username].full_name}")).to_be_visible()
     return person
-
-
-def pick(page: Page, text: str) -> None:
-    """Click an option of the open select dropdown."""
-    page.locator(".el-select-dropdown__item:visible", has_text=text).first.click()
 
 
 def fits_phone(page: Page) -> None:

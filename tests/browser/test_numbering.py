@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.support.browser import DESKTOP, PHONE, Person
+from tests.support.browser import DESKTOP, PHONE, Person, pick
 from tests.support.gateway import Gateway, Office, User, incoming_office, ok
 
 People = Any
@@ -47,11 +47,6 @@ def signed_in(
     full_name = office[username].full_name if username else f"{NAME}管理员"
     expect(page.get_by_text(f"您好，{full_name}")).to_be_visible()
     return person
-
-
-def pick(page: Page, text: str) -> None:
-    """Click an option of the open tree-select dropdown."""
-    page.locator(".el-select-dropdown .el-tree-node__content:visible", has_text=text).first.click()
 
 
 def number_row(page: Page, number: str):
@@ -179,7 +174,7 @@ def test_an_admin_creates_a_series_and_a_registrar_reserves_voids_and_reserves_a
     expect(rows).to_have_count(1)
     expect(rows.first).to_contain_text(f"黔府办函〔{y}〕1号")
     panel.locator("[data-test=numbers-year]").click()
-    page.locator(".el-select-dropdown__item:visible", has_text=f"{y - 1} 年").click()
+    pick(page, f"{y - 1} 年")
     expect(panel.locator("[data-test=numbers-counts]")).to_have_text(
         "已使用 0，已预留 0，已作废 0，共 0 个，本年尚未编号"
     )

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from tests.support.browser import DESKTOP, PHONE, Person
+from tests.support.browser import DESKTOP, PHONE, Person, pick
 from tests.support.gateway import (
     Gateway,
     Office,
@@ -58,11 +58,6 @@ def signed_in(
     page = person.sign_in(office.code, username)
     expect(page.get_by_text(f"您好，{office[username].full_name}")).to_be_visible()
     return person
-
-
-def pick(page: Page, text: str) -> None:
-    """Click an option of the open select dropdown."""
-    page.locator(".el-select-dropdown__item:visible", has_text=text).first.click()
 
 
 def fits_phone(page: Page) -> None:

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, Route, expect
 
-from tests.support.browser import DESKTOP, PHONE
+from tests.support.browser import DESKTOP, PHONE, pick
 from tests.support.gateway import Gateway, Office, User, real_pdf, setup_office, todo
 from tests.support.stacks import unique
 
@@ -111,7 +111,7 @@ def test_register_upload_scans_preview_and_distribute(people: People, registry: 
     assert Path(download.value.path()).read_bytes() == pdf  # through the gateway, intact
 
     page.locator("[data-test=lead-unit]").click()
-    page.locator(".el-select-dropdown__item:visible", has_text="电子政务处").click()
+    pick(page, "电子政务处")
     page.locator("[data-test=action-distribute]").click()
     expect(page.get_by_text("已分办")).to_be_visible()
 

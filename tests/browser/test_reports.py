@@ -17,7 +17,7 @@ import pytest
 from playwright.sync_api import expect
 
 from services.common.vocabulary import SHANGHAI
-from tests.support.browser import DESKTOP, PHONE, Person
+from tests.support.browser import DESKTOP, PHONE, Person, pick
 from tests.support.gateway import Gateway, Office, User, act, ok
 from tests.support.overdue import build_office, new_document, shanghai
 from tests.support.stacks import SyncRpc
@@ -164,7 +164,7 @@ def test_the_registry_looks_at_any_division(people: People, october: dict[str, A
     page.locator("[data-test=menu-division-overdue]").click()
     expect(page.get_by_text("请选择处室")).to_be_visible()
     page.locator(".toolbar .el-select").first.click()
-    page.locator(".el-select-dropdown__item:visible", has_text="综合处").click()
+    pick(page, "综合处")
     expect(page.locator("[data-test=division-heading]")).to_contain_text("综合处")
     rows = page.locator("[data-test=overdue-items] .el-table__body tr")
     expect(rows.filter(has_text=SIGNED_LATE)).to_have_count(2)  # 签收 late, 拟办 still open

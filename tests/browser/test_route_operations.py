@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.support.browser import DESKTOP, PHONE, Person
+from tests.support.browser import DESKTOP, PHONE, Person, pick
 from tests.support.gateway import (
     Gateway,
     Office,
@@ -49,10 +49,6 @@ def signed_in(
 
 def fits_phone(page: Page) -> None:
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
-
-
-def pick(page: Page, text: str) -> None:
-    page.locator(".el-select-dropdown__item:visible", has_text=text).first.click()
 
 
 def distributed(office: Office, title: str) -> dict[str, Any]:

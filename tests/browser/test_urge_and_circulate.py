@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.support.browser import DESKTOP, PHONE, Person
+from tests.support.browser import DESKTOP, PHONE, Person, pick
 from tests.support.gateway import Gateway, Office, User, ok, register, setup_office
 from tests.support.stacks import unique
 from tests.support.waiting import eventually
@@ -60,7 +60,7 @@ def test_the_registry_urges_and_circulates_and_the_reader_marks_it_read(
     page.locator("[data-test=circulate]").click()
     page.locator("[data-test=circulate-people]").click()
     page.keyboard.type("周阅读")
-    page.locator(".el-select-dropdown__item:visible", has_text="周阅读").click()
+    pick(page, "周阅读")
     page.keyboard.press("Escape")
     page.locator("[data-test=circulate-send]").click()
     expect(page.locator(".el-message__content", has_text="已传阅")).to_be_visible()

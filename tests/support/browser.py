@@ -5,13 +5,30 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from playwright.sync_api import Browser, BrowserContext, Page
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from tests.support.gateway import PASSWORD
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / ".run" / "screenshots"
 DESKTOP = {"width": 1366, "height": 768}
 PHONE = {"width": 390, "height": 844}
+
+# an open select's (or tree-select's) dropdown: Element Plus teleports it to <body>; one
+# just closed stays "visible" while it fades out (its transition's leave classes on it),
+# its options still in place, and one just clicked opens a tick later
+OPEN_DROPDOWN = ".el-select__popper:visible"
+CLOSING = ".el-popper[class*='-leave-active']"
+OPTION = ".el-select-dropdown__item, .el-tree-node__content"
+
+
+def pick(page: Page, text: str) -> None:
+    """Click an option of the one open select dropdown — once any other has faded out
+    (an option of the dropdown closing would be found first, then vanish under the
+    click)."""
+    expect(page.locator(CLOSING)).to_have_count(0)
+    dropdown = page.locator(OPEN_DROPDOWN)
+    expect(dropdown).to_have_count(1)
+    dropdown.locator(OPTION, has_text=text).first.click()
 
 
 class Person:
