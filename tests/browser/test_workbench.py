@@ -18,6 +18,7 @@ from services.routing.working_days import SHANGHAI
 from tests.support.browser import DESKTOP, PHONE, Person
 from tests.support.gateway import PASSWORD, Gateway, Office, User, ok, register, setup_office, todo
 from tests.support.stacks import SyncRpc, unique
+from tests.support.waiting import eventually
 
 People = Any  # the ``people`` fixture: people(viewport) -> Person
 
@@ -74,6 +75,19 @@ def office(gw: Gateway, platform_admin: User, rpc: SyncRpc) -> Iterator[Office]:
         rpc.call("routing", "set_test_clock", now=None)
 
 
+def settled_unread(handler: User) -> int:
+    """The handler's unread count once what the fixture set off has reached the inbox (a
+    to-do for each of the three documents and the overdue notice come as events)."""
+
+    def arrived() -> int | None:
+        page = ok(handler.get("/notifications", params={"limit": 50}))
+        kinds = [n["kind"] for n in page["items"]]
+        settled = kinds.count("todo") >= 3 and "overdue" in kinds
+        return page["unread_count"] if settled else None
+
+    return int(eventually(arrived, what="the to-dos and the overdue notice"))
+
+
 def at_browser_now(person: Person) -> Person:
     person.context.clock.set_fixed_time(BROWSER_NOW)
     return person
@@ -109,7 +123,7 @@ def test_a_wrong_password_is_refused_with_a_message_then_sign_in_and_out(
 
 def test_home_shows_the_counts_and_the_bell_each_a_link(people: People, office: Office):
     handler = office["dz_ban1"]
-    unread = ok(handler.get("/notifications"))["unread_count"]
+    unread = settled_unread(handler)
     person = signed_in(people, office, "dz_ban1")
     page = person.page
     expect(page.locator("[data-test=count-todo]")).to_contain_text("3")

@@ -118,6 +118,7 @@ def test_stopped_mid_month_and_started_again_gives_the_same_figures(
     after = eventually(
         lambda: (row := department(rpc, ops, "省审计厅"))
         and row["items_started"] == 2
+        and row["documents_received"] == 2  # each event type has its own queue
         and row["registered_users"] == 2
         and row["active_users"] == 2
         and row,
@@ -138,7 +139,10 @@ def test_stopped_mid_month_and_started_again_gives_the_same_figures(
     # a fresh event after the duplicates: once it counts, the duplicates were consumed
     third = register(rpc, registrar)
     settled = eventually(
-        lambda: (row := department(rpc, ops, "省审计厅")) and row["items_started"] == 3 and row,
+        lambda: (row := department(rpc, ops, "省审计厅"))
+        and row["items_started"] == 3
+        and row["documents_received"] == 3
+        and row,
         timeout=30,
         what="the third document",
     )
@@ -199,6 +203,7 @@ def test_overdue_marks_give_the_overdue_share(
         lambda: (r := department(rpc, ops, "省水利厅"))
         and r["documents_overdue"] == 1
         and r["items_started"] == 2
+        and r["documents_received"] == 2
         and r,
         timeout=30,
         what="the overdue mark",
