@@ -3,6 +3,8 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
+# make test: two workers, each package of tests whole on one (tests/conftest.py)
+PYTEST_WORKERS ?= 2
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | sha1sum | cut -c1-12)
 
 .PHONY: install infra run test bench lint migrate deploy-check clean help web web-test browser alert-rules
@@ -35,7 +37,7 @@ migrate: install infra
 	$(PY) -m services.common.migrate
 
 test: install lint alert-rules web-test browser
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 bench: install infra
 	$(PY) -m bench $(BENCH_ARGS)

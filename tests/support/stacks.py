@@ -16,6 +16,11 @@ from devstack.stack import Stack, ensure_infra
 from services.common.errors import ServiceTimeout, ServiceUnavailable
 from services.common.settings import Settings
 
+#: what every test stack runs with: two test workers (``make test``) each run their stacks
+#: on this machine's one PostgreSQL and its default 100 connections, so a service keeps
+#: two idle connections in its pool (bursts still open up to its overflow)
+TEST_STACK_ENV = {"DB_POOL_SIZE": "2"}
+
 
 class SyncRpc:
     """Calls services over RabbitMQ with the gateway's own asyncio client, from sync tests."""
@@ -78,7 +83,7 @@ def partial_stack(
     migrations, the object store and the SMTP/SMS sinks if asked, ``instances`` processes of each service;
     destroyed afterwards. Package fixtures ``yield from`` it."""
     ensure_infra()
-    s = Stack.isolated(name, extra_env=extra_env)
+    s = Stack.isolated(name, extra_env={**TEST_STACK_ENV, **(extra_env or {})})
     s.services = services
     try:
         s.run_dir.mkdir(parents=True, exist_ok=True)

@@ -35,6 +35,7 @@ from tests.support.outgoing import EXE, real_docx
         (samples.tiff(big_endian=True), "image/tiff"),
         (samples.ofd(), "application/ofd"),
     ],
+    ids=["pdf", "jpeg", "png", "tiff", "tiff-big-endian", "ofd"],
 )
 def test_each_scan_type_is_recognised_and_allowed(data, expected):
     assert sniff_bytes(data) == expected
@@ -50,6 +51,8 @@ def test_each_scan_type_is_recognised_and_allowed(data, expected):
         (b"", "application/octet-stream"),
         (b"%PD", "application/octet-stream"),  # too short to be a PDF
     ],
+    # named, not shown: a zip's bytes hold the time it was made (pytest-xdist compares ids)
+    ids=["exe", "text", "plain-zip", "empty", "short-pdf"],
 )
 def test_other_files_are_refused(data, expected):
     assert sniff_bytes(data) == expected
