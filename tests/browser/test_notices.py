@@ -367,6 +367,11 @@ def test_at_phone_width_the_lists_and_receipts_are_cards_and_a_late_reply_is_clo
     reply_field(page, "参会人员").locator("input").fill("孙市办")
     reply_field(page, "人数").locator("input").fill("1")
     reply_field(page, "联系电话").locator("input").fill("13900002000")
+    # a reload (刷新, or the read mark answering late) keeps what was typed
+    page.locator("[data-test=notice-reload]").click()
+    expect(page.locator("[data-test=notice-reload]")).to_be_enabled()
+    expect(reply_field(page, "参会人员").locator("input")).to_have_value("孙市办")
+    expect(reply_field(page, "联系电话").locator("input")).to_have_value("13900002000")
     receiver.screenshot("notice-reply-phone")
     fits_phone(page)
     page.locator("[data-test=reply-submit]").click()
