@@ -110,8 +110,16 @@ def on_task_event(
     delivered = 0
     if task_id is not None and kind in (NotificationKind.todo, NotificationKind.returned):
         queries.lock_task(session, task_id)
-        if kind is NotificationKind.todo:  # told of the return already: no to-do as well
-            told = queries.notified(session, tenant_id, task_id, NotificationKind.returned, people)
+        if kind is NotificationKind.todo:
+            # one to-do per task and person, whatever the event (a copy under a new id, a
+            # replay); told of the return already: no to-do as well
+            told = queries.notified(
+                session,
+                tenant_id,
+                task_id,
+                (NotificationKind.todo, NotificationKind.returned),
+                people,
+            )
         else:  # a to-do about the task the return opened becomes the return
             told = queries.todo_to_returned(
                 session, tenant_id, task_id, people, message.title, message.body, at

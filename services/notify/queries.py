@@ -83,10 +83,10 @@ def notified(
     session: Session,
     tenant_id: uuid.UUID,
     task_id: uuid.UUID,
-    kind: str,
+    kinds: Sequence[str],
     people: Sequence[uuid.UUID],
 ) -> set[uuid.UUID]:
-    """Who of ``people`` has a notification of ``kind`` about the task."""
+    """Who of ``people`` has a notification of one of ``kinds`` about the task."""
     if not people:
         return set()
     return set(
@@ -94,7 +94,7 @@ def notified(
             select(Notification.user_id).where(
                 Notification.tenant_id == tenant_id,
                 Notification.task_id == task_id,
-                Notification.kind == kind,
+                Notification.kind.in_([str(k) for k in kinds]),
                 Notification.user_id.in_(list(people)),
             )
         )

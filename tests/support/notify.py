@@ -9,8 +9,10 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from devstack.stack import Stack
+from tests.support.identity import connect
 from tests.support.people import Org, Person
-from tests.support.stacks import SyncRpc
+from tests.support.stacks import SyncRpc, settings_for
 
 
 def envelope(
@@ -84,3 +86,18 @@ def about(rpc: SyncRpc, person: Person, task_id: str) -> list[dict[str, Any]]:
 def settle(seconds: float = 1.0) -> None:
     """Give a duplicate delivery the time it would need to show up."""
     time.sleep(seconds)
+
+
+def consumed(stack: Stack, handler: str, event_id: str) -> bool:
+    """Whether notify's ``handler`` has taken the event (its processed-events record; the
+    first delivery of it, or a later one found it there)."""
+    settings = settings_for(stack.env)
+    with (
+        connect(settings, settings.database_name("notify"), superuser=True) as conn,
+        conn.cursor() as cur,
+    ):
+        cur.execute(
+            "SELECT 1 FROM processed_events WHERE handler = %s AND event_id = %s",
+            (handler, event_id),
+        )
+        return cur.fetchone() is not None
