@@ -248,6 +248,7 @@ def me(session: Session, ctx: CallContext) -> MeOut:
         **user_fields(user),
         tenant_code=tenant.code if tenant else None,
         tenant_name=tenant.name if tenant else None,
+        tenant_parent_id=tenant.parent_id if tenant else None,
         org_unit_name=unit.name if unit else None,
         delegations_received=[delegation_out(d, now) for d in received],
     )

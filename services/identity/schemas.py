@@ -277,6 +277,10 @@ class DelegationOut(BaseModel):
 class MeOut(UserOut):
     tenant_code: str | None
     tenant_name: str | None
+    tenant_parent_id: uuid.UUID | None = Field(
+        default=None,
+        description="the tenant above mine (a city's province); none for the province",
+    )
     org_unit_name: str | None
     delegations_received: list[DelegationOut] = Field(
         default_factory=list, description="active delegations held as a secretary"

@@ -21,6 +21,7 @@ from tests.support.gateway import (
     Gateway,
     User,
     create_user,
+    error_code,
     fresh_address,
     ok,
     onboard,
@@ -167,3 +168,41 @@ def test_a_city_reports_corrects_and_the_province_sees_the_missing(
     mpage.goto("/site-ops")
     expect(mpage.locator("[data-test=site-missing]")).to_be_visible()
     phone.screenshot("site-ops-phone")
+
+
+def test_the_menu_offers_the_indicators_to_the_provinces_leader_not_a_citys(
+    gw: Gateway, platform_admin: User, people: People
+) -> None:
+    """A leader of the province finds 运维指标 in the menu; a city's leader does not (a
+    city's indicators are for its ops and administrator), and the page, typed in, says so."""
+    code = unique("wl")
+    ok(onboard(platform_admin, code, "领导省", None), 201)
+    ok(onboard(platform_admin, f"{code}-a", "领导市", code), 201)
+    for tenant in (code, f"{code}-a"):
+        admin = gw.login(tenant, f"{tenant}-admin", address=fresh_address())
+        create_user(admin, "lingdao", "周领导", _root(admin), ["gov_leader"])
+    province = gw.login(code, "lingdao", address=fresh_address())
+    city = gw.login(f"{code}-a", "lingdao", address=fresh_address())
+    assert ok(province.get("/me"))["tenant_parent_id"] is None
+    assert ok(city.get("/me"))["tenant_parent_id"] == ok(province.get("/me"))["tenant_id"]
+
+    def refused() -> str | None:  # once metrics has heard of the city
+        response = city.get("/metrics/indicators", params={"month": this_month()})
+        return error_code(response) if response.status_code == 403 else None
+
+    assert wait_until(refused, 30, "the city leader refused") == "indicators_forbidden"
+
+    person = people(DESKTOP)
+    page = person.sign_in(code, "lingdao")
+    expect(page.get_by_text("您好，周领导")).to_be_visible()
+    expect(page.locator("[data-test=menu-metrics-indicators]")).to_have_text("运维指标")
+
+    person = people(DESKTOP)
+    page = person.sign_in(f"{code}-a", "lingdao")
+    expect(page.get_by_text("您好，周领导")).to_be_visible()
+    expect(page.locator("[data-test=menu-my-instructions]")).to_be_visible()  # the menu is up
+    expect(page.locator("[data-test=menu-metrics-indicators]")).to_have_count(0)
+    person.open("/indicators")
+    expect(page.locator("[data-test=indicator-error]")).to_have_text(
+        "运维指标仅供运维人员、管理员和省级领导查看"
+    )

@@ -39,7 +39,7 @@ export const METRICS_MESSAGES: Record<string, string> = {
   site_report_exists: "本月已报送；如需修改，请填写更正原因后提交更正",
   nothing_to_correct: "本月尚未报送，无可更正的内容",
   correction_reason_required: "更正须填写更正原因",
-  indicators_forbidden: "运维指标仅供运维人员、管理员和领导查看",
+  indicators_forbidden: "运维指标仅供运维人员、管理员和省级领导查看",
   site_reports_forbidden: "站点运维报送仅供运维人员和管理员查看",
   tenant_not_known: "指标服务尚未同步本租户，请稍后重试",
   site_report_not_found: "没有该月的报送",
