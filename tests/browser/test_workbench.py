@@ -217,6 +217,9 @@ def test_at_phone_width_the_menu_is_a_drawer_and_lists_are_cards(people: People,
 def test_an_expired_session_returns_to_sign_in_with_a_message(people: People, office: Office):
     person = signed_in(people, office, "dz_ban1")
     page = person.page
+    # the tokens go bad while no workbench runs (on the origin's /healthz): an open one
+    # would meet them first, sign out there, and the page below would find no session
+    page.goto("/healthz")
     page.evaluate(
         "() => { localStorage.setItem('gongwen.access_token', 'expired.token.x');"
         " localStorage.setItem('gongwen.refresh_token', 'grt1.revoked'); }"
